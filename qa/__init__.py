@@ -1,0 +1,18 @@
+"""Ask questions of a folder of documents; get extractive answers with exact citations.
+
+    >>> from qa import Bot
+    >>> answer = Bot("embeddings").ask("Who did Kishida meet in London?")
+    >>> answer.text, answer.hits[0].passage.doc
+"""
+
+from qa.answer import AnswerPolicy
+from qa.bot import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, DEFAULT_K, Bot
+from qa.errors import QAError
+from qa.indexer import BuildReport, build_index
+from qa.schema import Answer, AnswerSentence, Hit, Passage
+
+__all__ = [
+    "Answer", "AnswerPolicy", "AnswerSentence", "Bot", "BuildReport", "DEFAULT_CORPUS_DIR",
+    "DEFAULT_INDEX_DIR", "DEFAULT_K", "Hit", "Passage", "QAError", "build_index",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,154 @@
+"""The library's front door: open an index, ask questions, re-index. The CLI and the chat use only this."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from qa.answer import AnswerPolicy, compose_answer, inverse_document_frequencies
+from qa.chunking import SPLITTER_VERSION
+from qa.corpus import read_document_at
+from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
+from qa.errors import IndexMismatchError, IndexMissingError, QAError
+from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
+from qa.retrieval import DenseRetriever, check_question
+from qa.schema import Answer
+from qa.store import Manifest, StoredIndex, load_index, read_manifest
+
+DEFAULT_INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", "embeddings"))
+DEFAULT_CORPUS_DIR = Path("seeds")
+DEFAULT_K = 5
+
+Notice = Callable[[str], None]
+
+
+def _ignore(message: str) -> None:
+    pass
+
+
+class Bot:
+    """Answers questions from one index. load() does the slow part (index and model) once."""
+
+    def __init__(
+        self,
+        index_dir: Path = DEFAULT_INDEX_DIR,
+        model: str | None = None,
+        *,
+        notice: Notice = _ignore,
+        encoder_factory: EncoderFactory = load_encoder,
+        policy: AnswerPolicy = AnswerPolicy(),
+        auto_update: bool = True,
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.model = model
+        self.notice = notice
+        self.encoder_factory = encoder_factory
+        self.policy = policy
+        self.auto_update = auto_update
+        self._index: StoredIndex | None = None
+        self._encoder: Encoder | None = None
+        self._retriever: DenseRetriever | None = None
+        self._idf: dict[str, float] | None = None
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._loaded_index().manifest
+
+    def load(self) -> Bot:
+        """Open the index (updating it first if the corpus changed) and the model that built it."""
+        manifest = read_manifest(self.index_dir)
+        if manifest is None:
+            raise IndexMissingError(
+                f"no index in {self.index_dir}; build one with: qa index CORPUS_DIR --index-dir {self.index_dir}"
+            )
+        self._check_model(manifest)
+        self._update_if_stale(manifest)
+        self._index = load_index(self.index_dir)
+        spec = resolve_model(self._index.manifest.model)
+        if self._encoder is None or self._encoder.name != spec.name:
+            self._encoder = self.encoder_factory(spec)
+        if self._encoder.dimension != self._index.manifest.dimension:
+            raise IndexMismatchError(
+                f"model {spec.name} makes {self._encoder.dimension}-dimensional vectors but the index holds "
+                f"{self._index.manifest.dimension}; rebuild it with: qa index {self._index.manifest.corpus_root} --index-dir {self.index_dir}"
+            )
+        self._retriever = DenseRetriever(self._index, self._encoder)
+        self._idf = None
+        return self
+
+    def ask(self, question: str, history: Sequence[str] = (), k: int = DEFAULT_K) -> Answer:
+        question = check_question(question)
+        history = [h for h in history if h.strip()]
+        retriever = self._loaded_retriever()
+        started = time.perf_counter()
+        hits = retriever.search(question, history, k=max(k, self.policy.passages_considered))
+        search_ms = (time.perf_counter() - started) * 1000
+        answer = compose_answer(question, hits, history=history, idf=self._document_frequencies(), policy=self.policy, search_ms=search_ms)
+        return Answer(
+            question=answer.question, sentences=answer.sentences, hits=answer.hits[:k],
+            abstained=answer.abstained, search_ms=search_ms, history=answer.history,
+        )
+
+    def reindex(self, corpus_dir: Path | None = None, progress: Progress | None = None) -> BuildReport:
+        """Bring the index up to date with its corpus folder (or a new one), then reload it."""
+        manifest = read_manifest(self.index_dir)
+        corpus = Path(corpus_dir) if corpus_dir else Path(manifest.corpus_root) if manifest else DEFAULT_CORPUS_DIR
+        model = self.model or (manifest.model if manifest else None)
+        report = build_index(corpus, self.index_dir, model, encoder_factory=self._shared_encoder, progress=progress)
+        self.load()
+        return report
+
+    def source_text(self, doc: str) -> str:
+        """The whole text of a document, as its passages' offsets refer to it."""
+        root = Path(self._loaded_index().manifest.corpus_root)
+        return read_document_at(root / doc, doc).text
+
+    def _shared_encoder(self, spec: ModelSpec) -> Encoder:
+        if self._encoder is None or self._encoder.name != spec.name:
+            self._encoder = self.encoder_factory(spec)
+        return self._encoder
+
+    def _check_model(self, manifest: Manifest) -> None:
+        if self.model is None:
+            return
+        wanted = resolve_model(self.model).name
+        if wanted != manifest.model:
+            raise IndexMismatchError(
+                f"the index in {self.index_dir} was built with model {manifest.model}, not {wanted}; "
+                f"rebuild it with: qa index {manifest.corpus_root} --index-dir {self.index_dir} --model {self.model}"
+            )
+
+    def _update_if_stale(self, manifest: Manifest) -> None:
+        if not self.auto_update:
+            return
+        reason = None
+        if manifest.splitter_version != SPLITTER_VERSION:
+            reason = "it was split by an older version of the splitter"
+        elif changed := stale_files(manifest):
+            reason = f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed since it was built ({', '.join(changed[:3])}{'…' if len(changed) > 3 else ''})"
+        if reason is None:
+            return
+        self.notice(f"The index is out of date: {reason}; updating it…")
+        try:
+            build_index(Path(manifest.corpus_root), self.index_dir, self.model or manifest.model, encoder_factory=self._shared_encoder)
+        except QAError as error:
+            self.notice(f"Could not update the index ({error}); answering from the index as it is.")
+
+    def _loaded_index(self) -> StoredIndex:
+        if self._index is None:
+            self.load()
+        assert self._index is not None
+        return self._index
+
+    def _loaded_retriever(self) -> DenseRetriever:
+        if self._retriever is None:
+            self.load()
+        assert self._retriever is not None
+        return self._retriever
+
+    def _document_frequencies(self) -> dict[str, float]:
+        if self._idf is None:
+            self._idf = inverse_document_frequencies([p.text for p in self._loaded_index().passages])
+        return self._idf

@@ -1,0 +1,217 @@
+"""The `qa` command: a thin layer over the library. Imports nothing heavy until a command runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa.errors import QAError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["chat", *(argv if argv is not None else sys.argv[1:])])
+    try:
+        return args.run(args)
+    except QAError as error:
+        _error(str(error))
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted; the index is as it was before this command")
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    from qa.bot import DEFAULT_INDEX_DIR, DEFAULT_K
+
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Ask questions of a folder of documents; answers quote the documents and cite them exactly.",
+        epilog="Run a bare `qa` to open the chat.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build or update the index of a corpus folder", description=(
+        "Split the .txt and .md files under CORPUS_DIR into paragraphs, embed them and write the index. "
+        "Unchanged files are not embedded again."))
+    index.add_argument("corpus_dir", nargs="?", type=Path, metavar="CORPUS_DIR",
+                       help="folder of documents (default: the folder the index was built from, else seeds/)")
+    _index_options(index, DEFAULT_INDEX_DIR)
+    index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    index.set_defaults(run=_run_index)
+
+    ask = commands.add_parser("ask", help="answer a question with cited passages", description=(
+        "Answer QUESTION from the index. With QUESTION '-', read questions from standard input, one per line "
+        "(plain text or {\"question\": ..., \"history\": [...]}) and write one JSON object per line."))
+    ask.add_argument("question", metavar="QUESTION", help="the question, or - to read questions from standard input")
+    ask.add_argument("-k", type=_positive_int, default=DEFAULT_K, metavar="N", help=f"passages to cite (default {DEFAULT_K})")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--history", action="append", default=[], metavar="EARLIER_QUESTION",
+                     help="an earlier question of the same conversation (repeat, oldest first)")
+    _index_options(ask, DEFAULT_INDEX_DIR)
+    ask.set_defaults(run=_run_ask)
+
+    chat = commands.add_parser("chat", help="open the chat (the default command)")
+    _index_options(chat, DEFAULT_INDEX_DIR)
+    chat.set_defaults(run=_run_chat)
+    return parser
+
+
+def _index_options(parser: argparse.ArgumentParser, default_index_dir: Path) -> None:
+    parser.add_argument("--index-dir", type=Path, default=default_index_dir, metavar="DIR",
+                        help=f"index directory (default: {default_index_dir}/, or $QA_INDEX_DIR)")
+    parser.add_argument("--model", metavar="PATH_OR_NAME",
+                        help="local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _run_index(args: argparse.Namespace) -> int:
+    from qa.bot import DEFAULT_CORPUS_DIR
+    from qa.indexer import build_index
+    from qa.store import read_manifest
+
+    corpus = args.corpus_dir
+    if corpus is None:
+        try:
+            manifest = read_manifest(args.index_dir)
+        except QAError:
+            manifest = None
+        corpus = Path(manifest.corpus_root) if manifest else DEFAULT_CORPUS_DIR
+    with _progress_bar(enabled=not args.quiet) as progress:
+        report = build_index(corpus, args.index_dir, args.model, progress=progress)
+    for warning in report.warnings:
+        _warn(warning)
+    where = f"{args.index_dir}/"
+    if not report.changed:
+        print(f"{where} is up to date: {report.files} files, {report.passages} passages ({report.seconds:.2f} s)")
+    else:
+        print(
+            f"Indexed {report.files} files, {report.passages} passages into {where} in {report.seconds:.1f} s "
+            f"(embedded {report.passages_embedded} passages from {report.files_embedded} files, "
+            f"reused {report.files_reused} unchanged files)"
+        )
+    return 0
+
+
+def _run_ask(args: argparse.Namespace) -> int:
+    from qa.bot import Bot
+    from qa.retrieval import check_question
+
+    if args.question != "-":
+        check_question(args.question)  # fail fast, before loading the model
+    bot = Bot(args.index_dir, args.model, notice=_warn).load()
+    if args.question == "-":
+        return _ask_stream(bot, args.k)
+    answer = bot.ask(args.question, args.history, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def _ask_stream(bot, k: int) -> int:
+    failures = 0
+    for line_number, (question, history) in enumerate(_stdin_questions(), start=1):
+        try:
+            result = bot.ask(question, history, k=k).to_dict()
+        except QAError as error:
+            failures += 1
+            result = {"question": question, "error": str(error), "line": line_number}
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+def _stdin_questions() -> Iterator[tuple[str, list[str]]]:
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                item = json.loads(line)
+                yield str(item.get("question", "")), [str(h) for h in item.get("history", [])]
+                continue
+            except (ValueError, AttributeError):
+                pass
+        yield line, []
+
+
+def _print_answer(answer) -> None:
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from qa.text import printable
+
+    console = Console(highlight=False, soft_wrap=False)
+    if answer.abstained:
+        console.print(Text("The documents don't answer this question.", style="bold yellow"))
+        console.print(Text("Closest passages (not an answer):", style="dim"))
+    else:
+        console.print(Text(printable(answer.text)))
+    for hit in answer.hits:
+        passage = hit.passage
+        console.print()
+        meta = [passage.title, passage.date, passage.section and f"§ {passage.section}", f"score {hit.score:.2f}"]
+        header = Text.assemble((f"[{hit.rank}] ", "bold cyan"), (printable(" · ".join(m for m in meta if m)), "bold"))
+        console.print(header)
+        console.print(Text(f"    {passage.doc}, characters {passage.start}–{passage.end}", style="dim"))
+        console.print(Padding(Text(printable(passage.text)), (0, 0, 0, 4)))
+
+
+class _progress_bar:
+    """A rich progress bar on stderr for long builds; a no-op callback when disabled."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._progress = None
+        self._task = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("indexing"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("indexing", total=None)
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        self._progress.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _run_chat(args: argparse.Namespace) -> int:
+    try:
+        from ui.app import run_chat
+    except ImportError as error:
+        raise QAError(f"the chat is not available: {error}") from error
+    return run_chat(index_dir=args.index_dir, model=args.model)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)

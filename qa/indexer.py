@@ -1,0 +1,202 @@
+"""Building and updating an index from a corpus folder, incrementally and atomically."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.chunking import SPLITTER_VERSION, split_document
+from qa.corpus import SourceFile, find_files, read_document
+from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
+from qa.errors import CorpusError
+from qa.schema import Passage
+from qa.store import FileRecord, IndexWriter, Manifest, StoredIndex, check_writable, load_index, read_manifest, write_lock
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes to embed)
+EncoderFactory = Callable[[ModelSpec], Encoder]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    files: int
+    files_embedded: int
+    files_reused: int
+    passages: int
+    passages_embedded: int
+    seconds: float
+    changed: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_index(
+    corpus_root: Path,
+    index_dir: Path,
+    model: str | None = None,
+    *,
+    encoder_factory: EncoderFactory = load_encoder,
+    progress: Progress | None = None,
+    batch_size: int = 64,
+) -> BuildReport:
+    """Index every .txt/.md file under corpus_root into index_dir, re-embedding only changed files."""
+    started = time.perf_counter()
+    corpus_root = Path(corpus_root)
+    sources = find_files(corpus_root)
+    spec = resolve_model(model)
+    check_writable(index_dir)
+    with write_lock(index_dir):
+        previous = _reusable_manifest(index_dir, spec)
+        root = str(corpus_root.resolve())
+        if previous and previous.corpus_root == root and _unchanged(previous, sources):
+            return BuildReport(
+                files=len(sources), files_embedded=0, files_reused=len(sources), passages=previous.passage_count,
+                passages_embedded=0, seconds=time.perf_counter() - started, changed=False,
+            )
+        return _Build(corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size).run(sources, started)
+
+
+def stale_files(manifest: Manifest) -> list[str]:
+    """Corpus files added, removed or changed since the index was built (empty when up to date)."""
+    try:
+        sources = find_files(Path(manifest.corpus_root))
+    except CorpusError:
+        return []
+    changed = [doc for doc in manifest.files if doc not in {s.doc for s in sources}]
+    for source in sources:
+        record = manifest.files.get(source.doc)
+        if record is None:
+            changed.append(source.doc)
+        elif (record.size, record.mtime_ns) != (source.size, source.mtime_ns):
+            try:
+                if read_document(source).sha256 != record.sha256:
+                    changed.append(source.doc)
+            except CorpusError:
+                changed.append(source.doc)
+    return sorted(changed)
+
+
+def _reusable_manifest(index_dir: Path, spec: ModelSpec) -> Manifest | None:
+    try:
+        manifest = read_manifest(index_dir)
+    except CorpusError:
+        return None
+    except Exception:
+        return None  # a damaged manifest is rebuilt from scratch
+    if manifest is None or manifest.model != spec.name or manifest.splitter_version != SPLITTER_VERSION:
+        return None
+    return manifest
+
+
+def _unchanged(manifest: Manifest, sources: list[SourceFile]) -> bool:
+    if set(manifest.files) != {source.doc for source in sources}:
+        return False
+    return all(
+        (manifest.files[s.doc].size, manifest.files[s.doc].mtime_ns) == (s.size, s.mtime_ns) for s in sources
+    )
+
+
+class _Build:
+    def __init__(self, corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size) -> None:
+        self.corpus_root = corpus_root
+        self.index_dir = Path(index_dir)
+        self.spec = spec
+        self.previous = previous
+        self.encoder_factory = encoder_factory
+        self.progress = progress
+        self.batch_size = batch_size
+        self._encoder: Encoder | None = None
+        self._old: StoredIndex | None = None
+        self._old_rows: dict[str, list[int]] = {}
+        self.pending: list[Passage] = []
+        self.embedded = 0
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = self.encoder_factory(self.spec)
+        return self._encoder
+
+    def old_rows(self, doc: str) -> tuple[StoredIndex, list[int]]:
+        if self._old is None:
+            self._old = load_index(self.index_dir)
+            for row, passage in enumerate(self._old.passages):
+                self._old_rows.setdefault(passage.doc, []).append(row)
+        return self._old, self._old_rows.get(doc, [])
+
+    def run(self, sources: list[SourceFile], started: float) -> BuildReport:
+        warnings: list[str] = []
+        records: dict[str, FileRecord] = {}
+        to_read = [s for s in sources if not self._same_stat(s)]
+        total_bytes, done_bytes = sum(s.size for s in to_read), 0
+        writer: IndexWriter | None = None
+        files_embedded = files_reused = 0
+        try:
+            writer = IndexWriter(self.index_dir, self._dimension())
+            for source in sources:
+                old = self.previous.files.get(source.doc) if self.previous else None
+                if self._same_stat(source):
+                    self._reuse(writer, source.doc)
+                    records[source.doc] = old
+                    files_reused += 1
+                    continue
+                try:
+                    document = read_document(source)
+                except CorpusError as warning:
+                    warnings.append(str(warning))
+                    continue
+                finally:
+                    done_bytes += source.size
+                if old is not None and old.sha256 == document.sha256:
+                    self._reuse(writer, source.doc)
+                    files_reused += 1
+                else:
+                    layout = split_document(source.doc, document.text)
+                    self.pending.extend(layout.passages)
+                    if not layout.passages:
+                        warnings.append(f"{source.doc}: no text to index")
+                    files_embedded += 1
+                    if len(self.pending) >= self.batch_size * 4:
+                        self._flush(writer)
+                count = old.passages if old is not None and old.sha256 == document.sha256 else len(layout.passages)
+                records[source.doc] = FileRecord(document.sha256, source.size, source.mtime_ns, count)
+                if self.progress:
+                    self.progress(done_bytes, total_bytes)
+            self._flush(writer)
+            if writer.count == 0:
+                raise CorpusError(f"no indexable text in corpus folder {self.corpus_root}; the previous index is unchanged")
+            writer.commit(
+                dict(
+                    model=self.spec.name,
+                    dimension=self._dimension(),
+                    splitter_version=SPLITTER_VERSION,
+                    corpus_root=str(Path(self.corpus_root).resolve()),
+                    files=records,
+                )
+            )
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        return BuildReport(
+            files=len(records), files_embedded=files_embedded, files_reused=files_reused, passages=writer.count,
+            passages_embedded=self.embedded, seconds=time.perf_counter() - started, changed=True, warnings=warnings,
+        )
+
+    def _same_stat(self, source: SourceFile) -> bool:
+        old = self.previous.files.get(source.doc) if self.previous else None
+        return old is not None and (old.size, old.mtime_ns) == (source.size, source.mtime_ns)
+
+    def _dimension(self) -> int:
+        return self.previous.dimension if self.previous else self.encoder.dimension
+
+    def _reuse(self, writer: IndexWriter, doc: str) -> None:
+        old, rows = self.old_rows(doc)
+        writer.add([old.passages[row] for row in rows], old.vectors_of(rows))
+
+    def _flush(self, writer: IndexWriter) -> None:
+        while self.pending:
+            batch, self.pending = self.pending[: self.batch_size * 4], self.pending[self.batch_size * 4 :]
+            vectors = self.encoder.encode([p.embedding_text() for p in batch], batch_size=self.batch_size)
+            writer.add(batch, vectors)
+            self.embedded += len(batch)

@@ -1,0 +1,88 @@
+"""The records that flow through the library: Passage → Hit → Answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A paragraph (or a window of a long one) with an exact citation into its source."""
+
+    doc: str  # path relative to the corpus root, with forward slashes
+    title: str
+    date: str | None  # ISO YYYY-MM-DD
+    section: str | None
+    start: int  # source_text[start:end] == text
+    end: int
+    text: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc}:{self.start}-{self.end}"
+
+    def embedding_text(self) -> str:
+        """What the encoder sees: the span, preceded by its context. The citation stays the span."""
+        context = " · ".join(part for part in (self.title, self.section) if part)
+        return f"{context}\n{self.text}" if context else self.text
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Passage:
+        return cls(
+            doc=str(data["doc"]),
+            title=str(data["title"]),
+            date=data.get("date"),
+            section=data.get("section"),
+            start=int(data["start"]),
+            end=int(data["end"]),
+            text=str(data["text"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A passage ranked for a question."""
+
+    rank: int  # 1-based
+    score: float
+    passage: Passage
+
+    def to_dict(self) -> dict:
+        return {"rank": self.rank, "score": round(self.score, 4), **self.passage.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSentence:
+    """One extracted sentence of an answer and the hit (1-based rank) it is quoted from."""
+
+    text: str
+    citation: int
+    start: int  # offsets of the sentence in the source document
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    sentences: tuple[AnswerSentence, ...]
+    hits: tuple[Hit, ...]
+    abstained: bool
+    search_ms: float = 0.0
+    history: tuple[str, ...] = field(default=())
+
+    @property
+    def text(self) -> str:
+        if self.abstained:
+            return "The documents don't answer this question."
+        return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "passages": [hit.to_dict() for hit in self.hits],
+        }

@@ -1,0 +1,227 @@
+"""The index on disk: a FAISS file of unit vectors, the passages as JSON Lines, and a manifest.
+
+A build writes new files under fresh names and then replaces manifest.json in one rename, so a
+reader sees either the old index or the new one, never a mix, and a killed build leaves the old
+one in place. Writers take a file lock; readers need none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qa.errors import IndexMismatchError, IndexMissingError, IndexWriteError
+from qa.schema import Passage
+
+if TYPE_CHECKING:
+    import faiss
+    import numpy as np
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """What the index knows of one corpus file: enough to tell whether it changed."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    passages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    model: str
+    dimension: int
+    splitter_version: str
+    corpus_root: str
+    files: dict[str, FileRecord]
+    passage_count: int
+    passages_file: str
+    vectors_file: str
+    checksums: dict[str, str] = field(default_factory=dict)
+    index_type: str = "IndexFlatIP"
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        data = json.loads(text)
+        data["files"] = {doc: FileRecord(**record) for doc, record in data["files"].items()}
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """A loaded index: the manifest, the passages in vector order, and the FAISS index."""
+
+    manifest: Manifest
+    passages: list[Passage]
+    vectors: faiss.Index
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and row numbers of the k nearest passages for each query row (-1 pads)."""
+        return self.vectors.search(queries, min(k, len(self.passages)))
+
+    def vectors_of(self, rows: list[int]) -> np.ndarray:
+        import numpy as np
+
+        return np.vstack([self.vectors.reconstruct(int(row)) for row in rows]) if rows else np.zeros((0, self.manifest.dimension), np.float32)
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    path = Path(index_dir) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return Manifest.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, TypeError, KeyError) as error:
+        raise IndexMismatchError(
+            f"damaged manifest in {index_dir} ({error.__class__.__name__}); rebuild it with: qa index CORPUS_DIR --index-dir {index_dir}"
+        ) from error
+
+
+def load_index(index_dir: Path) -> StoredIndex:
+    import faiss
+
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexMissingError(f"no index in {index_dir}; build one with: qa index CORPUS_DIR --index-dir {index_dir}")
+    rebuild = f"rebuild it with: qa index {manifest.corpus_root} --index-dir {index_dir}"
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatchError(f"index in {index_dir} has format {manifest.format_version}, expected {FORMAT_VERSION}; {rebuild}")
+    try:
+        vectors = faiss.read_index(str(index_dir / manifest.vectors_file))
+        passages = [Passage.from_dict(json.loads(line)) for line in (index_dir / manifest.passages_file).open(encoding="utf-8")]
+    except (OSError, RuntimeError, ValueError, KeyError) as error:
+        raise IndexMismatchError(f"damaged index in {index_dir} ({str(error).splitlines()[0][:120]}); {rebuild}") from error
+    if vectors.ntotal != len(passages) or len(passages) != manifest.passage_count or vectors.d != manifest.dimension:
+        raise IndexMismatchError(
+            f"index in {index_dir} is inconsistent ({vectors.ntotal} vectors, {len(passages)} passages, "
+            f"manifest says {manifest.passage_count}); {rebuild}"
+        )
+    return StoredIndex(manifest=manifest, passages=passages, vectors=vectors)
+
+
+def check_writable(index_dir: Path) -> None:
+    """Fail before any work when the index directory cannot be created or written."""
+    try:
+        Path(index_dir).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=index_dir):
+            pass
+    except OSError as error:
+        raise IndexWriteError(f"cannot write to index directory {index_dir}: {error.strerror or error}") from error
+
+
+@contextmanager
+def write_lock(index_dir: Path, timeout: float = 600):
+    """One writer at a time; a second waits, then fails with a clear message."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(Path(index_dir) / LOCK))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout as error:
+        raise IndexWriteError(f"another qa index is writing {index_dir}; try again when it ends") from error
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class IndexWriter:
+    """Streams passages and vectors to new files; commit() makes them the current index."""
+
+    def __init__(self, index_dir: Path, dimension: int) -> None:
+        import faiss
+
+        self.index_dir = Path(index_dir)
+        self.build_id = secrets.token_hex(4)
+        self.passages_file = f"passages-{self.build_id}.jsonl"
+        self.vectors_file = f"vectors-{self.build_id}.faiss"
+        self._passages = (self.index_dir / self.passages_file).open("w", encoding="utf-8")
+        self._vectors = faiss.IndexFlatIP(dimension)
+        self.count = 0
+
+    def add(self, passages: list[Passage], vectors: np.ndarray) -> None:
+        assert len(passages) == len(vectors)
+        for passage in passages:
+            self._passages.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+        if len(passages):
+            self._vectors.add(vectors)
+        self.count += len(passages)
+
+    def commit(self, manifest_fields: dict) -> Manifest:
+        import faiss
+
+        self._passages.flush()
+        os.fsync(self._passages.fileno())
+        self._passages.close()
+        faiss.write_index(self._vectors, str(self.index_dir / self.vectors_file))
+        _fsync_path(self.index_dir / self.vectors_file)
+        manifest = Manifest(
+            passage_count=self.count,
+            passages_file=self.passages_file,
+            vectors_file=self.vectors_file,
+            checksums={name: _sha256_file(self.index_dir / name) for name in (self.passages_file, self.vectors_file)},
+            **manifest_fields,
+        )
+        write_atomic(self.index_dir / MANIFEST, manifest.to_json())
+        remove_unreferenced(self.index_dir, keep={self.passages_file, self.vectors_file})
+        return manifest
+
+    def abort(self) -> None:
+        self._passages.close()
+        for name in (self.passages_file, self.vectors_file):
+            (self.index_dir / name).unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_path(path.parent)
+
+
+def remove_unreferenced(index_dir: Path, keep: Iterable[str]) -> None:
+    """Delete files of earlier or interrupted builds (called with the write lock held)."""
+    keep = set(keep)
+    for path in Path(index_dir).iterdir():
+        name = path.name
+        ours = name.startswith(("passages-", "vectors-")) or (name.startswith(".manifest.json.") and name.endswith(".tmp"))
+        if ours and name not in keep:
+            path.unlink(missing_ok=True)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256_file(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
