@@ -83,12 +83,11 @@ class Bot:
         history = [h for h in history if h.strip()]
         retriever = self._loaded_retriever()
         started = time.perf_counter()
-        hits = retriever.search(question, history, k=max(k, self.policy.passages_considered))
+        hits = retriever.search(question, history, k=k)
         search_ms = (time.perf_counter() - started) * 1000
-        answer = compose_answer(question, hits, history=history, idf=self._document_frequencies(), policy=self.policy, search_ms=search_ms)
-        return Answer(
-            question=answer.question, sentences=answer.sentences, hits=answer.hits[:k],
-            abstained=answer.abstained, search_ms=search_ms, history=answer.history,
+        # Answer sentences come only from the passages shown, so every [n] has its card.
+        return compose_answer(
+            question, hits, history=history, idf=self._document_frequencies(), policy=self.policy, search_ms=search_ms
         )
 
     def reindex(self, corpus_dir: Path | None = None, progress: Progress | None = None) -> BuildReport:

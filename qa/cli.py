@@ -155,7 +155,9 @@ def _print_answer(answer) -> None:
 
     from qa.text import printable
 
-    console = Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False)
+    # Wrap to the terminal; into a pipe, keep each line whole so scripts can grep it.
+    console.soft_wrap = not console.is_terminal
     if answer.abstained:
         console.print(Text("The documents don't answer this question.", style="bold yellow"))
         console.print(Text("Closest passages (not an answer):", style="dim"))
@@ -168,7 +170,11 @@ def _print_answer(answer) -> None:
         header = Text.assemble((f"[{hit.rank}] ", "bold cyan"), (printable(" · ".join(m for m in meta if m)), "bold"))
         console.print(header)
         console.print(Text(f"    {passage.doc}, characters {passage.start}–{passage.end}", style="dim"))
-        console.print(Padding(Text(printable(passage.text)), (0, 0, 0, 4)))
+        body = Text(printable(passage.text))
+        if console.is_terminal:
+            console.print(Padding(body, (0, 0, 0, 4)))
+        else:
+            console.print(Text("\n").join(Text("    ") + line for line in body.split("\n")))
 
 
 class _progress_bar:

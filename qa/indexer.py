@@ -10,7 +10,7 @@ from pathlib import Path
 from qa.chunking import SPLITTER_VERSION, split_document
 from qa.corpus import SourceFile, find_files, read_document
 from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
-from qa.errors import CorpusError
+from qa.errors import CorpusError, QAError
 from qa.schema import Passage
 from qa.store import FileRecord, IndexWriter, Manifest, StoredIndex, check_writable, load_index, read_manifest, write_lock
 
@@ -49,9 +49,11 @@ def build_index(
         previous = _reusable_manifest(index_dir, spec)
         root = str(corpus_root.resolve())
         if previous and previous.corpus_root == root and _unchanged(previous, sources):
+            skipped = [record.skipped for record in previous.files.values() if record.skipped]
             return BuildReport(
-                files=len(sources), files_embedded=0, files_reused=len(sources), passages=previous.passage_count,
-                passages_embedded=0, seconds=time.perf_counter() - started, changed=False,
+                files=len(sources) - len(skipped), files_embedded=0, files_reused=len(sources) - len(skipped),
+                passages=previous.passage_count, passages_embedded=0, seconds=time.perf_counter() - started,
+                changed=False, warnings=skipped,
             )
         return _Build(corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size).run(sources, started)
 
@@ -79,10 +81,8 @@ def stale_files(manifest: Manifest) -> list[str]:
 def _reusable_manifest(index_dir: Path, spec: ModelSpec) -> Manifest | None:
     try:
         manifest = read_manifest(index_dir)
-    except CorpusError:
-        return None
-    except Exception:
-        return None  # a damaged manifest is rebuilt from scratch
+    except QAError:
+        return None  # a damaged manifest: rebuild from scratch
     if manifest is None or manifest.model != spec.name or manifest.splitter_version != SPLITTER_VERSION:
         return None
     return manifest
@@ -138,12 +138,16 @@ class _Build:
                 if self._same_stat(source):
                     self._reuse(writer, source.doc)
                     records[source.doc] = old
-                    files_reused += 1
+                    if old.skipped:
+                        warnings.append(old.skipped)
+                    else:
+                        files_reused += 1
                     continue
                 try:
                     document = read_document(source)
                 except CorpusError as warning:
                     warnings.append(str(warning))
+                    records[source.doc] = FileRecord("", source.size, source.mtime_ns, 0, skipped=str(warning))
                     continue
                 finally:
                     done_bytes += source.size
@@ -179,7 +183,7 @@ class _Build:
                 writer.abort()
             raise
         return BuildReport(
-            files=len(records), files_embedded=files_embedded, files_reused=files_reused, passages=writer.count,
+            files=sum(1 for r in records.values() if not r.skipped), files_embedded=files_embedded, files_reused=files_reused, passages=writer.count,
             passages_embedded=self.embedded, seconds=time.perf_counter() - started, changed=True, warnings=warnings,
         )
 

@@ -37,6 +37,7 @@ class FileRecord:
     size: int
     mtime_ns: int
     passages: int
+    skipped: str | None = None  # why the file was not indexed (binary, not UTF-8, …)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,194 @@
+"""Building, updating and protecting the index (fake encoder: these test bookkeeping, not quality)."""
+
+import json
+import os
+
+import pytest
+
+from qa import Bot, build_index
+from qa.errors import CorpusError, IndexMismatchError, IndexMissingError, IndexWriteError
+from qa.store import load_index, read_manifest
+
+
+def build(corpus, index_dir, factory, **kwargs):
+    return build_index(corpus, index_dir, encoder_factory=factory, **kwargs)
+
+
+def test_build_writes_vectors_passages_and_manifest(corpus, index_dir, fake_factory):
+    report = build(corpus, index_dir, fake_factory)
+    manifest = read_manifest(index_dir)
+    assert report.files == 5 and report.passages == manifest.passage_count == 63
+    assert manifest.model == "all-MiniLM-L6-v2" and manifest.dimension == 64
+    assert set(manifest.files) == {p.name for p in corpus.glob("*.txt")}
+    assert all(len(record.sha256) == 64 for record in manifest.files.values())
+    index = load_index(index_dir)
+    assert index.vectors.ntotal == len(index.passages) == 63
+    source = (corpus / index.passages[10].doc).read_text(encoding="utf-8")
+    assert source[index.passages[10].start : index.passages[10].end] == index.passages[10].text
+
+
+def test_reindex_with_no_change_embeds_nothing(corpus, index_dir, fake_factory, fake_encoder):
+    build(corpus, index_dir, fake_factory)
+    embedded_first = fake_encoder.encoded
+    report = build(corpus, index_dir, fake_factory)
+    assert fake_encoder.encoded == embedded_first
+    assert (report.changed, report.passages_embedded, report.files_reused) == (False, 0, 5)
+
+
+def test_touched_but_identical_file_is_not_embedded_again(corpus, index_dir, fake_factory, fake_encoder):
+    build(corpus, index_dir, fake_factory)
+    before = fake_encoder.encoded
+    path = next(corpus.glob("000_*.txt"))
+    os.utime(path, ns=(1, 1))
+    report = build(corpus, index_dir, fake_factory)
+    assert fake_encoder.encoded == before and report.passages_embedded == 0
+    assert read_manifest(index_dir).files[path.name].mtime_ns == 1
+
+
+def test_only_the_changed_file_is_embedded_again(corpus, index_dir, fake_factory, fake_encoder):
+    build(corpus, index_dir, fake_factory)
+    path = next(corpus.glob("004_*.txt"))
+    path.write_text(path.read_text(encoding="utf-8") + "\n\nA new closing paragraph about tea exports to Japan.\n", encoding="utf-8")
+    before = fake_encoder.encoded
+    report = build(corpus, index_dir, fake_factory)
+    assert report.files_embedded == 1 and report.files_reused == 4
+    assert fake_encoder.encoded - before == report.passages_embedded == 7
+    index = load_index(index_dir)
+    assert any("tea exports" in p.text for p in index.passages)
+    assert len(index.passages) == 64
+
+
+def test_deleted_and_added_files_are_reflected(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    next(corpus.glob("003_*.txt")).unlink()
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "note.md").write_text("# Note\n\nKyoto hosted a tea ceremony for the delegation.\n", encoding="utf-8")
+    build(corpus, index_dir, fake_factory)
+    docs = {p.doc for p in load_index(index_dir).passages}
+    assert "sub/note.md" in docs and not any(d.startswith("003_") for d in docs)
+
+
+def test_binary_and_non_utf8_files_are_skipped_with_a_warning(corpus, index_dir, fake_factory):
+    (corpus / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 au lait, na\xefve r\xe9sum\xe9.".encode("latin-1"))
+    report = build(corpus, index_dir, fake_factory)
+    assert report.files == 5
+    assert any(w.startswith("image.txt: skipped, binary file") for w in report.warnings)
+    assert any(w.startswith("latin1.txt: skipped, not UTF-8") for w in report.warnings)
+    assert all("\n" not in w for w in report.warnings)
+
+
+def test_missing_corpus_folder_is_an_error(tmp_path, index_dir, fake_factory):
+    with pytest.raises(CorpusError, match="corpus folder not found"):
+        build(tmp_path / "nope", index_dir, fake_factory)
+
+
+def test_empty_corpus_folder_is_an_error_and_keeps_the_old_index(corpus, tmp_path, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "ignored.pdf").write_bytes(b"%PDF")
+    with pytest.raises(CorpusError, match="no .txt or .md files"):
+        build(empty, index_dir, fake_factory)
+    blank = tmp_path / "blank"
+    blank.mkdir()
+    (blank / "blank.txt").write_text("   \n\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="no indexable text"):
+        build(blank, index_dir, fake_factory)
+    assert len(load_index(index_dir).passages) == 63
+
+
+def test_unwritable_index_directory_is_an_error(corpus, tmp_path, fake_factory):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(IndexWriteError, match="cannot write to index directory"):
+        build(corpus, blocker / "index", fake_factory)
+
+
+def test_interrupted_build_leaves_the_previous_index_usable(corpus, index_dir, fake_factory, fake_encoder):
+    build(corpus, index_dir, fake_factory)
+    before = load_index(index_dir)
+    for path in corpus.glob("*.txt"):
+        path.write_text(path.read_text(encoding="utf-8") + "\n\nAppended paragraph that changes the file.\n", encoding="utf-8")
+
+    def dying_factory(spec):
+        class Dying:
+            name, dimension = fake_encoder.name, fake_encoder.dimension
+
+            def encode(self, texts, batch_size=32):
+                raise KeyboardInterrupt
+
+        return Dying()
+
+    with pytest.raises(KeyboardInterrupt):
+        build(corpus, index_dir, dying_factory, batch_size=4)
+    after = load_index(index_dir)
+    assert after.passages == before.passages and after.manifest == before.manifest
+    leftovers = {p.name for p in index_dir.iterdir()} - {"manifest.json", ".lock", after.manifest.passages_file, after.manifest.vectors_file}
+    assert leftovers == set()
+
+
+def test_leftovers_of_a_killed_build_are_cleaned_by_the_next_build(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    (index_dir / "passages-deadbeef.jsonl").write_text("{}\n")
+    (index_dir / "vectors-deadbeef.faiss").write_bytes(b"partial")
+    (corpus / "new.txt").write_text("A new document about the Rugby World Cup in Japan.\n", encoding="utf-8")
+    build(corpus, index_dir, fake_factory)
+    assert not (index_dir / "passages-deadbeef.jsonl").exists() and not (index_dir / "vectors-deadbeef.faiss").exists()
+
+
+def test_index_built_with_another_model_is_refused_with_the_command_to_fix_it(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    other = index_dir.parent / "other-model"
+    other.mkdir()
+    (other / "modules.json").write_text("[]")
+    with pytest.raises(IndexMismatchError, match=r"built with model all-MiniLM-L6-v2.*qa index .* --model"):
+        Bot(index_dir, model=str(other), encoder_factory=fake_factory).load()
+
+
+def test_index_with_another_dimension_than_its_model_is_refused(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+
+    class Wider:
+        name, dimension = "all-MiniLM-L6-v2", 384
+
+    with pytest.raises(IndexMismatchError, match="384-dimensional"):
+        Bot(index_dir, encoder_factory=lambda spec: Wider()).load()
+
+
+def test_truncated_vectors_file_is_reported_as_damaged(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    vectors = index_dir / read_manifest(index_dir).vectors_file
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    with pytest.raises(IndexMismatchError, match="damaged index.*qa index"):
+        load_index(index_dir)
+
+
+def test_passages_that_do_not_match_the_vectors_are_reported(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    passages = index_dir / read_manifest(index_dir).passages_file
+    passages.write_text("".join(passages.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="inconsistent"):
+        load_index(index_dir)
+
+
+def test_missing_index_says_how_to_build_one(index_dir, fake_factory):
+    with pytest.raises(IndexMissingError, match="qa index CORPUS_DIR"):
+        Bot(index_dir, encoder_factory=fake_factory).load()
+
+
+def test_stale_index_is_updated_on_load_with_a_notice(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    (corpus / "late.txt").write_text("A late document about the Japan-UK semiconductor partnership.\n", encoding="utf-8")
+    notices = []
+    bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
+    assert len(notices) == 1 and "late.txt" in notices[0] and "updating" in notices[0]
+    assert any(p.doc == "late.txt" for p in bot._loaded_index().passages)
+
+
+def test_manifest_is_json_and_nothing_is_pickled(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    json.loads((index_dir / "manifest.json").read_text())
+    for line in (index_dir / read_manifest(index_dir).passages_file).read_text(encoding="utf-8").splitlines():
+        assert set(json.loads(line)) == {"doc", "title", "date", "section", "start", "end", "text"}
+    assert not list(index_dir.glob("*.pkl")) and not list(index_dir.glob("*.pickle"))
