@@ -52,9 +52,13 @@ def compose_answer(
     idf: Mapping[str, float] | None = None,
     policy: AnswerPolicy = AnswerPolicy(),
     search_ms: float = 0.0,
+    confidence: float | None = None,
 ) -> Answer:
+    """confidence: the cosine of the closest passage to the question (default: the top hit's score)."""
     candidates = _rank_sentences(question, history, hits[: policy.passages_considered], idf or {})
-    abstained = _abstains(hits, candidates, policy)
+    if confidence is None:
+        confidence = hits[0].score if hits else 0.0
+    abstained = _abstains(confidence, candidates, policy)
     chosen = [] if abstained else _choose(candidates, policy)
     sentences = tuple(
         AnswerSentence(
@@ -71,11 +75,11 @@ def compose_answer(
     )
 
 
-def _abstains(hits: Sequence[Hit], candidates: list[_Candidate], policy: AnswerPolicy) -> bool:
-    if not hits or hits[0].score < policy.min_score:
+def _abstains(confidence: float, candidates: list[_Candidate], policy: AnswerPolicy) -> bool:
+    if not candidates or confidence < policy.min_score:
         return True
-    best_overlap = max((c.overlap for c in candidates), default=0.0)
-    return best_overlap == 0.0 and hits[0].score < policy.min_score_without_overlap
+    best_overlap = max(c.overlap for c in candidates)
+    return best_overlap == 0.0 and confidence < policy.min_score_without_overlap
 
 
 def _rank_sentences(
@@ -96,7 +100,7 @@ def _rank_sentences(
             sentence = hit.passage.text[start:end]
             terms = set(content_terms(sentence))
             overlap = sum(w for term, w in weights.items() if term in terms) / total
-            score = overlap + 0.5 * hit.score - 0.03 * (hit.rank - 1) - 0.01 * position
+            score = overlap + 0.15 / hit.rank - 0.01 * position
             if expected is not None and expected.search(sentence):
                 score += 0.15
             candidates.append(_Candidate(score=score, overlap=overlap, hit=hit, start=start, end=end))

@@ -13,7 +13,7 @@ from qa.corpus import read_document_at
 from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
-from qa.retrieval import DenseRetriever, check_question
+from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search
 from qa.schema import Answer
 from qa.store import Manifest, StoredIndex, load_index, read_manifest
 
@@ -40,6 +40,7 @@ class Bot:
         encoder_factory: EncoderFactory = load_encoder,
         policy: AnswerPolicy = AnswerPolicy(),
         auto_update: bool = True,
+        mode: str = DEFAULT_MODE,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.model = model
@@ -47,9 +48,10 @@ class Bot:
         self.encoder_factory = encoder_factory
         self.policy = policy
         self.auto_update = auto_update
+        self.mode = mode
         self._index: StoredIndex | None = None
         self._encoder: Encoder | None = None
-        self._retriever: DenseRetriever | None = None
+        self._retrievers: Retrievers | None = None
         self._idf: dict[str, float] | None = None
 
     @property
@@ -74,20 +76,25 @@ class Bot:
                 f"model {spec.name} makes {self._encoder.dimension}-dimensional vectors but the index holds "
                 f"{self._index.manifest.dimension}; rebuild it with: qa index {self._index.manifest.corpus_root} --index-dir {self.index_dir}"
             )
-        self._retriever = DenseRetriever(self._index, self._encoder)
+        self._retrievers = Retrievers(self._index, self._encoder)
         self._idf = None
         return self
+
+    modes = MODES
 
     def ask(self, question: str, history: Sequence[str] = (), k: int = DEFAULT_K) -> Answer:
         question = check_question(question)
         history = [h for h in history if h.strip()]
-        retriever = self._loaded_retriever()
+        retrievers = self._loaded_retrievers()
         started = time.perf_counter()
-        hits = retriever.search(question, history, k=k)
+        hits = search(retrievers.get(self.mode), retrievers.index, question, history, k=k)
         search_ms = (time.perf_counter() - started) * 1000
+        # Whether the corpus holds anything close to the question, whatever the ranking mode.
+        closest = retrievers.dense.rank(question, history, 1)
         # Answer sentences come only from the passages shown, so every [n] has its card.
         return compose_answer(
-            question, hits, history=history, idf=self._document_frequencies(), policy=self.policy, search_ms=search_ms
+            question, hits, history=history, idf=self._document_frequencies(), policy=self.policy,
+            search_ms=search_ms, confidence=closest[0][1] if closest else 0.0,
         )
 
     def reindex(self, corpus_dir: Path | None = None, progress: Progress | None = None) -> BuildReport:
@@ -141,11 +148,11 @@ class Bot:
         assert self._index is not None
         return self._index
 
-    def _loaded_retriever(self) -> DenseRetriever:
-        if self._retriever is None:
+    def _loaded_retrievers(self) -> Retrievers:
+        if self._retrievers is None:
             self.load()
-        assert self._retriever is not None
-        return self._retriever
+        assert self._retrievers is not None
+        return self._retrievers
 
     def _document_frequencies(self) -> dict[str, float]:
         if self._idf is None:

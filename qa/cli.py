@@ -56,6 +56,24 @@ def _parser() -> argparse.ArgumentParser:
     _index_options(ask, DEFAULT_INDEX_DIR)
     ask.set_defaults(run=_run_ask)
 
+    bench = commands.add_parser("bench", help="measure retrieval quality and speed of every mode", description=(
+        "Evaluate every retrieval mode on labelled questions: our seeds set (default) or BEIR folders "
+        "(corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv). Corpora are indexed once into a cache."))
+    bench.add_argument("datasets", nargs="*", default=["seeds"], metavar="DATASET",
+                       help="'seeds' or the path of a BEIR folder (default: seeds)")
+    bench.add_argument("--split", default="test", help="qrels split of BEIR folders (default: test)")
+    bench.add_argument("--mode", dest="modes", action="append", metavar="MODE", help="a mode to run (repeat; default: all)")
+    bench.add_argument("--limit", type=_positive_int, metavar="N", help="run only the first N queries")
+    bench.add_argument("--json", action="store_true", help="print the results as JSON")
+    bench.add_argument("--plot", type=Path, metavar="FILE.png", help="draw Recall@k against k, one curve per mode")
+    bench.add_argument("--runs", type=Path, metavar="DIR", help="write a TREC run file per dataset and mode")
+    bench.add_argument("--questions", type=Path, default=Path("benchmarks/seeds/questions.jsonl"), metavar="FILE",
+                       help="the seeds question set (default: benchmarks/seeds/questions.jsonl)")
+    bench.add_argument("--corpus", type=Path, default=Path("seeds"), metavar="DIR", help="the seeds corpus (default: seeds/)")
+    bench.add_argument("--cache-dir", type=Path, metavar="DIR", help="where benchmark indexes are kept (default: the user cache, or $QA_CACHE_DIR)")
+    bench.add_argument("--model", metavar="PATH_OR_NAME", help="local sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
+    bench.set_defaults(run=_run_bench)
+
     chat = commands.add_parser("chat", help="open the chat (the default command)")
     _index_options(chat, DEFAULT_INDEX_DIR)
     chat.set_defaults(run=_run_chat)
@@ -201,6 +219,70 @@ class _progress_bar:
 
     def update(self, done: int, total: int) -> None:
         self._progress.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from qa.bench import plot_recall, run_bench, write_trec_runs
+    from qa.bench_report import print_results
+    from qa.datasets import load_beir, load_seed_questions
+    from qa.retrieval import MODES
+
+    modes = args.modes or list(MODES)
+    for mode in modes:
+        if mode not in MODES:
+            raise QAError(f"unknown retrieval mode {mode!r}; choose from: {', '.join(MODES)}")
+    datasets = [
+        load_seed_questions(args.questions, args.corpus) if name == "seeds" else load_beir(Path(name), args.split)
+        for name in args.datasets
+    ]
+    results = []
+    with _stage_progress(enabled=not args.json) as progress:
+        for dataset in datasets:
+            results.append(run_bench(dataset, model=args.model, modes=modes, limit=args.limit, cache_dir=args.cache_dir,
+                                     split=args.split, progress=progress))
+    if args.runs:
+        for result in results:
+            write_trec_runs(result, args.runs)
+    if args.plot:
+        plot_recall(results, args.plot)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        print_results(results)
+        if args.plot:
+            print(f"Recall@k plot: {args.plot}")
+        if args.runs:
+            print(f"TREC run files: {args.runs}/")
+    return 0
+
+
+class _stage_progress:
+    """A rich progress bar per stage (indexing, querying each mode) on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._progress = None
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                  console=Console(stderr=True), transient=True)
+        self._progress.start()
+        return self.update
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self._tasks:
+            self._tasks[stage] = self._progress.add_task(stage, total=total)
+        self._progress.update(self._tasks[stage], completed=done, total=total)
 
     def __exit__(self, *exc) -> None:
         if self._progress is not None:

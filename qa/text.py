@@ -19,7 +19,8 @@ STOP_WORDS = frozenset(
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def stemmer():
+    """The Snowball English stemmer (PyStemmer), shared by BM25 and answer extraction."""
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -31,7 +32,7 @@ def words(text: str) -> list[str]:
 
 def content_terms(text: str) -> list[str]:
     """Stemmed words that carry meaning: no stop words."""
-    return _stemmer().stemWords([w for w in words(text) if w not in STOP_WORDS])
+    return stemmer().stemWords([w for w in words(text) if w not in STOP_WORDS])
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -1,0 +1,319 @@
+"""Retrieval quality and speed of every mode on one labelled dataset, measured in one run.
+
+Quality metrics come from ranx (trec_eval definitions); the significance test is ranx's paired
+Student's t-test of the best mode against each other mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import resource
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from qa.answer import AnswerPolicy, compose_answer, inverse_document_frequencies
+from qa.datasets import NO_GOLD, Dataset, Query
+from qa.embedder import ModelSpec, load_encoder, resolve_model
+from qa.indexer import EncoderFactory, build_index, build_index_from_passages
+from qa.retrieval import MODES, Retrievers
+from qa.schema import Hit
+from qa.store import StoredIndex, load_index, read_manifest
+
+METRICS = ("ndcg@10", "recall@1", "recall@5", "recall@10", "recall@100", "mrr@10")
+PLOT_CUTOFFS = (1, 2, 3, 5, 10, 20, 30, 50, 100)
+DEPTH = 100
+ANSWER_K = 5
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    metrics: dict[str, float]
+    latency_p50_ms: float
+    latency_p95_ms: float
+    recall_curve: dict[int, float] = field(default_factory=dict)
+    p_values: dict[str, float] = field(default_factory=dict)  # against the best mode; empty for the best
+    seeds: dict[str, float] = field(default_factory=dict)  # seeds-only measures
+    run: dict[str, list[tuple[str, float]]] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class BenchResult:
+    dataset: str
+    split: str
+    model: str
+    queries: int
+    judged_queries: int
+    passages: int
+    build_seconds: float  # model loading excluded
+    passages_per_second: float
+    index_cached: bool
+    peak_memory_mb: float
+    best_mode: str
+    modes: list[ModeResult]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for mode in data["modes"]:
+            mode.pop("run")
+        return data
+
+
+def default_cache_dir() -> Path:
+    import os
+
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("QA_CACHE_DIR") or user_cache_dir("qa")) / "bench"
+
+
+def run_bench(
+    dataset: Dataset,
+    *,
+    model: str | None = None,
+    modes: Sequence[str] = MODES,
+    limit: int | None = None,
+    cache_dir: Path | None = None,
+    split: str = "test",
+    progress: Progress | None = None,
+    encoder_factory: EncoderFactory = load_encoder,
+    policy: AnswerPolicy = AnswerPolicy(),
+) -> BenchResult:
+    spec = resolve_model(model)
+    encoders: dict[str, object] = {}
+
+    def shared_encoder(s: ModelSpec):
+        if s.name not in encoders:
+            encoders[s.name] = encoder_factory(s)
+        return encoders[s.name]
+
+    index_dir = _cache_path(cache_dir or default_cache_dir(), dataset, spec)
+    index, build_seconds, built_passages, cached = _prepare_index(dataset, index_dir, spec, shared_encoder, progress)
+    retrievers = Retrievers(index, shared_encoder(spec))
+    queries = dataset.queries[:limit] if limit else dataset.queries
+    judged = [q for q in queries if q.id in dataset.qrels]
+    gold_of = _gold_mapper(dataset, index)
+    results = []
+    for mode in modes:
+        retriever = retrievers.get(mode)
+        retriever.rank(queries[0].text, queries[0].history, DEPTH)  # warm up (BM25 build, first encode)
+        rankings, latencies = {}, []
+        for done, query in enumerate(queries, start=1):
+            started = time.perf_counter()
+            ranking = retriever.rank(query.text, query.history, DEPTH)
+            latencies.append((time.perf_counter() - started) * 1000)
+            rankings[query.id] = ranking
+            if progress:
+                progress(f"querying {dataset.name} · {mode}", done, len(queries))
+        run = {qid: _dedupe([(gold_of(qid, row), score) for row, score in ranking]) for qid, ranking in rankings.items()}
+        result = ModeResult(
+            mode=mode, metrics={}, latency_p50_ms=statistics.median(latencies),
+            latency_p95_ms=_percentile(latencies, 95), run=run,
+        )
+        if dataset.name == "seeds":
+            result.seeds = _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_of)
+        results.append(result)
+    _score(results, dataset, judged)
+    best = max(results, key=lambda r: r.metrics["ndcg@10"]).mode
+    _significance(results, dataset, judged, best)
+    return BenchResult(
+        dataset=dataset.name, split=split if dataset.name != "seeds" else "all", model=spec.name,
+        queries=len(queries), judged_queries=len(judged), passages=len(index.passages),
+        build_seconds=build_seconds, passages_per_second=built_passages / build_seconds if build_seconds else 0.0,
+        index_cached=cached, peak_memory_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        best_mode=best, modes=results,
+    )
+
+
+def _cache_path(cache_dir: Path, dataset: Dataset, spec: ModelSpec) -> Path:
+    model_slug = hashlib.sha256(spec.name.encode()).hexdigest()[:8]
+    if dataset.passages is None:
+        return Path(cache_dir) / f"seeds-{model_slug}"
+    corpus = dataset.source / "corpus.jsonl"
+    digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
+    return Path(cache_dir) / f"{dataset.name}-{digest}-{model_slug}"
+
+
+def _prepare_index(dataset, index_dir, spec, encoder_factory, progress) -> tuple[StoredIndex, float, int, bool]:
+    """Index the dataset's corpus into the cache, unless an index for this corpus and model is there."""
+    stats_file = index_dir / "build.json"
+    on_bytes = (lambda done, total: progress(f"indexing {dataset.name}", done, total)) if progress else None
+    if dataset.passages is None:
+        report = build_index(dataset.corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes)
+        cached = not report.changed
+    else:
+        manifest = read_manifest(index_dir) if index_dir.exists() else None
+        cached = manifest is not None and manifest.model == spec.name and stats_file.exists()
+        if not cached:
+            on_count = (lambda done, total: progress(f"indexing {dataset.name}", done, total)) if progress else None
+            report = build_index_from_passages(
+                dataset.passages, index_dir, spec, source=str(dataset.source), encoder_factory=encoder_factory, progress=on_count
+            )
+    if not cached:
+        stats = {"seconds": report.seconds - report.model_seconds, "passages": report.passages_embedded}
+        stats_file.write_text(json.dumps(stats))
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {"seconds": 0.0, "passages": 0}
+    return load_index(index_dir), stats["seconds"], stats["passages"], cached
+
+
+def _gold_mapper(dataset: Dataset, index: StoredIndex) -> Callable[[str, int], str]:
+    """The id a row retrieved for a query counts as: the corpus id for BEIR; for the seeds, the
+    query's gold span that the passage contains (so labels survive changes to the splitter), else
+    the passage's own id."""
+    if dataset.passages is not None:
+        return lambda qid, row: index.passages[row].doc
+
+    def gold_id(qid: str, row: int) -> str:
+        passage = index.passages[row]
+        for gid in dataset.qrels.get(qid, {}):
+            doc, start, end = dataset.gold_spans[gid]
+            if doc == passage.doc and passage.start <= start and end <= passage.end:
+                return gid
+        return passage.id
+
+    return gold_id
+
+
+def _dedupe(ranking: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Keep each id at its best rank (overlapping windows can hold the same gold span)."""
+    seen, kept = set(), []
+    for doc_id, score in ranking:
+        if doc_id not in seen:
+            seen.add(doc_id)
+            kept.append((doc_id, score))
+    return kept
+
+
+def _ranx_run(run: dict[str, list[tuple[str, float]]], query_ids: list[str], name: str):
+    from ranx import Run
+
+    # Scores from the rank, so ties in the raw scores cannot reorder the list.
+    data = {qid: {doc: float(len(run[qid]) - i) for i, (doc, _) in enumerate(run[qid])} or {"-": 0.0} for qid in query_ids}
+    return Run.from_dict(data, name=name)
+
+
+def evaluate_rankings(
+    qrels: dict[str, dict[str, int]], run: dict[str, list[tuple[str, float]]], metrics: Sequence[str] = METRICS
+) -> dict[str, float]:
+    """Mean of each metric over the judged queries; a judged query missing from run scores zero."""
+    from ranx import Qrels, evaluate
+
+    query_ids = sorted(qrels)
+    full_run = {qid: run.get(qid, []) for qid in query_ids}
+    scores = evaluate(Qrels.from_dict(qrels), _ranx_run(full_run, query_ids, "run"), list(metrics))
+    return {m: float(scores[m]) for m in metrics} if len(metrics) > 1 else {metrics[0]: float(scores)}
+
+
+def _judged_qrels(dataset: Dataset, queries: list[Query]) -> dict[str, dict[str, int]]:
+    return {q.id: dataset.qrels[q.id] for q in queries}
+
+
+def _score(results: list[ModeResult], dataset: Dataset, judged: list[Query]) -> None:
+    qrels = _judged_qrels(dataset, judged)
+    curve = [f"recall@{k}" for k in PLOT_CUTOFFS]
+    for result in results:
+        scores = evaluate_rankings(qrels, result.run, list(dict.fromkeys([*METRICS, *curve])))
+        result.metrics = {m: scores[m] for m in METRICS}
+        result.recall_curve = {k: scores[f"recall@{k}"] for k in PLOT_CUTOFFS}
+        followups = [q for q in judged if q.kind == "followup"]
+        if followups:
+            result.seeds["followup_recall@5"] = evaluate_rankings(_judged_qrels(dataset, followups), result.run, ["recall@5"])["recall@5"]
+
+
+def _significance(results: list[ModeResult], dataset: Dataset, judged: list[Query], best: str) -> None:
+    if len(results) < 2 or len(judged) < 2:
+        return
+    from ranx import Qrels, compare
+
+    query_ids = [q.id for q in judged]
+    runs = [_ranx_run(r.run, query_ids, r.mode) for r in results]
+    qrels = Qrels.from_dict(_judged_qrels(dataset, judged))
+    report = compare(qrels, runs, metrics=list(METRICS), stat_test="student", max_p=0.05).to_dict()
+    for result in results:
+        if result.mode != best:
+            result.p_values = {m: float(p) for m, p in report[best]["comparisons"][result.mode].items()}
+
+
+def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_of) -> dict[str, float]:
+    """Abstention, multi-document coverage and answer spans, as the bot would answer with this mode."""
+    idf = inverse_document_frequencies([p.text for p in index.passages])
+    answerable = unanswerable = wrongly_abstained = rightly_abstained = 0
+    multi_gold = multi_found = factoids = answers_with_span = 0
+    for query in queries:
+        top = rankings[query.id][:ANSWER_K]
+        hits = [Hit(rank=i, score=score, passage=index.passages[row]) for i, (row, score) in enumerate(top, start=1)]
+        closest = retrievers.dense.rank(query.text, query.history, 1)
+        answer = compose_answer(query.text, hits, history=query.history, idf=idf, policy=policy, confidence=closest[0][1] if closest else 0.0)
+        if query.kind == NO_GOLD:
+            unanswerable += 1
+            rightly_abstained += answer.abstained
+            continue
+        answerable += 1
+        wrongly_abstained += answer.abstained
+        if query.kind == "multi":
+            found = {gold_of(query.id, row) for row, _ in top}
+            multi_gold += len(dataset.qrels[query.id])
+            multi_found += len(found & set(dataset.qrels[query.id]))
+        if query.answer:
+            factoids += 1
+            answers_with_span += (not answer.abstained) and query.answer in answer.text
+    measures = {
+        "abstained_unanswerable": rightly_abstained / unanswerable if unanswerable else float("nan"),
+        "abstained_answerable": wrongly_abstained / answerable if answerable else float("nan"),
+    }
+    if multi_gold:
+        measures["multi_gold_in_top5"] = multi_found / multi_gold
+    if factoids:
+        measures["factoid_answer_has_span"] = answers_with_span / factoids
+    return measures
+
+
+def _percentile(values: list[float], pct: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+def write_trec_runs(result: BenchResult, folder: Path) -> list[Path]:
+    """One TREC run file per mode: `qid Q0 docid rank score tag`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for mode in result.modes:
+        path = folder / f"{result.dataset}-{mode.mode}.trec"
+        with path.open("w", encoding="utf-8") as handle:
+            for qid, ranking in mode.run.items():
+                for rank, (doc_id, score) in enumerate(ranking, start=1):
+                    handle.write(f"{qid} Q0 {doc_id} {rank} {score:.6f} {mode.mode}\n")
+        paths.append(path)
+    return paths
+
+
+def plot_recall(results: list[BenchResult], path: Path) -> None:
+    """Recall@k against k, one curve per mode, one panel per dataset."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(results), figsize=(5.5 * len(results), 4.2), squeeze=False)
+    for axis, result in zip(axes[0], results):
+        for mode in result.modes:
+            ks = sorted(mode.recall_curve)
+            axis.plot(ks, [mode.recall_curve[k] for k in ks], marker="o", markersize=3, label=mode.mode)
+        axis.set_xscale("log")
+        axis.set_xticks(list(PLOT_CUTOFFS), [str(k) for k in PLOT_CUTOFFS])
+        axis.set_ylim(0, 1.02)
+        axis.set_xlabel("k (passages retrieved)")
+        axis.set_ylabel("Recall@k")
+        axis.set_title(f"{result.dataset} ({result.judged_queries} queries)")
+        axis.grid(True, alpha=0.3)
+        axis.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

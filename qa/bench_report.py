@@ -1,0 +1,54 @@
+"""Rich tables of `qa bench` results for the terminal."""
+
+from __future__ import annotations
+
+from qa.bench import METRICS, BenchResult
+
+_SEED_MEASURES = {
+    "followup_recall@5": "follow-up R@5",
+    "multi_gold_in_top5": "multi-doc gold in top 5",
+    "abstained_unanswerable": "abstained, unanswerable",
+    "abstained_answerable": "abstained, answerable (wrong)",
+    "factoid_answer_has_span": "factoid answer has span",
+}
+
+
+def print_results(results: list[BenchResult]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    for result in results:
+        title = f"{result.dataset} · {result.split} · {result.judged_queries} judged queries · {result.passages:,} passages"
+        table = Table(title=title, title_justify="left")
+        table.add_column("mode")
+        for metric in METRICS:
+            table.add_column(metric.replace("recall", "R").replace("ndcg", "nDCG").replace("mrr", "MRR"), justify="right")
+        table.add_column("p50 ms", justify="right")
+        table.add_column("p95 ms", justify="right")
+        for mode in result.modes:
+            cells = []
+            for metric in METRICS:
+                value = f"{mode.metrics[metric]:.3f}"
+                if mode.p_values.get(metric, 1.0) < 0.05:
+                    value += "†"
+                cells.append(value)
+            name = f"{mode.mode} ★" if mode.mode == result.best_mode else mode.mode
+            table.add_row(name, *cells, f"{mode.latency_p50_ms:.1f}", f"{mode.latency_p95_ms:.1f}")
+        console.print(table)
+        console.print(
+            f"★ best nDCG@10; † differs from ★ with p < 0.05 (paired t-test). "
+            f"Index: {result.passages:,} passages, built in {result.build_seconds:.1f} s "
+            f"({result.passages_per_second:.0f} passages/s){' [cached]' if result.index_cached else ''}. "
+            f"Peak memory {result.peak_memory_mb:,.0f} MB. Model {result.model}.",
+            style="dim",
+        )
+        if result.dataset == "seeds":
+            extra = Table(title="seeds · answering", title_justify="left")
+            extra.add_column("mode")
+            for label in _SEED_MEASURES.values():
+                extra.add_column(label, justify="right")
+            for mode in result.modes:
+                extra.add_row(mode.mode, *(f"{mode.seeds[key]:.2f}" if key in mode.seeds else "–" for key in _SEED_MEASURES))
+            console.print(extra)
+        console.print()

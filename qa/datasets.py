@@ -1,0 +1,145 @@
+"""Labelled question sets for `qa bench`: BEIR folders, and our own questions over the seeds.
+
+A BEIR folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv. Only the queries judged in
+the chosen split are evaluated, and a retriever sees only a query's text: SciFact's query
+metadata names the gold documents.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.schema import Passage
+
+NO_GOLD = "unanswerable"
+
+
+class DatasetError(QAError):
+    """A benchmark file is missing or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    id: str
+    text: str
+    history: tuple[str, ...] = ()
+    kind: str | None = None  # seeds only: paraphrase, keyword, factoid, multi, followup, unanswerable
+    answer: str | None = None  # seeds factoids: a span the answer should contain
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    queries: list[Query]
+    qrels: dict[str, dict[str, int]]  # query id -> gold id -> grade (> 0)
+    passages: list[Passage] | None = None  # BEIR: one passage per document; seeds: None (indexed from files)
+    corpus_dir: Path | None = None
+    gold_spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # seeds: gold id -> (doc, start, end)
+    source: Path | None = None
+
+
+def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    if not path.exists():
+        raise DatasetError(f"missing file: {path}")
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                raise DatasetError(f"{path}:{number}: malformed JSON ({error.msg})") from error
+            if not isinstance(record, dict):
+                raise DatasetError(f"{path}:{number}: expected a JSON object")
+            yield number, record
+
+
+def load_beir(folder: Path, split: str = "test") -> Dataset:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetError(f"benchmark folder not found: {folder}")
+    passages, seen = [], set()
+    for number, record in _jsonl(folder / "corpus.jsonl"):
+        if "_id" not in record:
+            raise DatasetError(f"{folder / 'corpus.jsonl'}:{number}: no _id")
+        doc_id = str(record["_id"])
+        if doc_id in seen:
+            raise DatasetError(f"{folder / 'corpus.jsonl'}:{number}: duplicate _id {doc_id!r}")
+        seen.add(doc_id)
+        text = str(record.get("text") or "")
+        passages.append(Passage(doc=doc_id, title=str(record.get("title") or ""), date=None, section=None, start=0, end=len(text), text=text))
+    if not passages:
+        raise DatasetError(f"{folder / 'corpus.jsonl'}: no documents")
+    qrels = _read_qrels(folder / "qrels" / f"{split}.tsv", seen)
+    texts = {}
+    for number, record in _jsonl(folder / "queries.jsonl"):
+        if "_id" not in record or "text" not in record:
+            raise DatasetError(f"{folder / 'queries.jsonl'}:{number}: a query needs _id and text")
+        texts[str(record["_id"])] = str(record["text"])  # metadata is deliberately dropped
+    if not texts:
+        raise DatasetError(f"{folder / 'queries.jsonl'}: no queries")
+    missing = sorted(set(qrels) - set(texts))
+    if missing:
+        raise DatasetError(f"{folder / 'qrels' / f'{split}.tsv'}: judgements for unknown query {missing[0]!r}")
+    queries = [Query(id=qid, text=texts[qid]) for qid in texts if qid in qrels]
+    return Dataset(name=folder.name, queries=queries, qrels=qrels, passages=passages, source=folder)
+
+
+def _read_qrels(path: Path, doc_ids: set[str]) -> dict[str, dict[str, int]]:
+    if not path.exists():
+        available = sorted(p.stem for p in path.parent.glob("*.tsv")) if path.parent.exists() else []
+        raise DatasetError(f"missing judgements: {path}" + (f" (available splits: {', '.join(available)})" if available else ""))
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter="\t"), start=1):
+            if not row or (number == 1 and row[0].strip().lower() in ("query-id", "query_id", "qid")):
+                continue
+            if len(row) < 3:
+                raise DatasetError(f"{path}:{number}: expected query-id, corpus-id and score separated by tabs")
+            qid, doc_id, grade = row[0].strip(), row[1].strip(), row[2].strip()
+            try:
+                grade_value = int(float(grade))
+            except ValueError as error:
+                raise DatasetError(f"{path}:{number}: score {grade!r} is not a number") from error
+            if doc_id not in doc_ids:
+                raise DatasetError(f"{path}:{number}: judgement for unknown document {doc_id!r}")
+            if grade_value > 0:
+                qrels.setdefault(qid, {})[doc_id] = grade_value
+    if not qrels:
+        raise DatasetError(f"{path}: no positive judgements")
+    return qrels
+
+
+def load_seed_questions(questions_file: Path, corpus_dir: Path, split: str | None = None) -> Dataset:
+    """Our questions over the seeds; each gold is a document and a quoted span of it."""
+    queries, qrels, gold_spans = [], {}, {}
+    for number, record in _jsonl(Path(questions_file)):
+        try:
+            qid, question, kind = str(record["id"]), str(record["question"]), str(record["kind"])
+        except KeyError as error:
+            raise DatasetError(f"{questions_file}:{number}: missing field {error}") from error
+        if split and record.get("split") != split:
+            continue
+        for gold in record.get("gold", []):
+            path = Path(corpus_dir) / gold["doc"]
+            try:
+                source = path.read_text(encoding="utf-8")
+            except OSError as error:
+                raise DatasetError(f"{questions_file}:{number}: gold document not found: {gold['doc']}") from error
+            start = source.find(gold["quote"])
+            if start < 0:
+                raise DatasetError(f"{questions_file}:{number}: quote not found in {gold['doc']}: {gold['quote'][:40]!r}")
+            gold_id = f"{gold['doc']}@{start}"
+            gold_spans[gold_id] = (gold["doc"], start, start + len(gold["quote"]))
+            qrels.setdefault(qid, {})[gold_id] = 1
+        if kind != NO_GOLD and qid not in qrels:
+            raise DatasetError(f"{questions_file}:{number}: question {qid} has no gold passage")
+        queries.append(Query(id=qid, text=question, history=tuple(record.get("history", [])), kind=kind, answer=record.get("answer")))
+    if not queries:
+        raise DatasetError(f"{questions_file}: no questions" + (f" in split {split!r}" if split else ""))
+    return Dataset(name="seeds", queries=queries, qrels=qrels, corpus_dir=Path(corpus_dir), gold_spans=gold_spans, source=Path(questions_file))

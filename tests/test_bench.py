@@ -1,0 +1,139 @@
+"""qa bench: metric wiring checked by hand, loaders' errors, and real runs on the seeds and a public set."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.bench import evaluate_rankings, run_bench, write_trec_runs
+from qa.datasets import DatasetError, load_beir, load_seed_questions
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "datasets"
+
+QRELS = {"q1": {"d1": 1, "d2": 1}, "q2": {"d3": 2}}
+DOCS = ["d1", "d2", "d3", "d4", "d5"]
+
+
+def ranking(order):
+    return [(doc, float(len(order) - i)) for i, doc in enumerate(order)]
+
+
+def test_perfect_run_scores_one():
+    run = {"q1": ranking(["d1", "d2", "d3", "d4", "d5"]), "q2": ranking(["d3", "d1", "d2", "d4", "d5"])}
+    scores = evaluate_rankings(QRELS, run)
+    assert scores["ndcg@10"] == pytest.approx(1.0)
+    assert scores["mrr@10"] == pytest.approx(1.0)
+    assert scores["recall@5"] == pytest.approx(1.0)
+    assert scores["recall@1"] == pytest.approx(0.75)  # q1 has two relevant documents: 1/2, q2: 1
+
+
+def test_reversed_run_scores_the_values_computed_by_hand():
+    run = {"q1": ranking(list(reversed(DOCS))), "q2": ranking(list(reversed(DOCS)))}
+    scores = evaluate_rankings(QRELS, run)
+    # q1: relevant at ranks 4 and 5; DCG = 1/log2(5) + 1/log2(6), IDCG = 1 + 1/log2(3)
+    ndcg_q1 = (1 / math.log2(5) + 1 / math.log2(6)) / (1 + 1 / math.log2(3))
+    # q2: grade-2 document at rank 3; DCG = 2/log2(4), IDCG = 2/log2(2)
+    ndcg_q2 = (2 / math.log2(4)) / 2
+    assert scores["ndcg@10"] == pytest.approx((ndcg_q1 + ndcg_q2) / 2)  # 0.50063
+    assert scores["mrr@10"] == pytest.approx((1 / 4 + 1 / 3) / 2)
+    assert scores["recall@1"] == 0.0 and scores["recall@5"] == pytest.approx(1.0)
+
+
+def test_a_query_missing_from_the_run_counts_as_zero():
+    scores = evaluate_rankings(QRELS, {"q1": ranking(["d1", "d2"])})
+    assert scores["recall@10"] == pytest.approx(0.5)
+
+
+def write_beir(folder, corpus_lines, query_lines, qrels_text):
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text("\n".join(corpus_lines) + "\n")
+    (folder / "queries.jsonl").write_text("\n".join(query_lines) + ("\n" if query_lines else ""))
+    (folder / "qrels" / "test.tsv").write_text(qrels_text)
+
+
+CORPUS = [json.dumps({"_id": d, "title": f"T{d}", "text": f"text of {d}"}) for d in DOCS]
+QUERIES = [json.dumps({"_id": "q1", "text": "one", "metadata": {"d1": "gold"}}), json.dumps({"_id": "q2", "text": "two"}),
+           json.dumps({"_id": "q3", "text": "not judged"})]
+
+
+def test_beir_loader_keeps_only_judged_queries_and_drops_metadata(tmp_path):
+    write_beir(tmp_path, CORPUS, QUERIES, "query-id\tcorpus-id\tscore\r\nq1\td1\t1\r\nq1\td2\t1\r\nq2\td3\t2\r\nq2\td4\t0\r\n")
+    dataset = load_beir(tmp_path)
+    assert [q.id for q in dataset.queries] == ["q1", "q2"]
+    assert dataset.qrels == QRELS  # grade 0 is not relevant
+    assert all(not hasattr(q, "metadata") for q in dataset.queries) and dataset.queries[0].text == "one"
+
+
+@pytest.mark.parametrize(
+    "corpus, queries, qrels, message",
+    [
+        (CORPUS[:2] + ['{"_id": "d3", "title": '], QUERIES, "q1\td1\t1\n", r"corpus.jsonl:3: malformed JSON"),
+        (CORPUS, QUERIES, "query-id\tcorpus-id\tscore\nq1\td9\t1\n", r"test.tsv:2: judgement for unknown document 'd9'"),
+        (CORPUS, [], "q1\td1\t1\n", r"queries.jsonl: no queries"),
+        (CORPUS, QUERIES, "q7\td1\t1\n", r"judgements for unknown query 'q7'"),
+        (CORPUS, QUERIES, "q1 d1 1\n", r"test.tsv:1: expected query-id, corpus-id and score separated by tabs"),
+    ],
+)
+def test_beir_loader_errors_name_the_file_and_line(tmp_path, corpus, queries, qrels, message):
+    write_beir(tmp_path, corpus, queries, qrels)
+    with pytest.raises(DatasetError, match=message):
+        load_beir(tmp_path)
+
+
+def test_missing_split_lists_the_available_ones(tmp_path):
+    write_beir(tmp_path, CORPUS, QUERIES, "q1\td1\t1\n")
+    with pytest.raises(DatasetError, match=r"missing judgements: .*dev.tsv \(available splits: test\)"):
+        load_beir(tmp_path, split="dev")
+
+
+def test_seed_questions_resolve_every_gold_quote():
+    dataset = load_seed_questions(REPO / "benchmarks/seeds/questions.jsonl", REPO / "seeds")
+    assert len(dataset.queries) >= 50
+    kinds = {q.kind for q in dataset.queries}
+    assert kinds == {"paraphrase", "keyword", "factoid", "multi", "followup", "unanswerable"}
+    for gold_id, (doc, start, end) in dataset.gold_spans.items():
+        assert end > start and (REPO / "seeds" / doc).exists()
+    assert all(q.history for q in dataset.queries if q.kind == "followup")
+    assert all(q.id not in dataset.qrels for q in dataset.queries if q.kind == "unanswerable")
+
+
+def test_seeds_bench_with_the_real_model(tmp_path):
+    dataset = load_seed_questions(REPO / "benchmarks/seeds/questions.jsonl", REPO / "seeds")
+    result = run_bench(dataset, cache_dir=tmp_path)
+    modes = {m.mode: m for m in result.modes}
+    assert set(modes) == {"dense", "bm25", "hybrid", "rrf"}
+    assert result.judged_queries == sum(1 for q in dataset.queries if q.kind != "unanswerable")
+    # Floors well below the measured figures (README), so a broken pipeline cannot pass.
+    assert modes["dense"].metrics["recall@5"] >= 0.85 and modes["bm25"].metrics["recall@5"] >= 0.6
+    assert modes["dense"].metrics["recall@100"] == pytest.approx(1.0)
+    assert 0.0 <= modes["dense"].seeds["abstained_answerable"] <= 0.1
+    assert modes["dense"].seeds["abstained_unanswerable"] > 0.0
+    assert result.best_mode in modes and not modes[result.best_mode].p_values
+    assert all(m.p_values for m in result.modes if m.mode != result.best_mode)
+    again = run_bench(dataset, cache_dir=tmp_path, modes=["bm25"], limit=3)
+    assert again.index_cached and again.queries == 3
+    paths = write_trec_runs(again, tmp_path / "runs")
+    first = paths[0].read_text().splitlines()[0].split()
+    assert first[1] == "Q0" and first[3] == "1" and first[5] == "bm25"
+
+
+@pytest.mark.skipif(not (SHARED / "cranfield").exists(), reason="../shared/datasets/cranfield is not beside the repo")
+def test_qa_bench_cli_on_a_public_set_with_limit_json_plot_and_runs(tmp_path):
+    env = {**os.environ, "QA_CACHE_DIR": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-m", "qa", "bench", str(SHARED / "cranfield"), "--limit", "25", "--json",
+         "--plot", str(tmp_path / "recall.png"), "--runs", str(tmp_path / "runs")],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    [data] = json.loads(result.stdout)
+    assert (data["dataset"], data["queries"], data["passages"]) == ("cranfield", 25, 1400)
+    modes = {m["mode"]: m for m in data["modes"]}
+    assert 0.2 < modes["bm25"]["metrics"]["ndcg@10"] <= 1.0 and 0.2 < modes["dense"]["metrics"]["ndcg@10"] <= 1.0
+    assert (tmp_path / "recall.png").stat().st_size > 10_000
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [f"cranfield-{m}.trec" for m in sorted(modes)]
