@@ -7,12 +7,13 @@
 
 from qa.answer import AnswerPolicy
 from qa.bot import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, DEFAULT_K, Bot
-from qa.errors import QAError
+from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, build_index
 from qa.schema import Answer, AnswerSentence, Hit, Passage
 
 __all__ = [
     "Answer", "AnswerPolicy", "AnswerSentence", "Bot", "BuildReport", "DEFAULT_CORPUS_DIR",
-    "DEFAULT_INDEX_DIR", "DEFAULT_K", "Hit", "Passage", "QAError", "build_index",
+    "DEFAULT_INDEX_DIR", "DEFAULT_K", "Hit", "IndexMismatchError", "IndexMissingError", "Passage", "QAError",
+    "build_index",
 ]
 __version__ = "0.1.0"

@@ -59,10 +59,21 @@ class BenchResult:
     modes: list[ModeResult]
 
     def to_dict(self) -> dict:
+        """JSON-ready: no per-query runs, and NaN (an undefined p-value or rate) as null."""
         data = asdict(self)
         for mode in data["modes"]:
             mode.pop("run")
-        return data
+        return _without_nan(data)
+
+
+def _without_nan(value):
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {key: _without_nan(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nan(item) for item in value]
+    return value
 
 
 def default_cache_dir() -> Path:
@@ -123,7 +134,7 @@ def run_bench(
     best = max(results, key=lambda r: r.metrics["ndcg@10"]).mode
     _significance(results, dataset, judged, best)
     return BenchResult(
-        dataset=dataset.name, split=split if dataset.name != "seeds" else "all", model=spec.name,
+        dataset=dataset.name, split=split, model=spec.name,
         queries=len(queries), judged_queries=len(judged), passages=len(index.passages),
         build_seconds=build_seconds, passages_per_second=built_passages / build_seconds if build_seconds else 0.0,
         index_cached=cached, peak_memory_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

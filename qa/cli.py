@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         "(corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv). Corpora are indexed once into a cache."))
     bench.add_argument("datasets", nargs="*", default=["seeds"], metavar="DATASET",
                        help="'seeds' or the path of a BEIR folder (default: seeds)")
-    bench.add_argument("--split", default="test", help="qrels split of BEIR folders (default: test)")
+    bench.add_argument("--split", help="qrels split of BEIR folders (default: test); for seeds, dev or test (default: both)")
     bench.add_argument("--mode", dest="modes", action="append", metavar="MODE", help="a mode to run (repeat; default: all)")
     bench.add_argument("--limit", type=_positive_int, metavar="N", help="run only the first N queries")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -236,14 +236,14 @@ def _run_bench(args: argparse.Namespace) -> int:
         if mode not in MODES:
             raise QAError(f"unknown retrieval mode {mode!r}; choose from: {', '.join(MODES)}")
     datasets = [
-        load_seed_questions(args.questions, args.corpus) if name == "seeds" else load_beir(Path(name), args.split)
+        load_seed_questions(args.questions, args.corpus, args.split) if name == "seeds" else load_beir(Path(name), args.split or "test")
         for name in args.datasets
     ]
     results = []
     with _stage_progress(enabled=not args.json) as progress:
         for dataset in datasets:
             results.append(run_bench(dataset, model=args.model, modes=modes, limit=args.limit, cache_dir=args.cache_dir,
-                                     split=args.split, progress=progress))
+                                     split=args.split or ("all" if dataset.name == "seeds" else "test"), progress=progress))
     if args.runs:
         for result in results:
             write_trec_runs(result, args.runs)

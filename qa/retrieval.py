@@ -80,7 +80,7 @@ class BM25Retriever:
     """Okapi BM25 (bm25s, Lucene scoring) over title, section and text, Snowball-stemmed, stop words out.
     A follow-up's query also holds the previous question's words."""
 
-    def __init__(self, index: StoredIndex, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, index: StoredIndex, k1: float = 1.5, b: float = 0.75) -> None:
         import bm25s
 
         self.index = index

@@ -41,3 +41,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def printable(text: str) -> str:
     """Text safe for a terminal: control characters (ANSI escapes among them) shown, not obeyed."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def question_terms(question: str) -> frozenset[str]:
+    """The stems of a question's content words."""
+    return frozenset(content_terms(question))
+
+
+def term_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    """Spans of the words of text whose stem is one of terms (for emphasis)."""
+    if not terms:
+        return []
+    matches = [m for m in _WORD.finditer(text) if m.group().lower() not in STOP_WORDS]
+    stems = stemmer().stemWords([m.group().lower().replace("’", "'") for m in matches])
+    return [(m.start(), m.end()) for m, stem in zip(matches, stems) if stem in terms]

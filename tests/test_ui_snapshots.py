@@ -1,0 +1,124 @@
+"""Snapshots of the chat (pytest-textual-snapshot). They use the stand-in bot of ui_conftest_helpers, so
+they do not move when the model or the ranking changes; timings are hidden and nothing animates.
+
+Update them after an intended change of the look with: pytest tests/test_ui_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whatever pytest's import mode
+
+from qa import QAError  # noqa: E402
+from ui_conftest_helpers import FakeBot, ask, wait_for  # noqa: E402
+from ui.app import ChatApp  # noqa: E402
+from ui.screens import HelpScreen, SourceScreen  # noqa: E402
+from ui.widgets import PassageCard  # noqa: E402
+
+LONDON = "Who did Kishida and Nakatani meet in London?"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
+
+
+def chat(bot: FakeBot | None = None) -> ChatApp:
+    return ChatApp(bot=bot or FakeBot(), show_timings=False, animate=False)
+
+
+async def answered(pilot, question: str = LONDON) -> None:
+    await ask(pilot, question)
+
+
+def test_chat_with_an_answer(snap_compare):
+    assert snap_compare(chat(), terminal_size=(120, 40), run_before=answered)
+
+
+def test_chat_at_80x24(snap_compare):
+    assert snap_compare(chat(), terminal_size=(80, 24), run_before=answered)
+
+
+def test_chat_at_200x50_with_a_follow_up(snap_compare):
+    async def run_before(pilot):
+        await ask(pilot, LONDON)
+        await ask(pilot, "and who attended?")
+
+    assert snap_compare(chat(), terminal_size=(200, 50), run_before=run_before)
+
+
+def test_not_found_reply(snap_compare):
+    async def run_before(pilot):
+        await ask(pilot, "What is the recipe for chocolate cake?")
+
+    assert snap_compare(chat(), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_focused_card(snap_compare):
+    async def run_before(pilot):
+        await ask(pilot, LONDON)
+        await pilot.press("tab", "down")
+
+    assert snap_compare(chat(), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_source_viewer(snap_compare):
+    async def run_before(pilot):
+        await ask(pilot, LONDON)
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, SourceScreen), what="the source viewer")
+
+    assert snap_compare(chat(), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_markup_in_documents_is_shown_literally(snap_compare):
+    async def run_before(pilot):
+        await ask(pilot, "Does markup show?")
+        pilot.app.query(PassageCard).first().focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, SourceScreen), what="the source viewer")
+        await pilot.press("escape")
+
+    assert snap_compare(chat(), terminal_size=(100, 30), run_before=run_before)
+
+
+def test_help_screen(snap_compare):
+    async def run_before(pilot):
+        await wait_for(pilot, lambda: pilot.app.state == "ready", what="loading")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="the help screen")
+
+    assert snap_compare(chat(), terminal_size=(100, 40), run_before=run_before)
+
+
+def test_loading_with_a_question_waiting(snap_compare):
+    gate = threading.Event()
+
+    class Gated(ChatApp):
+        def on_unmount(self) -> None:
+            super().on_unmount()
+            gate.set()  # let the stand-in's load() return once the screenshot is taken
+
+    app = Gated(bot=FakeBot(load_gate=gate), show_timings=False, animate=False)
+
+    async def run_before(pilot):
+        await pilot.press(*"Who did they meet?", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_broken_index_message(snap_compare):
+    bot = FakeBot(load_error=QAError(
+        "the index in embeddings was built with model other-model, not all-MiniLM-L6-v2; "
+        "rebuild it with: qa index seeds --index-dir embeddings --model all-MiniLM-L6-v2"))
+
+    async def run_before(pilot):
+        await wait_for(pilot, lambda: pilot.app.state == "broken", what="the load to fail")
+
+    assert snap_compare(chat(bot), terminal_size=(80, 24), run_before=run_before)

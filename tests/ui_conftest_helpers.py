@@ -1,0 +1,193 @@
+"""Helpers for the chat UI tests: a deterministic stand-in for qa.Bot, and waiting on the app.
+
+The stand-in answers from three small fixed documents with the library's own records (Answer, Hit,
+Passage, AnswerSentence), so snapshots do not move when the model, the ranking or the machine changes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa import Answer, AnswerSentence, BuildReport, Hit, Passage, QAError
+
+DOCUMENTS = {
+    "london-meeting.txt": (
+        "Japan-UK Foreign and Defence Ministers' Meeting\n"
+        "\n"
+        "January 23, 2015\n"
+        "On January 21, Mr. Fumio Kishida, Minister for Foreign Affairs, and Mr. Gen Nakatani, "
+        "Minister of Defence, met Mr. Philip Hammond and Mr. Michael Fallon in London. "
+        "An overview of the meeting is as follows:\n"
+        "1. The two sides shared the view that they would enhance cooperation in security and defence.\n"
+        "2. The ministers discussed the situation in Ukraine, North Korea and the South China Sea.\n"
+        "3. The four ministers agreed to hold the next meeting in Tokyo at a mutually convenient time.\n"
+    ),
+    "tokyo-meeting.txt": (
+        "Second Japan-UK Foreign and Defence Ministerial Meeting\n"
+        "\n"
+        "January 8, 2016\n"
+        "The ministers met in Tokyo on 8 January 2016 for the second meeting. "
+        "They welcomed the progress on the Acquisition and Cross-Servicing Agreement.\n"
+        "Attendees included senior officials of both ministries.\n"
+    ),
+    "notes [bold]x[/].txt": (
+        "Notes [link=http://e]y[/link]\n"
+        "\n"
+        "A passage with [bold]markup[/] and \x1b[31man escape\x1b[0m inside.\n"
+    ),
+}
+TITLES = {
+    "london-meeting.txt": ("Japan-UK Foreign and Defence Ministers' Meeting", "2015-01-23", "Overview"),
+    "tokyo-meeting.txt": ("Second Japan-UK Foreign and Defence Ministerial Meeting", "2016-01-08", None),
+    "notes [bold]x[/].txt": ("Notes [link=http://e]y[/link]", None, "[i]Section[/i]"),
+}
+
+
+def passage(doc: str, snippet: str) -> Passage:
+    text = DOCUMENTS[doc]
+    start = text.index(snippet)
+    title, date, section = TITLES[doc]
+    return Passage(doc=doc, title=title, date=date, section=section, start=start, end=start + len(snippet), text=snippet)
+
+
+def sentence(p: Passage, snippet: str, citation: int) -> AnswerSentence:
+    start = DOCUMENTS[p.doc].index(snippet)
+    return AnswerSentence(text=snippet, citation=citation, start=start, end=start + len(snippet))
+
+
+LONDON = passage(
+    "london-meeting.txt",
+    "On January 21, Mr. Fumio Kishida, Minister for Foreign Affairs, and Mr. Gen Nakatani, Minister of Defence, "
+    "met Mr. Philip Hammond and Mr. Michael Fallon in London. An overview of the meeting is as follows:",
+)
+NEXT = passage(
+    "london-meeting.txt", "3. The four ministers agreed to hold the next meeting in Tokyo at a mutually convenient time."
+)
+TOKYO = passage(
+    "tokyo-meeting.txt",
+    "The ministers met in Tokyo on 8 January 2016 for the second meeting. "
+    "They welcomed the progress on the Acquisition and Cross-Servicing Agreement.",
+)
+ATTENDEES = passage("tokyo-meeting.txt", "Attendees included senior officials of both ministries.")
+MARKUP = passage("notes [bold]x[/].txt", "A passage with [bold]markup[/] and \x1b[31man escape\x1b[0m inside.")
+
+
+@dataclass
+class FakeManifest:
+    corpus_root: str = "/data/corpus"
+    model: str = "fake-model"
+    passage_count: int = 5
+    files: dict = field(default_factory=lambda: dict.fromkeys(DOCUMENTS))
+
+
+class FakeBot:
+    """Quacks like qa.Bot for the chat; answers a few known questions, abstains on the rest."""
+
+    modes = ("dense", "bm25", "hybrid")
+
+    def __init__(self, *, load_gate: threading.Event | None = None, load_error: Exception | None = None) -> None:
+        self.index_dir = Path("embeddings")
+        self.model = None
+        self.mode = "dense"
+        self.notice: Callable[[str], None] = lambda message: None
+        self.manifest = FakeManifest()
+        self.load_gate = load_gate
+        self.load_error = load_error
+        self.calls: list[tuple[str, tuple[str, ...], int]] = []
+        self.loads = 0
+
+    def load(self) -> FakeBot:
+        self.loads += 1
+        if self.load_gate is not None:
+            self.load_gate.wait(30)
+        if self.load_error is not None:
+            raise self.load_error
+        return self
+
+    def ask(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer:
+        question = question.strip()
+        if not question:
+            raise QAError("the question is empty")
+        self.calls.append((question, tuple(history), k))
+        lowered = question.lower()
+        if "london" in lowered:
+            hits = (Hit(1, 0.61, LONDON), Hit(2, 0.44, TOKYO), Hit(3, 0.32, NEXT))
+            sentences = (sentence(LONDON, LONDON.text.split(". An overview")[0] + ".", 1),)
+        elif "attend" in lowered:
+            hits = (Hit(1, 0.52, ATTENDEES), Hit(2, 0.40, TOKYO))
+            sentences = (sentence(ATTENDEES, ATTENDEES.text, 1),)
+        elif "markup" in lowered:
+            hits = (Hit(1, 0.5, MARKUP),)
+            sentences = (sentence(MARKUP, MARKUP.text, 1),)
+        else:
+            hits = (Hit(1, 0.12, NEXT), Hit(2, 0.08, TOKYO))
+            sentences = ()
+        return Answer(
+            question=question, sentences=sentences, hits=hits[:k], abstained=not sentences,
+            search_ms=12.0, history=tuple(history),
+        )
+
+    def reindex(self, corpus_dir: Path | None = None, progress=None) -> BuildReport:
+        for done in range(0, 101, 25):
+            if progress:
+                progress(done, 100)
+        self.load_error = None
+        return BuildReport(files=3, files_embedded=3, files_reused=0, passages=5, passages_embedded=5,
+                           seconds=0.1, changed=True)
+
+    def source_text(self, doc: str) -> str:
+        return DOCUMENTS[doc]
+
+
+async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> None:
+    """Let the app run until predicate() is true (thread workers finish on their own time)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def ask(pilot, question: str, timeout: float = 30.0):
+    """Type a question, press Enter, and wait for its reply; returns the Exchange widget."""
+    from ui.widgets import Exchange
+
+    app = pilot.app
+    before = len(app.query(Exchange))
+    app.query_one("#prompt").value = question
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: len(app.query(Exchange)) > before, timeout, "the question to appear")
+    exchange = app.query(Exchange).last()
+    await wait_for(pilot, lambda: exchange.answer is not None or exchange.error is not None, timeout, "the reply")
+    await wait_for(pilot, lambda: len(exchange.cards) == len(exchange.answer.hits) if exchange.answer else True,
+                   timeout, "the cards")
+    return exchange
+
+
+def _strips(widget):
+    from textual.geometry import Region
+
+    width, height = widget.outer_size
+    return widget.render_lines(Region(0, 0, width, height))
+
+
+def rendered_lines(widget) -> list[str]:
+    """The characters a widget and its descendants draw (border and title included), line by line."""
+    lines = ["".join(segment.text for segment in strip) for strip in _strips(widget)]
+    for child in widget.query("*"):
+        lines += rendered_lines_of_one(child)
+    return lines
+
+
+def rendered_lines_of_one(widget) -> list[str]:
+    return ["".join(segment.text for segment in strip) for strip in _strips(widget)]
+
+
+def rendered_segments(widget):
+    """The styled segments a widget draws (without its descendants)."""
+    return [segment for strip in _strips(widget) for segment in strip]

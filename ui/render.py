@@ -1,0 +1,244 @@
+"""Rich `Text` builders for the chat: literal document text, highlights, score bars, Markdown export.
+
+Everything a document or a user wrote goes through `literal()`: it becomes a `Text` built from the
+characters themselves (never parsed as markup) with control characters (ANSI escapes among them)
+shown as visible `\\x1b` text rather than obeyed.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+
+from qa import Answer, Hit
+from qa.text import printable, question_terms
+from qa.text import term_spans as qa_term_spans
+
+# Control characters, as qa.text.printable() replaces them (tab and newline are kept).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+@dataclass(frozen=True)
+class Palette:
+    """Concrete colours (rich styles need them) taken from the app's current theme."""
+
+    accent: str = "#FEA62B"
+    citation: str = "#FFC473"
+    muted: str = "#8A8A8A"
+    support_bg: str = "#593E19"
+    passage_bg: str = "#1B2A38"
+    warning: str = "#FEA62B"
+    error: str = "#B93C5B"
+    bar: str = "#0178D4"
+    bar_empty: str = "#303030"
+
+    @property
+    def term(self) -> Style:
+        return Style(bold=True, underline=True)
+
+    @property
+    def support(self) -> Style:
+        return Style(bgcolor=self.support_bg)
+
+    @property
+    def control(self) -> Style:
+        return Style(color=self.muted, italic=True)
+
+
+def palette_from_variables(variables: dict[str, str]) -> Palette:
+    """A palette from `App.get_css_variables()`; colours with alpha are blended onto the background."""
+    from textual.color import Color
+
+    default = Palette()
+
+    def solid(name: str, fallback: str) -> str:
+        try:
+            background = Color.parse(variables.get("background", "#121212"))
+            return (background + Color.parse(variables[name])).hex6
+        except Exception:  # a variable missing or not a colour ("auto 60%")
+            return fallback
+
+    return Palette(
+        accent=solid("accent", default.accent),
+        citation=solid("text-accent", default.citation),
+        muted=solid("foreground-muted", default.muted),
+        support_bg=solid("warning-muted", default.support_bg),
+        passage_bg=solid("primary-muted", default.passage_bg),
+        warning=solid("text-warning", default.warning),
+        error=solid("error", default.error),
+        bar=solid("primary", default.bar),
+        bar_empty=solid("panel", default.bar_empty),
+    )
+
+
+# --- literal text -------------------------------------------------------------------------------
+
+Span = tuple[int, int, Style]
+
+
+def literal(text: str, spans: Iterable[Span] = (), style: Style | str = "", control_style: Style | None = None) -> Text:
+    """`text` as characters, with `spans` (offsets into `text`) styled; control characters made visible."""
+    pieces: list[str] = []
+    positions: list[int] = []  # original offset of each control character
+    growth: list[int] = []  # characters added by the replacements up to and including that one
+    shown_at: list[tuple[int, int]] = []
+    added = 0
+    previous = 0
+    for match in _CONTROL.finditer(text):
+        pieces.append(text[previous : match.start()])
+        shown = printable(match.group())
+        start = match.start() + added
+        pieces.append(shown)
+        shown_at.append((start, start + len(shown)))
+        added += len(shown) - 1
+        positions.append(match.start())
+        growth.append(added)
+        previous = match.end()
+    pieces.append(text[previous:])
+
+    def moved(offset: int) -> int:
+        index = bisect_left(positions, offset)  # control characters strictly before `offset`
+        return offset + (growth[index - 1] if index else 0)
+
+    result = Text("".join(pieces), style=style, end="")
+    for start, end, span_style in spans:
+        start, end = max(0, start), min(len(text), end)
+        if start < end:
+            result.stylize(span_style, moved(start), moved(end))
+    if control_style is not None:
+        for start, end in shown_at:
+            result.stylize(control_style, start, end)
+    return result
+
+
+def plain(text: str) -> str:
+    """A one-line label from document metadata or a question: control characters shown, not obeyed."""
+    return printable(text)
+
+
+# --- question terms -----------------------------------------------------------------------------
+
+
+def term_spans(text: str, terms: frozenset[str], style: Style) -> list[Span]:
+    """The words of text that share a stem with the question's terms (qa.question_terms), styled."""
+    return [(start, end, style) for start, end in qa_term_spans(text, terms)]
+
+
+# --- answers and passages -----------------------------------------------------------------------
+
+
+def support_ranges(answer: Answer, hit: Hit) -> list[tuple[int, int]]:
+    """Offsets, in the hit's document, of the answer sentences that fall inside this passage."""
+    passage = hit.passage
+    ranges = []
+    for sentence in answer.sentences:
+        if not 1 <= sentence.citation <= len(answer.hits):
+            continue
+        cited = answer.hits[sentence.citation - 1].passage
+        if cited.doc != passage.doc:
+            continue
+        start, end = max(sentence.start, passage.start), min(sentence.end, passage.end)
+        if start < end:
+            ranges.append((start, end))
+    return ranges
+
+
+def passage_text(answer: Answer, hit: Hit, palette: Palette) -> Text:
+    """The passage, its supporting sentences highlighted and the question's terms emphasised."""
+    passage = hit.passage
+    spans: list[Span] = [
+        (start - passage.start, end - passage.start, palette.support) for start, end in support_ranges(answer, hit)
+    ]
+    spans += term_spans(passage.text, question_terms(answer.question), palette.term)
+    return literal(passage.text, spans, control_style=palette.control)
+
+
+def answer_text(answer: Answer, palette: Palette) -> Text:
+    """The extractive answer, each sentence followed by its [n] citation."""
+    terms = question_terms(answer.question)
+    parts = [
+        Text.assemble(
+            literal(sentence.text, term_spans(sentence.text, terms, palette.term), control_style=palette.control),
+            " ",
+            (f"[{sentence.citation}]", Style(color=palette.citation, bold=True)),
+        )
+        for sentence in answer.sentences
+    ]
+    return Text(" ", end="").join(parts)
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def score_bar(score: float, palette: Palette, width: int = 8, scale: float = 1.0) -> Text:
+    """A bar of `width` cells filled in proportion to score/scale (clamped to 0–1), then the score.
+
+    Dense scores are cosine similarities, shown on their own 0–1 scale; other modes' scores (BM25,
+    fusion) have no fixed scale, so the caller passes the top score as `scale`."""
+    fraction = min(1.0, max(0.0, score / scale)) if scale > 0 else 0.0
+    eighths = round(fraction * width * 8)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + (_EIGHTHS[part] if part else "")
+    bar = bar.ljust(width)
+    return Text.assemble(
+        (bar, Style(color=palette.bar, bgcolor=palette.bar_empty)), " ", (f"{score:.2f}", Style(color=palette.muted))
+    )
+
+
+def card_title(hit: Hit, palette: Palette) -> Text:
+    passage = hit.passage
+    return Text.assemble(
+        (f"[{hit.rank}]", Style(color=palette.citation, bold=True)), " ", (plain(passage.title or passage.doc), Style(bold=True))
+    )
+
+
+def card_meta(hit: Hit, palette: Palette) -> Text:
+    passage = hit.passage
+    parts = [passage.date, passage.section and f"§ {passage.section}", passage.doc]
+    return Text(" · ".join(plain(p) for p in parts if p), style=Style(color=palette.muted), end="")
+
+
+def citation_line(hit: Hit) -> str:
+    """`[n] Title · date · § section — doc, characters a–b` (plain text, for copying and export)."""
+    passage = hit.passage
+    meta = " · ".join(p for p in (passage.title, passage.date, passage.section and f"§ {passage.section}") if p)
+    return printable(f"[{hit.rank}] {meta} — {passage.doc}, characters {passage.start}–{passage.end}")
+
+
+def clipboard_text(hit: Hit) -> str:
+    return f"{citation_line(hit)}\n\n{printable(hit.passage.text)}\n"
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def markdown_export(
+    exchanges: Sequence[tuple[str, Answer | None, str | None]], *, corpus: str | None, when: datetime
+) -> str:
+    """The conversation as Markdown: each question, its answer with [n] markers, and the cited passages."""
+    lines = [f"# Conversation — {when:%Y-%m-%d %H:%M}", ""]
+    if corpus:
+        lines += [f"Documents: `{printable(corpus)}`", ""]
+    for question, answer, error in exchanges:
+        lines += [f"## {_one_line(question)}", ""]
+        if answer is None:
+            lines += [f"_{printable(error or 'No answer.')}_", ""]
+            continue
+        if answer.abstained:
+            lines += ["The documents don't say.", "", "Closest passages (not an answer):", ""]
+        else:
+            lines += [printable(answer.text), "", "Sources:", ""]
+        for hit in answer.hits:
+            lines += [f"- {citation_line(hit)} (score {hit.score:.2f})", ""]
+            lines += ["  > " + line if line else "  >" for line in printable(hit.passage.text).splitlines()]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _one_line(text: str) -> str:
+    return printable(" ".join(text.split()))

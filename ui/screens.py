@@ -1,0 +1,174 @@
+"""The source viewer and the help screen."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Static
+
+from qa import Answer, Hit
+from ui.render import Palette, card_title, clipboard_text, literal, question_terms, support_ranges, term_spans
+
+# (keys, what they do), by where they work. The help screen shows these; the bindings live on the widgets.
+KEYS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Anywhere",
+        [
+            ("F1  ?", "this help (? when the prompt is not focused)"),
+            ("Ctrl+P", "command palette: re-index, set k, retrieval mode, clear, export"),
+            ("Ctrl+R", "re-index the corpus (builds the index when there is none)"),
+            ("Ctrl+L", "clear the conversation"),
+            ("Ctrl+S", "export the conversation as Markdown"),
+            ("Esc", "back to the prompt / close this screen"),
+            ("PgUp PgDn", "scroll the conversation"),
+            ("Ctrl+Q", "quit"),
+        ],
+    ),
+    (
+        "Prompt",
+        [
+            ("Enter", "ask the question (follow-ups use the conversation so far)"),
+            ("↑  ↓", "earlier / later questions, from this run and earlier ones"),
+            ("Tab  Shift+Tab", "to the first / last cited passage of the latest reply"),
+        ],
+    ),
+    (
+        "Cited passage",
+        [
+            ("↑ ↓  k j", "previous / next passage"),
+            ("Tab  Shift+Tab", "next / previous passage or the prompt"),
+            ("Enter", "open the whole source document at the passage"),
+            ("c", "copy the citation and the passage text"),
+            ("any letter", "start typing a new question"),
+        ],
+    ),
+    (
+        "Source viewer",
+        [
+            ("↑ ↓ PgUp PgDn", "scroll the document"),
+            ("p", "back to the passage"),
+            ("c", "copy the citation and the passage text"),
+            ("Esc  q", "back to the chat"),
+        ],
+    ),
+]
+
+
+def help_table(palette: Palette) -> Table:
+    """Every key, grouped by where it works; descriptions wrap in their own column."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1)
+    for index, (group, rows) in enumerate(KEYS):
+        if index:
+            table.add_row(Text(""), Text(""))
+        table.add_row(Text(group, style=Style(color=palette.accent, bold=True)), Text(""))
+        for keys, description in rows:
+            table.add_row(Text(keys, style=Style(bold=True)), Text(description))
+    return table
+
+
+def help_plain() -> str:
+    """The help as plain text (for tests and for reading without a terminal)."""
+    return "\n".join(f"{group}\n" + "\n".join(f"  {keys}  {text}" for keys, text in rows) for group, rows in KEYS)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,f1,question_mark", "dismiss", "Close", show=True),
+    ]
+
+    def __init__(self, palette: Palette) -> None:
+        super().__init__()
+        self.palette = palette
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-panel") as panel:
+            panel.border_title = "Keys"
+            panel.border_subtitle = "Esc closes"
+            yield Static(help_table(self.palette), id="help-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#help-panel").focus()
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)
+
+
+class SourceScreen(Screen[None]):
+    """The whole source document, scrolled to the passage, the passage and its support highlighted."""
+
+    BINDINGS = [
+        Binding("escape,q", "close", "Back to chat"),
+        Binding("c", "copy", "Copy citation"),
+        Binding("p", "to_passage", "To passage"),
+    ]
+
+    def __init__(self, answer: Answer, hit: Hit, source: str, palette: Palette) -> None:
+        super().__init__()
+        self.answer = answer
+        self.hit = hit
+        self.source = source
+        self.palette = palette
+
+    def compose(self) -> ComposeResult:
+        passage = self.hit.passage
+        palette = self.palette
+        meta = [passage.date, passage.section and f"§ {passage.section}", passage.doc,
+                f"characters {passage.start}–{passage.end} of {len(self.source):,}"]
+        with Vertical(id="source-header"):
+            yield Static(card_title(self.hit, palette), id="source-title")
+            yield Static(literal(" · ".join(m for m in meta if m), style=Style(color=palette.muted)), id="source-meta")
+        before, block, after = self._parts()
+        with VerticalScroll(id="document"):
+            for content, part_id in ((before, "doc-before"), (block, "doc-passage"), (after, "doc-after")):
+                widget = Static(content, classes="doc-part", id=part_id)
+                widget.display = part_id == "doc-passage" or bool(content.plain.strip())
+                yield widget
+        yield Footer()
+
+    def _parts(self) -> tuple[Text, Text, Text]:
+        """The document split at the lines that hold the passage, so the passage block keeps its lines whole."""
+        text = self.source
+        passage = self.hit.passage
+        start, end = max(0, min(passage.start, len(text))), max(0, min(passage.end, len(text)))
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        if line_end == -1:
+            line_end = len(text)
+        palette = self.palette
+        terms = question_terms(self.answer.question)
+
+        def part(a: int, b: int, spans=()) -> Text:
+            chunk = text[a:b]
+            local = [(s - a, e - a, style) for s, e, style in spans]
+            local += term_spans(chunk, terms, palette.term)
+            return literal(chunk, local, control_style=palette.control)
+
+        highlights = [(start, end, Style(bgcolor=palette.passage_bg))]
+        highlights += [(s, e, palette.support) for s, e in support_ranges(self.answer, self.hit)]
+        before = part(0, max(0, line_start - 1)) if line_start > 0 else Text("")
+        after = part(line_end + 1, len(text)) if line_end < len(text) else Text("")
+        return before, part(line_start, line_end, highlights), after
+
+    def on_mount(self) -> None:
+        self.query_one("#document").focus()
+        self.call_after_refresh(self.action_to_passage)
+
+    def action_to_passage(self) -> None:
+        document = self.query_one("#document", VerticalScroll)
+        passage = self.query_one("#doc-passage")
+        document.scroll_to(y=max(0, passage.virtual_region.y - 2), animate=False)
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(clipboard_text(self.hit))
+        self.app.notify(f"Copied [{self.hit.rank}] {self.hit.passage.doc} to the clipboard", markup=False, timeout=3)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
