@@ -42,6 +42,7 @@ def print_results(results: list[BenchResult]) -> None:
             f"({result.passages_per_second:.0f} passages/s){' [cached]' if result.index_cached else ''}. "
             f"Peak memory {result.peak_memory_mb:,.0f} MB. Model {result.model}.",
             style="dim",
+            markup=False,
         )
         if result.dataset == "seeds":
             extra = Table(title="seeds · answering", title_justify="left")
