@@ -106,8 +106,9 @@ def _run_index(args: argparse.Namespace) -> int:
         except QAError:
             manifest = None
         corpus = Path(manifest.corpus_root) if manifest else DEFAULT_CORPUS_DIR
-    with _progress_bar(enabled=not args.quiet) as progress:
-        report = build_index(corpus, args.index_dir, args.model, progress=progress)
+    with _stage_progress(enabled=not args.quiet) as progress:
+        on_bytes = (lambda done, total: progress("indexing", done, total)) if progress else None
+        report = build_index(corpus, args.index_dir, args.model, progress=on_bytes)
     for warning in report.warnings:
         _warn(warning)
     where = f"{args.index_dir}/"
@@ -195,36 +196,6 @@ def _print_answer(answer) -> None:
             console.print(Text("\n").join(Text("    ") + line for line in body.split("\n")))
 
 
-class _progress_bar:
-    """A rich progress bar on stderr for long builds; a no-op callback when disabled."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self._progress = None
-        self._task = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return None
-        from rich.console import Console
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._progress = Progress(
-            TextColumn("indexing"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=True,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task("indexing", total=None)
-        return self.update
-
-    def update(self, done: int, total: int) -> None:
-        self._progress.update(self._task, completed=done, total=total)
-
-    def __exit__(self, *exc) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-
 def _run_bench(args: argparse.Namespace) -> int:
     from qa.bench import plot_recall, run_bench, write_trec_runs
     from qa.bench_report import print_results
@@ -261,7 +232,7 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 
 class _stage_progress:
-    """A rich progress bar per stage (indexing, querying each mode) on stderr."""
+    """A rich progress bar per stage (indexing, querying each mode) on stderr, on a terminal only."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled and sys.stderr.isatty()
@@ -272,9 +243,9 @@ class _stage_progress:
         if not self.enabled:
             return None
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                                   console=Console(stderr=True), transient=True)
         self._progress.start()
         return self.update
