@@ -151,7 +151,10 @@ class _Build:
         self._old: StoredIndex | None = None
         self._old_rows: dict[str, list[int]] = {}
         self.pending: list[Passage] = []
-        self.embedded = 0
+        self.pending_bytes = 0  # size of the files whose passages wait in self.pending
+        self.done_bytes = self.total_bytes = 0
+        self.embedded = self.files_embedded = self.files_reused = 0
+        self.warnings: list[str] = []
 
     @property
     def encoder(self) -> Encoder:
@@ -169,47 +172,10 @@ class _Build:
         return self._old, self._old_rows.get(doc, [])
 
     def run(self, sources: list[SourceFile], started: float) -> BuildReport:
-        warnings: list[str] = []
-        records: dict[str, FileRecord] = {}
-        to_read = [s for s in sources if not self._same_stat(s)]
-        total_bytes, done_bytes = sum(s.size for s in to_read), 0
-        writer: IndexWriter | None = None
-        files_embedded = files_reused = 0
+        self.total_bytes = sum(s.size for s in sources if not self._same_stat(s))
+        writer = IndexWriter(self.index_dir, self._dimension())
         try:
-            writer = IndexWriter(self.index_dir, self._dimension())
-            for source in sources:
-                old = self.previous.files.get(source.doc) if self.previous else None
-                if self._same_stat(source):
-                    self._reuse(writer, source.doc)
-                    records[source.doc] = old
-                    if old.skipped:
-                        warnings.append(old.skipped)
-                    else:
-                        files_reused += 1
-                    continue
-                try:
-                    document = read_document(source)
-                except CorpusError as warning:
-                    warnings.append(str(warning))
-                    records[source.doc] = FileRecord("", source.size, source.mtime_ns, 0, skipped=str(warning))
-                    continue
-                finally:
-                    done_bytes += source.size
-                if old is not None and old.sha256 == document.sha256:
-                    self._reuse(writer, source.doc)
-                    files_reused += 1
-                else:
-                    layout = split_document(source.doc, document.text)
-                    self.pending.extend(layout.passages)
-                    if not layout.passages:
-                        warnings.append(f"{source.doc}: no text to index")
-                    files_embedded += 1
-                    if len(self.pending) >= self.batch_size * 4:
-                        self._flush(writer)
-                count = old.passages if old is not None and old.sha256 == document.sha256 else len(layout.passages)
-                records[source.doc] = FileRecord(document.sha256, source.size, source.mtime_ns, count)
-                if self.progress:
-                    self.progress(done_bytes, total_bytes)
+            records = {source.doc: self._add_file(writer, source) for source in sources}
             self._flush(writer)
             if writer.count == 0:
                 raise CorpusError(f"no indexable text in corpus folder {self.corpus_root}; the previous index is unchanged")
@@ -223,14 +189,49 @@ class _Build:
                 )
             )
         except BaseException:
-            if writer is not None:
-                writer.abort()
+            writer.abort()
             raise
         return BuildReport(
-            files=sum(1 for r in records.values() if not r.skipped), files_embedded=files_embedded, files_reused=files_reused, passages=writer.count,
-            passages_embedded=self.embedded, seconds=time.perf_counter() - started, changed=True, warnings=warnings,
-            model_seconds=self.model_seconds,
+            files=sum(1 for r in records.values() if not r.skipped), files_embedded=self.files_embedded,
+            files_reused=self.files_reused, passages=writer.count, passages_embedded=self.embedded,
+            seconds=time.perf_counter() - started, changed=True, warnings=self.warnings, model_seconds=self.model_seconds,
         )
+
+    def _add_file(self, writer: IndexWriter, source: SourceFile) -> FileRecord:
+        """Reuse the file's passages and vectors when it is unchanged; otherwise split it for embedding."""
+        old = self.previous.files.get(source.doc) if self.previous else None
+        if self._same_stat(source):
+            self._reuse(writer, source.doc)
+            if old.skipped:
+                self.warnings.append(old.skipped)
+            else:
+                self.files_reused += 1
+            return old
+        try:
+            document = read_document(source)
+        except CorpusError as warning:
+            self.warnings.append(str(warning))
+            self._advance(source.size)
+            return FileRecord("", source.size, source.mtime_ns, 0, skipped=str(warning))
+        if old is not None and old.sha256 == document.sha256:
+            self._reuse(writer, source.doc)
+            self.files_reused += 1
+            self._advance(source.size)
+            return FileRecord(document.sha256, source.size, source.mtime_ns, old.passages)
+        layout = split_document(source.doc, document.text)
+        if not layout.passages:
+            self.warnings.append(f"{source.doc}: no text to index")
+        self.files_embedded += 1
+        self.pending.extend(layout.passages)
+        self.pending_bytes += source.size
+        if len(self.pending) >= self.batch_size * 4:
+            self._flush(writer)
+        return FileRecord(document.sha256, source.size, source.mtime_ns, len(layout.passages))
+
+    def _advance(self, size: int) -> None:
+        self.done_bytes += size
+        if self.progress:
+            self.progress(self.done_bytes, self.total_bytes)
 
     def _same_stat(self, source: SourceFile) -> bool:
         old = self.previous.files.get(source.doc) if self.previous else None
@@ -249,3 +250,5 @@ class _Build:
             vectors = self.encoder.encode([p.embedding_text() for p in batch], batch_size=self.batch_size)
             writer.add(batch, vectors)
             self.embedded += len(batch)
+        self._advance(self.pending_bytes)
+        self.pending_bytes = 0
