@@ -11,6 +11,7 @@ import json
 import resource
 import statistics
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -217,7 +218,10 @@ def evaluate_rankings(
 
     query_ids = sorted(qrels)
     full_run = {qid: run.get(qid, []) for qid in query_ids}
-    scores = evaluate(Qrels.from_dict(qrels), _ranx_run(full_run, query_ids, "run"), list(metrics))
+    with warnings.catch_warnings():
+        # ranx's numba kernels warn about a harmless integer cast when they are compiled.
+        warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64")
+        scores = evaluate(Qrels.from_dict(qrels), _ranx_run(full_run, query_ids, "run"), list(metrics))
     return {m: float(scores[m]) for m in metrics} if len(metrics) > 1 else {metrics[0]: float(scores)}
 
 
@@ -245,7 +249,9 @@ def _significance(results: list[ModeResult], dataset: Dataset, judged: list[Quer
     query_ids = [q.id for q in judged]
     runs = [_ranx_run(r.run, query_ids, r.mode) for r in results]
     qrels = Qrels.from_dict(_judged_qrels(dataset, judged))
-    report = compare(qrels, runs, metrics=list(METRICS), stat_test="student", max_p=0.05).to_dict()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64")
+        report = compare(qrels, runs, metrics=list(METRICS), stat_test="student", max_p=0.05).to_dict()
     for result in results:
         if result.mode != best:
             result.p_values = {m: float(p) for m, p in report[best]["comparisons"][result.mode].items()}
