@@ -82,12 +82,14 @@ class Bot:
 
     modes = MODES
 
-    def ask(self, question: str, history: Sequence[str] = (), k: int = DEFAULT_K) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), k: int = DEFAULT_K, mode: str | None = None) -> Answer:
+        """Answer question; history holds the conversation's earlier questions, oldest first.
+        mode picks a retrieval mode for this question only (default: self.mode)."""
         question = check_question(question)
         history = [h for h in history if h.strip()]
         retrievers = self._loaded_retrievers()
         started = time.perf_counter()
-        hits = search(retrievers.get(self.mode), retrievers.index, question, history, k=k)
+        hits = search(retrievers.get(mode or self.mode), retrievers.index, question, history, k=k)
         search_ms = (time.perf_counter() - started) * 1000
         # Whether the corpus holds anything close to the question, whatever the ranking mode.
         closest = retrievers.dense.rank(question, history, 1)

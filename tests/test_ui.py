@@ -119,9 +119,9 @@ class SpyBot:
         self._bot = bot
         self.calls: list[tuple[str, tuple[str, ...]]] = []
 
-    def ask(self, question, history=(), k=5):
+    def ask(self, question, history=(), k=5, mode=None):
         self.calls.append((question, tuple(history)))
-        return self._bot.ask(question, history, k=k)
+        return self._bot.ask(question, history, k=k, mode=mode)
 
     def __getattr__(self, name):
         return getattr(self._bot, name)
@@ -418,8 +418,10 @@ def test_command_palette_sets_k_lists_modes_clears_and_reindexes():
             assert listed["Set k = 3"].endswith("(current)") and not listed["Set k = 5"].endswith("(current)")
             assert not listed["Retrieval mode: bm25"].endswith("(current)")
             await palette(pilot, "mode bm25")
-            assert app.retrieval_mode == "bm25" and bot.mode == "bm25"
+            assert app.retrieval_mode == "bm25"
             assert "k 3 · bm25" in app.query_one("#settings").visual.plain
+            await ask(pilot, "Who did they meet in London?")
+            assert bot.modes_asked[-2:] == ["dense", "bm25"]
             await palette(pilot, "clear")
             assert not app.query(Exchange)
             loads = bot.loads

@@ -98,6 +98,7 @@ class FakeBot:
         self.load_gate = load_gate
         self.load_error = load_error
         self.calls: list[tuple[str, tuple[str, ...], int]] = []
+        self.modes_asked: list[str | None] = []
         self.loads = 0
 
     def load(self) -> FakeBot:
@@ -108,11 +109,12 @@ class FakeBot:
             raise self.load_error
         return self
 
-    def ask(self, question: str, history: Sequence[str] = (), k: int = 5) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), k: int = 5, mode: str | None = None) -> Answer:
         question = question.strip()
         if not question:
             raise QAError("the question is empty")
         self.calls.append((question, tuple(history), k))
+        self.modes_asked.append(mode)
         lowered = question.lower()
         if "london" in lowered:
             hits = (Hit(1, 0.61, LONDON), Hit(2, 0.44, TOKYO), Hit(3, 0.32, NEXT))

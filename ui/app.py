@@ -8,7 +8,6 @@ meanwhile wait in a queue and are answered, one at a time and off the UI thread,
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import sys
 import threading
@@ -115,7 +114,6 @@ class ChatApp(App[int]):
         self._exiting = False
         self._ui_mounted = False
         self.notices: list[str] = []  # every notification shown, newest last
-        self._accepts_mode = "mode" in inspect.signature(bot.ask).parameters
 
     # --- layout -----------------------------------------------------------------------------------
 
@@ -277,8 +275,7 @@ class ChatApp(App[int]):
     @work(thread=True, group="ask", exit_on_error=False)
     def _search(self, exchange: Exchange, k: int, mode: str) -> None:
         try:
-            options: dict[str, Any] = {"mode": mode} if self._accepts_mode else {}
-            answer = self.bot.ask(exchange.question, exchange.history, k=k, **options)
+            answer = self.bot.ask(exchange.question, exchange.history, k=k, mode=mode)
         except QAError as error:
             self._on_ui_thread(self._answered, exchange, None, _sentence(printable(str(error))))
         except Exception as error:  # noqa: BLE001
@@ -388,8 +385,6 @@ class ChatApp(App[int]):
         if mode not in self.retrieval_modes:
             return
         self.retrieval_mode = mode
-        if hasattr(self.bot, "mode"):  # the library's Bot ranks with bot.mode; searches read it when they start
-            self.bot.mode = mode
         self._show_settings()
         self.notify(f"Retrieval mode: {mode}", timeout=3)
 
