@@ -9,7 +9,7 @@ from pathlib import Path
 
 from qa.answer import AnswerPolicy, compose_answer, inverse_document_frequencies
 from qa.chunking import SPLITTER_VERSION
-from qa.corpus import read_document_at
+from qa.corpus import read_source
 from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
@@ -69,8 +69,7 @@ class Bot:
         self._update_if_stale(manifest)
         self._index = load_index(self.index_dir)
         spec = resolve_model(self._index.manifest.model)
-        if self._encoder is None or self._encoder.name != spec.name:
-            self._encoder = self.encoder_factory(spec)
+        self._shared_encoder(spec)
         if self._encoder.dimension != self._index.manifest.dimension:
             raise IndexMismatchError(
                 f"model {spec.name} makes {self._encoder.dimension}-dimensional vectors but the index holds "
@@ -110,8 +109,7 @@ class Bot:
 
     def source_text(self, doc: str) -> str:
         """The whole text of a document, as its passages' offsets refer to it."""
-        root = Path(self._loaded_index().manifest.corpus_root)
-        return read_document_at(root / doc, doc).text
+        return read_source(Path(self._loaded_index().manifest.corpus_root), doc)
 
     def _shared_encoder(self, spec: ModelSpec) -> Encoder:
         if self._encoder is None or self._encoder.name != spec.name:

