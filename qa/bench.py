@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa.answer import AnswerPolicy, compose_answer, inverse_document_frequencies
+from qa.answer import AnswerPolicy, inverse_document_frequencies
+from qa.bot import answer_from_hits
 from qa.datasets import NO_GOLD, Dataset, Query
 from qa.embedder import ModelSpec, load_encoder, resolve_model
 from qa.indexer import EncoderFactory, build_index, build_index_from_passages
@@ -111,6 +112,8 @@ def run_bench(
     queries = dataset.queries[:limit] if limit else dataset.queries
     judged = [q for q in queries if q.id in dataset.qrels]
     gold_of = _gold_mapper(dataset, index)
+    seeds = dataset.name == "seeds"
+    idf = inverse_document_frequencies([p.text for p in index.passages]) if seeds else {}
     results = []
     for mode in modes:
         retriever = retrievers.get(mode)
@@ -128,8 +131,8 @@ def run_bench(
             mode=mode, metrics={}, latency_p50_ms=statistics.median(latencies),
             latency_p95_ms=_percentile(latencies, 95), run=run,
         )
-        if dataset.name == "seeds":
-            result.seeds = _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_of)
+        if seeds:
+            result.seeds = _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_of, idf)
         results.append(result)
     _score(results, dataset, judged)
     best = max(results, key=lambda r: r.metrics["ndcg@10"]).mode
@@ -257,16 +260,14 @@ def _significance(results: list[ModeResult], dataset: Dataset, judged: list[Quer
             result.p_values = {m: float(p) for m, p in report[best]["comparisons"][result.mode].items()}
 
 
-def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_of) -> dict[str, float]:
+def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_of, idf) -> dict[str, float]:
     """Abstention, multi-document coverage and answer spans, as the bot would answer with this mode."""
-    idf = inverse_document_frequencies([p.text for p in index.passages])
     answerable = unanswerable = wrongly_abstained = rightly_abstained = 0
     multi_gold = multi_found = factoids = answers_with_span = 0
     for query in queries:
         top = rankings[query.id][:ANSWER_K]
         hits = [Hit(rank=i, score=score, passage=index.passages[row]) for i, (row, score) in enumerate(top, start=1)]
-        closest = retrievers.dense.rank(query.text, query.history, 1)
-        answer = compose_answer(query.text, hits, history=query.history, idf=idf, policy=policy, confidence=closest[0][1] if closest else 0.0)
+        answer = answer_from_hits(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
         if query.kind == NO_GOLD:
             unanswerable += 1
             rightly_abstained += answer.abstained

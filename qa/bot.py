@@ -14,7 +14,7 @@ from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
 from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search
-from qa.schema import Answer
+from qa.schema import Answer, Hit
 from qa.store import Manifest, StoredIndex, load_index, read_manifest
 
 DEFAULT_INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", "embeddings"))
@@ -26,6 +26,39 @@ Notice = Callable[[str], None]
 
 def _ignore(message: str) -> None:
     pass
+
+
+def readable_manifest(index_dir: Path) -> Manifest | None:
+    """The index's manifest, or None when there is none or it is damaged (a build replaces it)."""
+    try:
+        return read_manifest(index_dir)
+    except QAError:
+        return None
+
+
+def corpus_of(manifest: Manifest | None) -> Path:
+    """The folder an index was built from, or the default corpus for a new index."""
+    return Path(manifest.corpus_root) if manifest else DEFAULT_CORPUS_DIR
+
+
+def answer_from_hits(
+    retrievers: Retrievers,
+    question: str,
+    history: Sequence[str],
+    hits: Sequence[Hit],
+    *,
+    idf: dict[str, float],
+    policy: AnswerPolicy,
+    search_ms: float = 0.0,
+) -> Answer:
+    """The answer the bot gives from these hits (the benchmark measures exactly this)."""
+    # Whether the corpus holds anything close to the question, whatever the ranking mode.
+    closest = retrievers.dense.rank(question, history, 1)
+    # Answer sentences come only from the passages shown, so every [n] has its card.
+    return compose_answer(
+        question, hits, history=history, idf=idf, policy=policy, search_ms=search_ms,
+        confidence=closest[0][1] if closest else 0.0,
+    )
 
 
 class Bot:
@@ -90,18 +123,14 @@ class Bot:
         started = time.perf_counter()
         hits = search(retrievers.get(mode or self.mode), retrievers.index, question, history, k=k)
         search_ms = (time.perf_counter() - started) * 1000
-        # Whether the corpus holds anything close to the question, whatever the ranking mode.
-        closest = retrievers.dense.rank(question, history, 1)
-        # Answer sentences come only from the passages shown, so every [n] has its card.
-        return compose_answer(
-            question, hits, history=history, idf=self._document_frequencies(), policy=self.policy,
-            search_ms=search_ms, confidence=closest[0][1] if closest else 0.0,
+        return answer_from_hits(
+            retrievers, question, history, hits, idf=self._document_frequencies(), policy=self.policy, search_ms=search_ms
         )
 
     def reindex(self, corpus_dir: Path | None = None, progress: Progress | None = None) -> BuildReport:
         """Bring the index up to date with its corpus folder (or a new one), then reload it."""
-        manifest = read_manifest(self.index_dir)
-        corpus = Path(corpus_dir) if corpus_dir else Path(manifest.corpus_root) if manifest else DEFAULT_CORPUS_DIR
+        manifest = readable_manifest(self.index_dir)
+        corpus = Path(corpus_dir) if corpus_dir else corpus_of(manifest)
         model = self.model or (manifest.model if manifest else None)
         report = build_index(corpus, self.index_dir, model, encoder_factory=self._shared_encoder, progress=progress)
         self.load()

@@ -95,17 +95,10 @@ def _positive_int(value: str) -> int:
 
 
 def _run_index(args: argparse.Namespace) -> int:
-    from qa.bot import DEFAULT_CORPUS_DIR
+    from qa.bot import corpus_of, readable_manifest
     from qa.indexer import build_index
-    from qa.store import read_manifest
 
-    corpus = args.corpus_dir
-    if corpus is None:
-        try:
-            manifest = read_manifest(args.index_dir)
-        except QAError:
-            manifest = None
-        corpus = Path(manifest.corpus_root) if manifest else DEFAULT_CORPUS_DIR
+    corpus = args.corpus_dir or corpus_of(readable_manifest(args.index_dir))
     with _stage_progress(enabled=not args.quiet) as progress:
         on_bytes = (lambda done, total: progress("indexing", done, total)) if progress else None
         report = build_index(corpus, args.index_dir, args.model, progress=on_bytes)

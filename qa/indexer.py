@@ -105,7 +105,8 @@ def stale_files(manifest: Manifest) -> list[str]:
         sources = find_files(Path(manifest.corpus_root))
     except CorpusError:
         return []
-    changed = [doc for doc in manifest.files if doc not in {s.doc for s in sources}]
+    present = {source.doc for source in sources}
+    changed = [doc for doc in manifest.files if doc not in present]
     for source in sources:
         record = manifest.files.get(source.doc)
         if record is None:

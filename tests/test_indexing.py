@@ -192,3 +192,12 @@ def test_manifest_is_json_and_nothing_is_pickled(corpus, index_dir, fake_factory
     for line in (index_dir / read_manifest(index_dir).passages_file).read_text(encoding="utf-8").splitlines():
         assert set(json.loads(line)) == {"doc", "title", "date", "section", "start", "end", "text"}
     assert not list(index_dir.glob("*.pkl")) and not list(index_dir.glob("*.pickle"))
+
+
+def test_reindex_rebuilds_an_index_whose_manifest_is_damaged(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    (index_dir / "manifest.json").write_text("{not json")
+    bot = Bot(index_dir, encoder_factory=fake_factory)
+    report = bot.reindex(corpus_dir=corpus)
+    assert report.changed and report.passages == 63
+    assert len(load_index(index_dir).passages) == 63
