@@ -7,20 +7,26 @@ The rules are general layout rules, not rules for particular files:
 - list items start new paragraphs even on consecutive lines;
 - a short unpunctuated line that introduces indented or following text is a heading;
 - navigation links, "PhotoN" captions and the dangling short lines that end a page are furniture.
+
+Formats with structure of their own (HTML, DOCX) bring their title and heading lines, and these
+rules do not guess them; Markdown adds front matter, `#` headings and fenced code blocks, which
+stay whole. Every line the rules leave out of the passages is listed, with why, in `dropped`.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa.dates import find_date
+from qa.formats import Extracted
 from qa.schema import Passage
 from qa.sentences import sentence_spans
 
 # Bump when the output of split_document changes, so indexes built by older rules are rebuilt.
-SPLITTER_VERSION = "1"
+SPLITTER_VERSION = "2"
 
 MAX_WINDOW_WORDS = 150  # all-MiniLM-L6-v2 reads 256 word pieces; leave room for title and section.
 
@@ -31,6 +37,7 @@ _CAPTION = re.compile(r"(?:photo|image|picture|figure|fig\.?|video)\s*\d*", re.I
 _SENTENCE_END = re.compile(r"[.!?…][\"”’')\]]*$")
 _CLOSED_END = re.compile(r"[.!?…:;,\"”’)\]]$")
 _TRAILING_NUMBER = re.compile(r"\s*\d+$")
+_FENCE = re.compile(r"(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,23 +72,46 @@ class DocumentLayout:
     title: str
     date: str | None
     passages: list[Passage]
+    # (start, end, why) of each non-blank line left out of the passages: header, heading, furniture…
+    dropped: list[tuple[int, int, str]] = field(default_factory=list)
 
 
-def split_document(doc: str, text: str, max_words: int = MAX_WINDOW_WORDS) -> DocumentLayout:
-    """Passages of one document; for each, text[passage.start:passage.end] == passage.text."""
+def split_document(
+    doc: str, text: str, max_words: int = MAX_WINDOW_WORDS, *, extracted: Extracted | None = None
+) -> DocumentLayout:
+    """Passages of one document; for each, text[passage.start:passage.end] == passage.text.
+    extracted, when given, is what the document's format says of it (extracted.text is text)."""
+    if extracted is None:
+        extracted = Extracted(text=text, markdown=doc.lower().endswith((".md", ".markdown")))
+    dropped: list[tuple[int, int, str]] = []
     lines = _lines(text)
-    front_matter, lines = _front_matter(text, lines)
-    breadcrumbs = {m.group(1).lower() for line in lines if (m := _breadcrumb_target(line.text))}
-    lines = _drop_trailing_furniture(lines)
-    header, body = _split_header(lines)
-    title, date = _title_and_date(header, breadcrumbs)
-    title = front_matter.get("title") or title or _first_md_heading(body) or _fallback_title(doc, header)
-    date = find_date(front_matter.get("date", "")) or date
+    if extracted.headings is not None:
+        body = [line for line in lines]
+        headings = extracted.headings
+        first_heading = next((line.text for line in body if line.start in headings), None)
+        title = extracted.title or first_heading or _fallback_title(doc, [])
+        date = extracted.date
+    else:
+        headings = None
+        before = len(lines)
+        front_matter, lines = _front_matter(text, lines)
+        if len(lines) < before:
+            dropped.append((0, lines[0].start if lines else len(text), "front matter"))
+        breadcrumbs = {m.group(1).lower() for line in lines if (m := _breadcrumb_target(line.text))}
+        kept = _drop_trailing_furniture(lines, extracted.markdown)
+        dropped += [(line.start, line.end, "trailing furniture") for line in lines[len(kept):] if line.text]
+        header, body = _split_header(kept, extracted.markdown)
+        dropped += [(line.start, line.end, "header") for line in header]
+        title, date = _title_and_date(header, breadcrumbs)
+        title = front_matter.get("title") or title or extracted.title or _first_md_heading(body) or _fallback_title(doc, header)
+        date = find_date(front_matter.get("date", "")) or date or extracted.date
+    pages = extracted.page_starts
     passages = [
-        Passage(doc=doc, title=title, date=date, section=section, start=start, end=end, text=text[start:end])
-        for start, end, section in _paragraphs(text, body, title, max_words)
+        Passage(doc=doc, title=title, date=date, section=section, start=start, end=end, text=text[start:end],
+                page=bisect_right(pages, start) if pages else None)
+        for start, end, section in _paragraphs(text, body, title, max_words, extracted.markdown, headings, dropped)
     ]
-    return DocumentLayout(title=title, date=date, passages=passages)
+    return DocumentLayout(title=title, date=date, passages=passages, dropped=sorted(dropped))
 
 
 def _lines(text: str) -> list[_Line]:
@@ -126,11 +156,13 @@ def _is_furniture(line: _Line) -> bool:
     return bool(_CAPTION.fullmatch(line.text))
 
 
-def _drop_trailing_furniture(lines: list[_Line]) -> list[_Line]:
+def _drop_trailing_furniture(lines: list[_Line], markdown: bool = False) -> list[_Line]:
     """Drop the short, unfinished lines that end a page (links, form labels), back to the last content."""
     end = len(lines)
     while end > 0:
         line = lines[end - 1]
+        if markdown and _FENCE.match(line.text):
+            break
         dangling = line.is_short and not line.is_list_item and not _MD_HEADING.match(line.text)
         dangling = dangling and (not _CLOSED_END.search(line.text) or line.text.endswith(":"))
         if line.text and not (dangling or _is_furniture(line)):
@@ -139,13 +171,14 @@ def _drop_trailing_furniture(lines: list[_Line]) -> list[_Line]:
     return lines[:end]
 
 
-def _split_header(lines: list[_Line]) -> tuple[list[_Line], list[_Line]]:
-    """The header is the short lines before the first body line, list item or Markdown heading."""
+def _split_header(lines: list[_Line], markdown: bool = False) -> tuple[list[_Line], list[_Line]]:
+    """The header is the short lines before the first body line, list item, Markdown heading or code block."""
     for i, line in enumerate(lines):
         if not line.text:
             continue
         starts_block = i == 0 or not lines[i - 1].text
-        if line.is_body(starts_block) or line.is_list_item or _MD_HEADING.match(line.text) or line.words > 30:
+        fence = markdown and _FENCE.match(line.text)
+        if line.is_body(starts_block) or line.is_list_item or _MD_HEADING.match(line.text) or line.words > 30 or fence:
             return [h for h in lines[:i] if h.text], lines[i:]
     return [], lines
 
@@ -194,11 +227,23 @@ def _fallback_title(doc: str, header: list[_Line]) -> str:
     return name.rsplit(".", 1)[0]
 
 
-def _paragraphs(text: str, body: list[_Line], title: str, max_words: int) -> Iterator[tuple[int, int, str | None]]:
-    """(start, end, section) of each paragraph, long ones cut into overlapping windows."""
+def _paragraphs(
+    text: str,
+    body: list[_Line],
+    title: str,
+    max_words: int,
+    markdown: bool = False,
+    known_headings: dict[int, int] | None = None,
+    dropped: list[tuple[int, int, str]] | None = None,
+) -> Iterator[tuple[int, int, str | None]]:
+    """(start, end, section) of each paragraph, long ones cut into overlapping windows.
+    known_headings (offset → level) replaces the guessing of headings for structured formats;
+    fenced code blocks in Markdown are one passage each, however long."""
     headings: list[tuple[int, str]] = []  # (level, heading text); level is indent or -depth for Markdown
     current: list[_Line] = []
     pending_lead_in: _Line | None = None
+    fence: str | None = None  # the marker of the open code block
+    dropped = dropped if dropped is not None else []
 
     def section() -> str | None:
         return " › ".join(heading for _, heading in headings) or None
@@ -212,7 +257,26 @@ def _paragraphs(text: str, body: list[_Line], title: str, max_words: int) -> Ite
                 yield start, end, section()
         current = []
 
+    def release_lead_in() -> Iterator[tuple[int, int, str | None]]:
+        """A lead-in line with no paragraph after it is a paragraph of its own."""
+        nonlocal pending_lead_in
+        if pending_lead_in is not None:
+            yield pending_lead_in.start, pending_lead_in.end, section()
+            pending_lead_in = None
+
     for i, line in enumerate(body):
+        if fence is not None:
+            if line.text:
+                current.append(line)
+            if line.text.startswith(fence) and line.text.strip(fence[0]) == "" and len(current) > 1:
+                yield current[0].start, current[-1].end, section()
+                current, fence = [], None
+            continue
+        if markdown and (opening := _FENCE.match(line.text)):
+            yield from flush()
+            yield from release_lead_in()
+            fence, current = opening.group(1), [line]
+            continue
         if not line.text:
             if len(current) == 1 and _is_lead_in(current[0]) and pending_lead_in is None:
                 pending_lead_in, current = current[0], []
@@ -221,12 +285,21 @@ def _paragraphs(text: str, body: list[_Line], title: str, max_words: int) -> Ite
             continue
         if _is_furniture(line):
             yield from flush()
+            dropped.append((line.start, line.end, "furniture"))
             continue
-        md = _MD_HEADING.match(line.text)
-        if md or _is_heading(line, body, i):
+        if known_headings is not None:
+            md, is_heading = None, line.start in known_headings
+        else:
+            md = _MD_HEADING.match(line.text)
+            is_heading = bool(md) or _is_heading(line, body, i)
+        if is_heading:
             yield from flush()
-            pending_lead_in = None
-            level = -7 + len(md.group(1)) if md else line.indent
+            yield from release_lead_in()
+            dropped.append((line.start, line.end, "heading"))
+            if known_headings is not None:
+                level = -7 + known_headings[line.start]
+            else:
+                level = -7 + len(md.group(1)) if md else line.indent
             heading = md.group(2) if md else line.text
             headings = [(lvl, h) for lvl, h in headings if lvl < level]
             if heading != title:
@@ -235,7 +308,11 @@ def _paragraphs(text: str, body: list[_Line], title: str, max_words: int) -> Ite
         if line.is_list_item and current:
             yield from flush()
         current.append(line)
+    if fence is not None and current:  # a code block left open runs to the end of the document
+        yield current[0].start, current[-1].end, section()
+        current = []
     yield from flush()
+    yield from release_lead_in()
 
 
 def _is_lead_in(line: _Line) -> bool:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import CorpusError
+from qa.formats import DEFAULT_LIMITS, SUFFIXES, Extracted, FormatError, Limits, extract, format_of
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
-MAX_FILE_BYTES = 20 * 1024 * 1024
+SUPPORTED_SUFFIXES = tuple(SUFFIXES)
+MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,13 @@ class SourceFile:
 @dataclass(frozen=True, slots=True)
 class Document:
     doc: str
-    text: str
-    sha256: str
+    extracted: Extracted
+    sha256: str  # of the file's bytes
+
+    @property
+    def text(self) -> str:
+        """The extracted text: what passages' offsets and the viewer refer to."""
+        return self.extracted.text
 
 
 def find_files(root: Path) -> list[SourceFile]:
@@ -41,19 +47,19 @@ def find_files(root: Path) -> list[SourceFile]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.startswith(".") or not name.lower().endswith(SUPPORTED_SUFFIXES):
+            if name.startswith(".") or format_of(name) is None:
                 continue
             path = Path(dirpath) / name
             try:
                 stat = path.stat()
             except OSError:
                 continue
+            if not path.is_file():
+                continue
             doc = path.relative_to(root).as_posix()
             found.append(SourceFile(doc=doc, path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
     if not found:
-        raise CorpusError(
-            f"no .txt or .md files in corpus folder: {root}"
-        )
+        raise CorpusError(f"no .txt or .md files, nor any other supported document ({', '.join(SUPPORTED_SUFFIXES[2:])}), in corpus folder: {root}")
     return found
 
 
@@ -61,23 +67,32 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_document(source: SourceFile) -> Document:
-    """Read one file as UTF-8 text; raise CorpusError naming the file when it is not text."""
-    if source.size > MAX_FILE_BYTES:
-        raise CorpusError(f"{source.doc}: skipped, larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+def _read_bytes(source: SourceFile, limits: Limits) -> bytes:
+    if source.size > limits.max_file_bytes:
+        raise CorpusError(f"{source.doc}: skipped, larger than {limits.max_file_bytes // (1024 * 1024)} MB")
     try:
-        data = source.path.read_bytes()
+        with source.path.open("rb") as handle:
+            data = handle.read(limits.max_file_bytes + 1)  # the file may have grown since stat
     except OSError as error:
         raise CorpusError(f"{source.doc}: skipped, cannot read ({error.strerror})") from error
-    if b"\x00" in data[:8192]:
-        raise CorpusError(f"{source.doc}: skipped, binary file")
+    if len(data) > limits.max_file_bytes:
+        raise CorpusError(f"{source.doc}: skipped, larger than {limits.max_file_bytes // (1024 * 1024)} MB")
+    return data
+
+
+def source_sha256(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> str:
+    """The checksum of a file's bytes, without parsing it."""
+    return file_sha256(_read_bytes(source, limits))
+
+
+def read_document(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Document:
+    """Read and extract one file; raise CorpusError naming the file and why when it cannot be used."""
+    data = _read_bytes(source, limits)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CorpusError(
-            f"{source.doc}: skipped, not UTF-8 text (invalid byte at offset {error.start})"
-        ) from error
-    return Document(doc=source.doc, text=text, sha256=file_sha256(data))
+        extracted = extract(source.doc, data, limits)
+    except FormatError as error:
+        raise CorpusError(f"{source.doc}: skipped, {error}") from error
+    return Document(doc=source.doc, extracted=extracted, sha256=file_sha256(data))
 
 
 def read_source(root: Path, doc: str) -> str:

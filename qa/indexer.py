@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.chunking import SPLITTER_VERSION, split_document
-from qa.corpus import SourceFile, find_files, read_document
+from qa.corpus import SourceFile, find_files, read_document, source_sha256
 from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import CorpusError, QAError
 from qa.schema import Passage
@@ -46,7 +46,7 @@ def build_index(
     progress: Progress | None = None,
     batch_size: int = 64,
 ) -> BuildReport:
-    """Index every .txt/.md file under corpus_root into index_dir, re-embedding only changed files."""
+    """Index every supported document (.txt, .md, .html, .pdf, .docx) under corpus_root into index_dir, re-embedding only changed files."""
     started = time.perf_counter()
     corpus_root = Path(corpus_root)
     sources = find_files(corpus_root)
@@ -113,7 +113,7 @@ def stale_files(manifest: Manifest) -> list[str]:
             changed.append(source.doc)
         elif (record.size, record.mtime_ns) != (source.size, source.mtime_ns):
             try:
-                if read_document(source).sha256 != record.sha256:
+                if source_sha256(source) != record.sha256:
                     changed.append(source.doc)
             except CorpusError:
                 changed.append(source.doc)
@@ -219,7 +219,7 @@ class _Build:
             self.files_reused += 1
             self._advance(source.size)
             return FileRecord(document.sha256, source.size, source.mtime_ns, old.passages)
-        layout = split_document(source.doc, document.text)
+        layout = split_document(source.doc, document.text, extracted=document.extracted)
         if not layout.passages:
             self.warnings.append(f"{source.doc}: no text to index")
         self.files_embedded += 1

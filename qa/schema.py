@@ -16,6 +16,12 @@ class Passage:
     start: int  # source_text[start:end] == text
     end: int
     text: str
+    page: int | None = None  # 1-based page of a paged document (PDF); None for others
+
+    @property
+    def page_label(self) -> str | None:
+        """How citations name the page: "p. 3" (None when the document has no pages)."""
+        return f"p. {self.page}" if self.page is not None else None
 
     @property
     def id(self) -> str:
@@ -39,6 +45,7 @@ class Passage:
             start=int(data["start"]),
             end=int(data["end"]),
             text=str(data["text"]),
+            page=int(data["page"]) if data.get("page") is not None else None,
         )
 
 

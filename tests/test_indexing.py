@@ -87,7 +87,7 @@ def test_empty_corpus_folder_is_an_error_and_keeps_the_old_index(corpus, tmp_pat
     build(corpus, index_dir, fake_factory)
     empty = tmp_path / "empty"
     empty.mkdir()
-    (empty / "ignored.pdf").write_bytes(b"%PDF")
+    (empty / "ignored.odt").write_bytes(b"PK")  # not a supported format
     with pytest.raises(CorpusError, match="no .txt or .md files"):
         build(empty, index_dir, fake_factory)
     blank = tmp_path / "blank"
@@ -190,7 +190,7 @@ def test_manifest_is_json_and_nothing_is_pickled(corpus, index_dir, fake_factory
     build(corpus, index_dir, fake_factory)
     json.loads((index_dir / "manifest.json").read_text())
     for line in (index_dir / read_manifest(index_dir).passages_file).read_text(encoding="utf-8").splitlines():
-        assert set(json.loads(line)) == {"doc", "title", "date", "section", "start", "end", "text"}
+        assert set(json.loads(line)) == {"doc", "title", "date", "section", "start", "end", "text", "page"}
     assert not list(index_dir.glob("*.pkl")) and not list(index_dir.glob("*.pickle"))
 
 

@@ -199,7 +199,7 @@ def card_title(hit: Hit, palette: Palette) -> Text:
 
 def card_meta(hit: Hit, palette: Palette) -> Text:
     passage = hit.passage
-    parts = [passage.date, passage.section and f"§ {passage.section}", passage.doc]
+    parts = [passage.date, passage.section and f"§ {passage.section}", passage.doc, passage.page_label]
     return Text(" · ".join(plain(p) for p in parts if p), style=Style(color=palette.muted), end="")
 
 
@@ -207,7 +207,8 @@ def citation_line(hit: Hit) -> str:
     """`[n] Title · date · § section — doc, characters a–b` (plain text, for copying and export)."""
     passage = hit.passage
     meta = " · ".join(p for p in (passage.title, passage.date, passage.section and f"§ {passage.section}") if p)
-    return printable(f"[{hit.rank}] {meta} — {passage.doc}, characters {passage.start}–{passage.end}")
+    where = ", ".join(part for part in (passage.doc, passage.page_label) if part)
+    return printable(f"[{hit.rank}] {meta} — {where}, characters {passage.start}–{passage.end}")
 
 
 def clipboard_text(hit: Hit) -> str:

@@ -120,7 +120,7 @@ class SourceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         passage = self.hit.passage
         palette = self.palette
-        meta = [passage.date, passage.section and f"§ {passage.section}", passage.doc,
+        meta = [passage.date, passage.section and f"§ {passage.section}", passage.doc, passage.page_label,
                 f"characters {passage.start}–{passage.end} of {len(self.source):,}"]
         with Vertical(id="source-header"):
             yield Static(card_title(self.hit, palette), id="source-title")

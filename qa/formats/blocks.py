@@ -1,0 +1,52 @@
+"""Assembling the text of a structured document (HTML, DOCX) from its blocks, one per line group."""
+
+from __future__ import annotations
+
+import re
+
+from qa.formats import Extracted
+
+_SPACE = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+
+
+def collapse(text: str) -> str:
+    """Runs of whitespace as one space, as a browser or a word processor lays the words out."""
+    return _SPACE.sub(" ", text).strip()
+
+
+class BlockText:
+    """Paragraphs separated by a blank line; headings on their own line, their offsets remembered."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self.headings: dict[int, int] = {}
+
+    def paragraph(self, text: str) -> None:
+        self._add(text)
+
+    def heading(self, text: str, level: int) -> None:
+        text = text.strip()
+        if text:
+            self.headings[self._length + (2 if self._parts else 0)] = level
+            self._add(text)
+
+    def list_item(self, text: str) -> None:
+        self._add(f"• {text.strip()}" if text.strip() else "")
+
+    def preformatted(self, text: str) -> None:
+        lines = [line.rstrip() for line in text.strip("\n").splitlines()]
+        self._add("\n".join(line for line in lines))
+
+    def _add(self, text: str) -> None:
+        text = text.strip("\n")
+        if not text.strip():
+            return
+        if self._parts:
+            self._parts.append("\n\n")
+            self._length += 2
+        self._parts.append(text)
+        self._length += len(text)
+
+    def build(self, title: str | None, date: str | None) -> Extracted:
+        return Extracted(text="".join(self._parts), title=title, date=date, headings=dict(self.headings))

@@ -1,0 +1,165 @@
+"""HTML pages: the main content only, through selectolax (the Lexbor HTML5 parser).
+
+Navigation, headers, footers, asides, forms, scripts and styles are dropped; `<main>` or
+`<article>` is preferred when the page has one. Headings become sections, `<title>` (or the first
+`<h1>`) the title, and the publication date comes from the usual meta tags.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.dates import find_date
+from qa.formats import Deadline, Extracted, FormatError, Limits
+from qa.formats.blocks import BlockText, collapse
+
+_DROPPED = (
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg",
+    "iframe", "button", "select", "textarea", "object", "canvas", "dialog", "menu",
+)
+_DROPPED_ROLES = ("navigation", "banner", "contentinfo", "complementary", "search", "menu", "dialog")
+_BLOCKS = {
+    "p", "div", "section", "article", "main", "blockquote", "table", "tr", "ul", "ol", "dl", "dt", "dd",
+    "figure", "figcaption", "address", "details", "summary", "caption", "td", "th", "body", "center", "hr",
+}
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_DATE_META = (
+    "article:published_time", "og:published_time", "datepublished", "date", "dc.date", "dc.date.issued",
+    "dcterms.date", "dcterms.created", "pubdate", "publish_date", "publication_date", "sailthru.date",
+    "article.published", "parsely-pub-date",
+)
+# Elements whose end tag may be left out; they never nest deeply in the parser's tree.
+_OPTIONAL_END = {"p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", "tbody", "thead", "tfoot",
+                 "colgroup", "rb", "rt", "rp", "rtc", "caption", "html", "head", "body"}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
+         "param", "keygen", "command", "basefont", "frame", "isindex"}
+_TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+
+
+def extract_html(data: bytes, limits: Limits, deadline: Deadline) -> Extracted:
+    from selectolax.lexbor import LexborHTMLParser
+
+    depth = nesting_depth(data)
+    if depth > limits.max_html_depth:
+        raise FormatError(f"HTML nested {depth:,} elements deep, more than the limit of {limits.max_html_depth:,}")
+    tree = LexborHTMLParser(_decode(data))
+    title = _title(tree)
+    date = _date(tree)
+    for node in tree.css(", ".join(_DROPPED) + ", " + ", ".join(f'[role="{r}"]' for r in _DROPPED_ROLES)
+                         + ', [hidden], [aria-hidden="true"]'):
+        node.decompose()
+    root = tree.css_first("main") or tree.css_first("[role=main]") or tree.css_first("article") or tree.body or tree.root
+    blocks = BlockText()
+    if root is not None:
+        _walk(root, blocks, deadline)
+    extracted = blocks.build(title=title, date=date)
+    if not extracted.text.strip():
+        raise FormatError("no text in the page's main content")
+    return extracted
+
+
+def nesting_depth(data: bytes) -> int:
+    """How deep the page's elements nest, read from the tags alone (cheap, before parsing)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(data):
+        name = match.group(2).lower()
+        if name in _VOID or name in _OPTIONAL_END or match.group(3):
+            continue
+        if match.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def _decode(data: bytes) -> str:
+    head = data[:2048].lower()
+    match = re.search(rb"charset=[\"']?([a-z0-9_-]+)", head)
+    for encoding in ([match.group(1).decode()] if match else []) + ["utf-8"]:
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1252", errors="replace")
+
+
+def _title(tree) -> str | None:
+    for selector in ("title", "h1", 'meta[property="og:title"]'):
+        node = tree.css_first(selector)
+        if node is not None:
+            text = collapse(node.attributes.get("content") or "" if node.tag == "meta" else node.text(deep=True))
+            if text:
+                return text[:300]
+    return None
+
+
+def _date(tree) -> str | None:
+    for node in tree.css("meta"):
+        attributes = node.attributes
+        key = (attributes.get("property") or attributes.get("name") or attributes.get("itemprop") or "").lower()
+        if key in _DATE_META and (found := _meta_date(attributes.get("content") or "")):
+            return found
+    for node in tree.css("time[datetime]"):
+        if found := _meta_date(node.attributes.get("datetime") or ""):
+            return found
+    return None
+
+
+def _meta_date(value: str) -> str | None:
+    """Meta dates are mostly ISO 8601 timestamps (2024-03-05T10:00:00Z); some are written out."""
+    return find_date(value[:10] if re.match(r"\d{4}-\d{2}-\d{2}", value) else value)
+
+
+def _walk(root, blocks: BlockText, deadline: Deadline) -> None:
+    """Depth-first over the tree without recursion (pages can nest deeply), gathering each block's text."""
+    inline: list[str] = []
+
+    def end_block() -> None:
+        text = collapse("".join(inline))
+        inline.clear()
+        blocks.paragraph(text)
+
+    stack = [(root, False)]
+    visited = 0
+    while stack:
+        node, leaving = stack.pop()
+        tag = node.tag
+        if leaving:
+            if tag in _BLOCKS or tag == "li":
+                end_block()
+            continue
+        visited += 1
+        if visited % 2000 == 0:
+            deadline.check()
+        if tag == "-text":
+            inline.append(node.text_content or "")
+            continue
+        if tag == "br":
+            inline.append("\n")
+            continue
+        if not node.is_element_node:
+            continue
+        if tag in _HEADINGS:
+            end_block()
+            blocks.heading(collapse(node.text(deep=True)), _HEADINGS[tag])
+            continue
+        if tag == "pre":
+            end_block()
+            blocks.preformatted(node.text(deep=True))
+            continue
+        if tag == "li":
+            end_block()
+            item = collapse(node.text(deep=True)) if not node.css_first("ul, ol, p, div") else ""
+            if item:
+                blocks.list_item(item)
+                continue
+        if tag == "img" and (alt := (node.attributes.get("alt") or "").strip()):
+            inline.append(f" {alt} ")
+            continue
+        if tag in _BLOCKS or tag == "li":
+            end_block()
+        stack.append((node, True))
+        children = list(node.iter(include_text=True))
+        stack.extend((child, False) for child in reversed(children))
+    end_block()

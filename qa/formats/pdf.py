@@ -1,0 +1,125 @@
+"""PDF files through pypdf: the text layer of each page, in reading order, with paragraph breaks.
+
+pypdf gives the lines of a page but no blank lines between paragraphs, so the vertical position of
+each line is read as well: a gap clearly wider than the page's usual line spacing is a paragraph
+break. Words hyphenated across a line break are re-joined. Pages are separated by a blank line,
+so no passage spans two pages, and each passage is cited with the page it is on.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from statistics import median
+
+from qa.dates import find_date
+from qa.formats import Deadline, Extracted, FormatError, Limits
+
+_HYPHENATED = re.compile(r"(\w)-\n[ \t]*(?=[a-z])")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def extract_pdf(data: bytes, limits: Limits, deadline: Deadline) -> Extracted:
+    import logging
+
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed files are reported once, as a skip
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise FormatError("not a PDF file (no %PDF header)")
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise FormatError("the PDF is encrypted with a password")
+    count = len(reader.pages)
+    if count > limits.max_pdf_pages:
+        raise FormatError(f"{count:,} pages, more than the limit of {limits.max_pdf_pages:,}")
+    pieces: list[str] = []
+    page_starts: list[int] = []
+    length = 0
+    chars = 0
+    for page in reader.pages:
+        deadline.check()
+        text = _page_text(page)
+        chars += len(text)
+        if chars > limits.max_text_chars:
+            raise FormatError(f"more than {limits.max_text_chars:,} characters of text")
+        if pieces:
+            pieces.append("\n\n")
+            length += 2
+        page_starts.append(length)
+        pieces.append(text)
+        length += len(text)
+    text = "".join(pieces)
+    if not text.strip():
+        raise FormatError(f"no text layer in {count} page{'s' if count != 1 else ''} (a scanned PDF? run OCR on it first)")
+    metadata = reader.metadata or {}
+    first_line = next(line.strip() for line in text.splitlines() if line.strip())
+    title = _metadata_text(metadata, "/Title") or first_line[:120]
+    date = _pdf_date(_metadata_text(metadata, "/CreationDate"))
+    # No headings are guessed in a PDF: its short lines are as often table cells or wrapped text as
+    # headings, and every line stays in a passage so that nothing on a page is lost.
+    return Extracted(text=text, title=title, date=date, headings={}, page_starts=tuple(page_starts))
+
+
+def _page_text(page) -> str:
+    lines: list[tuple[str, float]] = []  # each line's text and the height it starts at
+    current: list[str] = []
+    height: float | None = None
+
+    def visit(text, cm, tm, font, size) -> None:
+        nonlocal height
+        if not text:
+            return
+        if height is None:
+            height = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        for i, part in enumerate(text.split("\n")):
+            if i:
+                lines.append(("".join(current), height if height is not None else 0.0))
+                current.clear()
+                height = None
+            if part:
+                if height is None:
+                    height = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                current.append(part)
+
+    plain = page.extract_text(visitor_text=visit) or ""
+    if current:
+        lines.append(("".join(current), height or 0.0))
+    if " ".join(text for text, _ in lines).split() != plain.split():
+        return _clean(plain)  # the visitor saw the text otherwise than the extractor: keep pypdf's lines
+    return _clean(_with_paragraph_breaks(lines))
+
+
+def _with_paragraph_breaks(lines: list[tuple[str, float]]) -> str:
+    gaps = [previous[1] - line[1] for previous, line in zip(lines, lines[1:]) if previous[1] - line[1] > 0]
+    usual = median(gaps) if gaps else 0.0
+    out: list[str] = []
+    for i, (text, height) in enumerate(lines):
+        if i and usual > 0 and lines[i - 1][1] - height > usual * 1.5:
+            out.append("")
+        out.append(text.rstrip())
+    return "\n".join(out)
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = _HYPHENATED.sub(r"\1", text)
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return _BLANK_RUNS.sub("\n\n", text).strip("\n")
+
+
+def _metadata_text(metadata, key: str) -> str | None:
+    try:
+        value = metadata.get(key)
+    except Exception:  # a damaged info dictionary
+        return None
+    text = str(value).strip() if value else ""
+    return text[:300] or None
+
+
+def _pdf_date(value: str | None) -> str | None:
+    """PDF dates look like D:20240131120000Z."""
+    if not value:
+        return None
+    match = re.match(r"(?:D:)?(\d{4})(\d{2})(\d{2})", value)
+    return find_date(f"{match.group(1)}-{match.group(2)}-{match.group(3)}") if match else None

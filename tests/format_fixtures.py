@@ -1,0 +1,76 @@
+"""Small documents of each format, built in code for the tests (nothing binary is committed)."""
+
+from __future__ import annotations
+
+import io
+
+
+def make_pdf(pages: list[list[str] | None], info_title: str | None = None) -> bytes:
+    """A PDF with one Helvetica text line per string, 14 pt apart; an empty string leaves a blank line
+    (a paragraph gap) and a page given as None holds only a filled square (no text layer)."""
+    objects = []
+    def add(body):
+        objects.append(body)
+        return len(objects)
+    font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    page_ids = []
+    pages_id_placeholder = len(objects) + 1 + 2 * len(pages)
+    for lines in pages:
+        if lines is None:
+            stream = b"q 100 0 0 100 50 600 cm 0 0 1 rg 0 0 1 1 re f Q"
+        else:
+            ops = ["BT /F1 12 Tf 14 TL 72 720 Td"]
+            for line in lines:
+                esc = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+                ops.append(f"({esc}) Tj T*")
+            ops.append("ET")
+            stream = "\n".join(ops).encode("latin-1")
+        content = add(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        page_ids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>" % (pages_id_placeholder, font, content)))
+    pages_id = add(b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % i for i in page_ids) + b"] /Count %d >>" % len(page_ids))
+    assert pages_id == pages_id_placeholder
+    catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+    info = add(b"<< /Title (%s) >>" % info_title.encode()) if info_title else None
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, catalog) + (b" /Info %d 0 R" % info if info else b"") + b" >>"
+    out += b"trailer\n" + trailer + b"\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def make_docx(blocks: list[tuple[str, str]], title: str | None = None) -> bytes:
+    """A .docx from (style, text) pairs: style "Title", "Heading 1".."Heading 3", "List Bullet" or "" (body)."""
+    import docx
+
+    document = docx.Document()
+    if title is not None:
+        document.core_properties.title = title
+    for style, text in blocks:
+        if style.startswith("Heading"):
+            document.add_heading(text, level=int(style.split()[-1]))
+        elif style == "Title":
+            document.add_heading(text, level=0)
+        else:
+            document.add_paragraph(text, style=style or None)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def zip_bomb(expanded_bytes: int = 300 * 1024 * 1024) -> bytes:
+    """A small zip archive (named .docx by the tests) whose one member expands to expanded_bytes of zeros."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 20)
+            for _ in range(expanded_bytes >> 20):
+                member.write(block)
+    return buffer.getvalue()
