@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-from statistics import median
 
 from qa.dates import find_date
 from qa.formats import Deadline, Extracted, FormatError, Limits
@@ -92,7 +91,8 @@ def _page_text(page) -> str:
 
 def _with_paragraph_breaks(lines: list[tuple[str, float]]) -> str:
     gaps = [previous[1] - line[1] for previous, line in zip(lines, lines[1:]) if previous[1] - line[1] > 0]
-    usual = median(gaps) if gaps else 0.0
+    # The line spacing of the page: a low quantile of the gaps, as paragraph gaps can be as many as lines.
+    usual = sorted(gaps)[len(gaps) // 4] if gaps else 0.0
     out: list[str] = []
     for i, (text, height) in enumerate(lines):
         if i and usual > 0 and lines[i - 1][1] - height > usual * 1.5:
