@@ -73,3 +73,11 @@ def seed_bot(seed_index):
     from qa import Bot
 
     return Bot(seed_index).load()
+
+
+# Property tests stay quick in the suite; HYPOTHESIS_PROFILE=thorough runs many more examples.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("suite", max_examples=60, deadline=None)
+settings.register_profile("thorough", max_examples=3000, deadline=None)
+settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "suite"))

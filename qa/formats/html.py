@@ -33,6 +33,10 @@ _OPTIONAL_END = {"p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup", 
                  "colgroup", "rb", "rt", "rp", "rtc", "caption", "html", "head", "body"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
          "param", "keygen", "command", "basefont", "frame", "isindex"}
+# Phrasing elements nest cheaply in the parser (opening a block element scans the open elements).
+_PHRASING = {"a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "dfn", "em", "font", "i", "kbd",
+             "label", "mark", "nobr", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup",
+             "time", "tt", "u", "var"}
 _TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
 
 
@@ -59,11 +63,11 @@ def extract_html(data: bytes, limits: Limits, deadline: Deadline) -> Extracted:
 
 
 def nesting_depth(data: bytes) -> int:
-    """How deep the page's elements nest, read from the tags alone (cheap, before parsing)."""
+    """How deep the page's block elements nest, read from the tags alone (cheap, before parsing)."""
     depth = deepest = 0
     for match in _TAG.finditer(data):
-        name = match.group(2).lower()
-        if name in _VOID or name in _OPTIONAL_END or match.group(3):
+        name = match.group(2).decode("ascii").lower()
+        if name in _VOID or name in _OPTIONAL_END or name in _PHRASING or match.group(3):
             continue
         if match.group(1):
             depth = max(0, depth - 1)
