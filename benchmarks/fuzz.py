@@ -115,7 +115,7 @@ def hostile_files(rng: random.Random, scale: float) -> Iterator[tuple[str, str, 
             yield f"{fmt}: random bytes", f"{fmt}-random-{i}.{fmt}", rng.randbytes(rng.randint(0, 65536))
     yield "pdf: image only (no text layer)", "pdf-scanned.pdf", make_pdf([None, None, None])
     yield "pdf: more pages than the limit", "pdf-2500-pages.pdf", make_pdf([["p"]] * 2500)
-    yield "pdf: stream inflating to 1 GB", "pdf-flate-bomb.pdf", _flate_bomb_pdf()
+    yield f"pdf: stream inflating to {1 if scale >= 1 else 0.25} GB", "pdf-flate-bomb.pdf", _flate_bomb_pdf(1 << 30 if scale >= 1 else 1 << 28)
     yield "html: nested 100,000 deep", "html-deep.html", b"<div>" * 100_000 + b"deep" + b"</div>" * 100_000
     yield "html: unclosed tags, 80,000", "html-unclosed.html", b"<p><b><i><span>x" * 20_000
     yield "html: unclosed divs, 50,000", "html-unclosed-divs.html", b"<td><div>x" * 50_000

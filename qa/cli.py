@@ -101,7 +101,7 @@ def _run_index(args: argparse.Namespace) -> int:
     corpus = args.corpus_dir or corpus_of(readable_manifest(args.index_dir))
     with _stage_progress(enabled=not args.quiet) as progress:
         on_bytes = (lambda done, total: progress("indexing", done, total)) if progress else None
-        report = build_index(corpus, args.index_dir, args.model, progress=on_bytes)
+        report = build_index(corpus, args.index_dir, args.model, progress=on_bytes, notice=_warn)
     for warning in report.warnings:
         _warn(warning)
     where = f"{args.index_dir}/"

@@ -12,7 +12,9 @@ from qa.corpus import SourceFile, find_files, read_document, source_sha256
 from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import CorpusError, QAError
 from qa.schema import Passage
-from qa.store import FileRecord, IndexWriter, Manifest, StoredIndex, check_writable, load_index, read_manifest, write_lock
+from qa.store import (
+    FileRecord, IndexWriter, Manifest, StoredIndex, check_writable, load_index, read_manifest, verify_checksums, write_lock,
+)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes to embed)
 EncoderFactory = Callable[[ModelSpec], Encoder]
@@ -45,6 +47,7 @@ def build_index(
     encoder_factory: EncoderFactory = load_encoder,
     progress: Progress | None = None,
     batch_size: int = 64,
+    notice: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Index every supported document (.txt, .md, .html, .pdf, .docx) under corpus_root into index_dir, re-embedding only changed files."""
     started = time.perf_counter()
@@ -52,7 +55,7 @@ def build_index(
     sources = find_files(corpus_root)
     spec = resolve_model(model)
     check_writable(index_dir)
-    with write_lock(index_dir):
+    with write_lock(index_dir, notice=notice):
         previous = _reusable_manifest(index_dir, spec)
         root = str(corpus_root.resolve())
         if previous and previous.corpus_root == root and _unchanged(previous, sources):
@@ -127,6 +130,10 @@ def _reusable_manifest(index_dir: Path, spec: ModelSpec) -> Manifest | None:
         return None  # a damaged manifest: rebuild from scratch
     if manifest is None or manifest.model != spec.name or manifest.splitter_version != SPLITTER_VERSION:
         return None
+    try:
+        verify_checksums(index_dir, manifest)
+    except QAError:
+        return None  # a damaged vectors or passages file: rebuild from scratch
     return manifest
 
 

@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -95,15 +95,44 @@ def read_manifest(index_dir: Path) -> Manifest | None:
 
 
 def load_index(index_dir: Path) -> StoredIndex:
+    index_dir = Path(index_dir)
+    for _ in range(3):
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise IndexMissingError(f"no index in {index_dir}; build one with: qa index CORPUS_DIR --index-dir {index_dir}")
+        try:
+            return _load_files(index_dir, manifest)
+        except IndexMismatchError:
+            # A build may have committed, and removed the files this manifest names, while they were read.
+            if read_manifest(index_dir) == manifest:
+                raise
+    return _load_files(index_dir, read_manifest(index_dir))
+
+
+def rebuild_command(index_dir: Path, manifest: Manifest) -> str:
+    return f"rebuild it with: qa index {manifest.corpus_root} --index-dir {index_dir}"
+
+
+def verify_checksums(index_dir: Path, manifest: Manifest) -> None:
+    """Raise IndexMismatchError when a file of the index is missing or differs from what the build wrote."""
+    for name, expected in manifest.checksums.items():
+        try:
+            actual = _sha256_file(Path(index_dir) / name)
+        except OSError as error:
+            raise IndexMismatchError(f"damaged index in {index_dir} ({name}: {error.strerror}); {rebuild_command(index_dir, manifest)}") from error
+        if actual != expected:
+            raise IndexMismatchError(
+                f"damaged index in {index_dir} ({name} does not match its checksum in the manifest); {rebuild_command(index_dir, manifest)}"
+            )
+
+
+def _load_files(index_dir: Path, manifest: Manifest) -> StoredIndex:
     import faiss
 
-    index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        raise IndexMissingError(f"no index in {index_dir}; build one with: qa index CORPUS_DIR --index-dir {index_dir}")
-    rebuild = f"rebuild it with: qa index {manifest.corpus_root} --index-dir {index_dir}"
+    rebuild = rebuild_command(index_dir, manifest)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(f"index in {index_dir} has format {manifest.format_version}, expected {FORMAT_VERSION}; {rebuild}")
+    verify_checksums(index_dir, manifest)
     try:
         vectors = faiss.read_index(str(index_dir / manifest.vectors_file))
         passages = [Passage.from_dict(json.loads(line)) for line in (index_dir / manifest.passages_file).open(encoding="utf-8")]
@@ -128,13 +157,18 @@ def check_writable(index_dir: Path) -> None:
 
 
 @contextmanager
-def write_lock(index_dir: Path, timeout: float = 600):
-    """One writer at a time; a second waits, then fails with a clear message."""
+def write_lock(index_dir: Path, timeout: float = 600, notice: Callable[[str], None] | None = None):
+    """One writer at a time; a second waits (saying so through notice), then fails with a clear message."""
     from filelock import FileLock, Timeout
 
     lock = FileLock(str(Path(index_dir) / LOCK))
     try:
-        lock.acquire(timeout=timeout)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if notice:
+                notice(f"another qa index is writing {index_dir}; waiting up to {timeout:g} s for it to finish")
+            lock.acquire(timeout=timeout)
     except Timeout as error:
         raise IndexWriteError(f"another qa index is writing {index_dir}; try again when it ends") from error
     try:

@@ -127,3 +127,15 @@ def test_every_format_keeps_the_citation_contract_through_the_bot(tmp_path, fake
     assert all(p.page is None for p in passages if p.doc != "report.pdf")
     hit = bot.ask("Body text on page two", k=5).hits
     assert any(h.passage.page == 2 and h.to_dict()["page"] == 2 for h in hit)
+
+
+def test_plain_answers_cite_the_page_of_a_pdf(tmp_path, fake_factory, capsys):
+    from qa.cli import _print_answer
+
+    corpus = tmp_path / "pdfs"
+    corpus.mkdir()
+    (corpus / "harbour.pdf").write_bytes(make_pdf([["Harbour report"], ["The harbour festival takes place every June."]]))
+    build_index(corpus, tmp_path / "index", encoder_factory=fake_factory)
+    answer = Bot(tmp_path / "index", encoder_factory=fake_factory).load().ask("When is the harbour festival?", k=1)
+    _print_answer(answer)
+    assert "harbour.pdf, p. 2, characters" in capsys.readouterr().out

@@ -168,8 +168,33 @@ def test_passages_that_do_not_match_the_vectors_are_reported(corpus, index_dir, 
     build(corpus, index_dir, fake_factory)
     passages = index_dir / read_manifest(index_dir).passages_file
     passages.write_text("".join(passages.read_text(encoding="utf-8").splitlines(keepends=True)[:-1]), encoding="utf-8")
-    with pytest.raises(IndexMismatchError, match="inconsistent"):
+    with pytest.raises(IndexMismatchError, match=r"damaged index .*passages-\w+\.jsonl does not match its checksum.*qa index"):
         load_index(index_dir)
+
+
+@pytest.mark.parametrize("damage", ["truncate vectors", "flip a vector byte", "drop a passage", "delete vectors"])
+def test_a_damaged_index_is_caught_by_its_checksums_and_qa_index_repairs_it(corpus, index_dir, fake_factory, damage):
+    build(corpus, index_dir, fake_factory)
+    manifest = read_manifest(index_dir)
+    vectors, passages = index_dir / manifest.vectors_file, index_dir / manifest.passages_file
+    if damage == "truncate vectors":
+        vectors.write_bytes(vectors.read_bytes()[:-64])
+    elif damage == "flip a vector byte":
+        data = bytearray(vectors.read_bytes())
+        data[len(data) // 2] ^= 0x01  # still a readable FAISS file: only the checksum can tell
+        vectors.write_bytes(bytes(data))
+    elif damage == "drop a passage":
+        passages.write_text("".join(passages.read_text(encoding="utf-8").splitlines(keepends=True)[1:]), encoding="utf-8")
+    else:
+        vectors.unlink()
+    with pytest.raises(IndexMismatchError) as caught:
+        Bot(index_dir, encoder_factory=fake_factory).load()
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"damaged index in {index_dir}")
+    assert message.endswith(f"rebuild it with: qa index {corpus.resolve()} --index-dir {index_dir}")
+    report = build(corpus, index_dir, fake_factory)  # the command the message gives
+    assert report.changed and report.passages == 63
+    assert len(Bot(index_dir, encoder_factory=fake_factory).load()._loaded_index().passages) == 63
 
 
 def test_missing_index_says_how_to_build_one(index_dir, fake_factory):
