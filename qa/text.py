@@ -35,12 +35,21 @@ def content_terms(text: str) -> list[str]:
     return stemmer().stemWords([w for w in words(text) if w not in STOP_WORDS])
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (tab and newline are kept), and the invisible format characters that reorder
+# text on screen (bidirectional overrides and isolates, the "Trojan Source" characters) or hide in
+# it (zero-width space, word joiner, byte order mark). Joiners (U+200C, U+200D) and the left-to-right
+# and right-to-left marks stay: scripts and emoji need them, and they cannot move other text.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff]")
 
 
 def printable(text: str) -> str:
     """Text safe for a terminal: control characters (ANSI escapes among them) shown, not obeyed."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return CONTROL.sub(_shown, text)
+
+
+def _shown(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def question_terms(question: str) -> frozenset[str]:

@@ -17,11 +17,9 @@ from rich.style import Style
 from rich.text import Text
 
 from qa import Answer, Hit
+from qa.text import CONTROL as _CONTROL  # the characters qa.text.printable() shows as escapes
 from qa.text import printable, question_terms
 from qa.text import term_spans as qa_term_spans
-
-# Control characters, as qa.text.printable() replaces them (tab and newline are kept).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 @dataclass(frozen=True)
 class Palette:
