@@ -37,13 +37,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from format_fixtures import make_docx, make_pdf, zip_bomb  # noqa: E402
+from format_fixtures import make_docx, make_pdf, zip_bomb
 
-from qa.chunking import split_document  # noqa: E402
-from qa.corpus import SourceFile, read_document  # noqa: E402
-from qa.errors import CorpusError  # noqa: E402
+from qa.chunking import split_document
+from qa.corpus import SourceFile, read_document
+from qa.errors import CorpusError
 
-WORDS = "harbour festival council budget library tea green report page boats music tickets town hall".split()
+WORDS = ["harbour", "festival", "council", "budget", "library", "tea", "green", "report", "page", "boats", "music", "tickets", "town", "hall"]
 
 
 def _sentence(rng: random.Random) -> str:
@@ -224,7 +224,7 @@ class _HashingEncoder:
 
 
 def _print_table(result: dict) -> None:
-    print(f"| kind | files | read | skipped | crashed | slowest file | why skipped (most common) |")
+    print("| kind | files | read | skipped | crashed | slowest file | why skipped (most common) |")
     print("|---|---|---|---|---|---|---|")
     for kind, row in result["kinds"].items():
         total = row.get("read", 0) + row.get("skipped", 0) + row.get("crashed", 0)

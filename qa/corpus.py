@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import CorpusError
-from qa.formats import DEFAULT_LIMITS, SUFFIXES, Extracted, FormatError, Limits, extract, format_of
+from qa.formats import (
+    DEFAULT_LIMITS,
+    SUFFIXES,
+    Extracted,
+    FormatError,
+    Limits,
+    extract,
+    format_of,
+)
 
 SUPPORTED_SUFFIXES = tuple(SUFFIXES)
 MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from format_fixtures import make_docx, make_pdf
+
 from qa import Bot, build_index
 from qa.chunking import split_document
 from qa.errors import CorpusError
@@ -41,7 +41,7 @@ def test_html_keeps_main_content_with_title_date_and_heading_sections():
 
 def test_html_title_falls_back_to_h1_and_the_encoding_is_read_from_the_meta_tag():
     page = '<html><head><meta charset="windows-1252"></head><body><h1>Café notes</h1><p>Crème brûlée is good.</p></body></html>'
-    extracted, layout = passages_of("cafe.htm", page.encode("cp1252"))
+    _, layout = passages_of("cafe.htm", page.encode("cp1252"))
     assert layout.title == "Café notes" and [p.text for p in layout.passages] == ["Crème brûlée is good."]
 
 

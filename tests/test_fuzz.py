@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 def test_broken_and_hostile_files_are_skipped_with_one_line_warnings_and_nothing_valid_is_lost():
     result = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "fuzz.py"), "--scale", "0.05", "--json"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, check=False,
     )
     report = json.loads(result.stdout)
     assert result.returncode == 0, report["crashes"]

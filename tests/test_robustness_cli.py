@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from format_fixtures import make_docx, make_pdf
+
 from qa.store import load_index, read_manifest
 
 QA = [sys.executable, "-m", "qa"]
@@ -18,7 +19,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 def qa(*args, env=None, timeout=300):
-    return subprocess.run([*QA, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run([*QA, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env, check=False)
 
 
 def test_two_index_runs_at_once_one_waits_and_ask_meanwhile_reads_the_previous_index(tmp_path, seed_index):
@@ -38,7 +39,7 @@ def test_two_index_runs_at_once_one_waits_and_ask_meanwhile_reads_the_previous_i
         time.sleep(0.02)
     second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     asked = qa("ask", "Which companies will the Foreign Secretary visit in Japan?", "--json", "--index-dir", index)
-    first_out, first_err = first.communicate(timeout=300)
+    _, first_err = first.communicate(timeout=300)
     second_out, second_err = second.communicate(timeout=300)
     assert first.returncode == 0 and second.returncode == 0, (first_err, second_err)
     assert f"another qa index is writing {index}; waiting" in second_err
@@ -88,7 +89,7 @@ def test_index_and_ask_succeed_with_sockets_blocked(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(blocker), os.environ.get("PYTHONPATH")])),
            "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}  # offline only because the code is, not by flag
     check = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('example.com', 80))"],
-                           capture_output=True, text=True, env=env)
+                           capture_output=True, text=True, env=env, check=False)
     assert "network access attempted" in check.stderr  # the blocker is in force
     indexed = qa("index", corpus, "--index-dir", tmp_path / "idx", env=env)
     assert indexed.returncode == 0, indexed.stderr

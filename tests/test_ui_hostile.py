@@ -17,11 +17,12 @@ from rich.cells import cell_len
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from qa import Answer, AnswerSentence, Hit, Passage  # noqa: E402
-from ui_conftest_helpers import FakeBot, ask, rendered_lines, wait_for  # noqa: E402
-from ui.app import ChatApp  # noqa: E402
-from ui.screens import SourceScreen  # noqa: E402
-from ui.widgets import PassageCard  # noqa: E402
+from ui_conftest_helpers import FakeBot, ask, rendered_lines, wait_for
+
+from qa import Answer, AnswerSentence, Hit, Passage
+from ui.app import ChatApp
+from ui.screens import SourceScreen
+from ui.widgets import PassageCard
 
 LONG_LINE = "".join(chr(ord("a") + i % 26) for i in range(10_000))
 HOSTILE_DOC = (

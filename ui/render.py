@@ -7,7 +7,6 @@ shown as visible `\\x1b` text rather than obeyed.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,9 +16,12 @@ from rich.style import Style
 from rich.text import Text
 
 from qa import Answer, Hit
-from qa.text import CONTROL as _CONTROL  # the characters qa.text.printable() shows as escapes
+from qa.text import (
+    CONTROL as _CONTROL,  # the characters qa.text.printable() shows as escapes
+)
 from qa.text import printable, question_terms
 from qa.text import term_spans as qa_term_spans
+
 
 @dataclass(frozen=True)
 class Palette:

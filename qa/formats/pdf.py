@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from itertools import pairwise
 
 from qa.dates import find_date
 from qa.formats import Deadline, Extracted, FormatError, Limits
@@ -90,7 +91,7 @@ def _page_text(page) -> str:
 
 
 def _with_paragraph_breaks(lines: list[tuple[str, float]]) -> str:
-    gaps = [previous[1] - line[1] for previous, line in zip(lines, lines[1:]) if previous[1] - line[1] > 0]
+    gaps = [previous[1] - line[1] for previous, line in pairwise(lines) if previous[1] - line[1] > 0]
     # The line spacing of the page: a low quantile of the gaps, as paragraph gaps can be as many as lines.
     usual = sorted(gaps)[len(gaps) // 4] if gaps else 0.0
     out: list[str] = []
@@ -111,7 +112,7 @@ def _clean(text: str) -> str:
 def _metadata_text(metadata, key: str) -> str | None:
     try:
         value = metadata.get(key)
-    except Exception:  # a damaged info dictionary
+    except Exception:  # noqa: BLE001 - a damaged info dictionary raises whatever pypdf meets
         return None
     text = str(value).strip() if value else ""
     return text[:300] or None
