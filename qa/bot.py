@@ -167,7 +167,9 @@ class Bot:
             return
         self.notice(f"The index is out of date: {reason}; updating it…")
         try:
-            build_index(Path(manifest.corpus_root), self.index_dir, self.model or manifest.model, encoder_factory=self._shared_encoder)
+            # lock_timeout=0: while another build writes, answer from the complete index there is.
+            build_index(Path(manifest.corpus_root), self.index_dir, self.model or manifest.model,
+                        encoder_factory=self._shared_encoder, lock_timeout=0)
         except QAError as error:
             self.notice(f"Could not update the index ({error}); answering from the index as it is.")
 

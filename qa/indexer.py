@@ -48,6 +48,7 @@ def build_index(
     progress: Progress | None = None,
     batch_size: int = 64,
     notice: Callable[[str], None] | None = None,
+    lock_timeout: float = 600,
 ) -> BuildReport:
     """Index every supported document (.txt, .md, .html, .pdf, .docx) under corpus_root into index_dir, re-embedding only changed files."""
     started = time.perf_counter()
@@ -55,7 +56,7 @@ def build_index(
     sources = find_files(corpus_root)
     spec = resolve_model(model)
     check_writable(index_dir)
-    with write_lock(index_dir, notice=notice):
+    with write_lock(index_dir, timeout=lock_timeout, notice=notice):
         previous = _reusable_manifest(index_dir, spec)
         root = str(corpus_root.resolve())
         if previous and previous.corpus_root == root and _unchanged(previous, sources):

@@ -226,3 +226,17 @@ def test_reindex_rebuilds_an_index_whose_manifest_is_damaged(corpus, index_dir, 
     report = bot.reindex(corpus_dir=corpus)
     assert report.changed and report.passages == 63
     assert len(load_index(index_dir).passages) == 63
+
+
+def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, index_dir, fake_factory):
+    """A question asked while another build holds the lock is answered at once from the complete index."""
+    from qa.store import write_lock
+
+    build(corpus, index_dir, fake_factory)
+    (corpus / "late.txt").write_text("A late document about harbour boats.\n", encoding="utf-8")
+    notices = []
+    with write_lock(index_dir):
+        bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
+    assert len(notices) == 2 and "another qa index is writing" in notices[1]
+    assert "answering from the index as it is" in notices[1]
+    assert len(bot._loaded_index().passages) == 63

@@ -26,7 +26,7 @@ def check_zip(data: bytes, limits: Limits) -> None:
         unzipped = sum(member.file_size for member in members)
         zipped = sum(member.compress_size for member in members)
     if unzipped > limits.max_unzipped_bytes:
-        raise FormatError(f"expands to {unzipped / 1e6:,.0f} MB, more than the limit of {limits.max_unzipped_bytes / 1e6:,.0f} MB (a zip bomb?)")
+        raise FormatError(f"expands to {unzipped / 2**20:,.0f} MB, more than the limit of {limits.max_unzipped_bytes / 2**20:,.0f} MB (a zip bomb?)")
     if zipped and unzipped / zipped > limits.max_zip_ratio and unzipped > 1_000_000:
         raise FormatError(f"compressed {unzipped / zipped:,.0f} to 1, more than the limit of {limits.max_zip_ratio} (a zip bomb?)")
 
