@@ -62,7 +62,8 @@ def test_json_shape_matches_the_contract(seed_bot):
     data = seed_bot.ask("When must the next-generation fighter aircraft be developed?").to_dict()
     assert set(data) == {"question", "answer", "abstained", "passages"}
     first = data["passages"][0]
-    assert set(first) == {"rank", "score", "doc", "title", "date", "section", "text", "start", "end"}
+    assert set(first) == {"rank", "score", "doc", "title", "date", "section", "text", "start", "end", "page"}
+    assert first["page"] is None  # pages belong to PDFs
     assert (first["rank"], first["date"], first["section"]) == (1, "2023-11-07", "2. Security and defense cooperation")
     assert "[1]" in data["answer"]
 
