@@ -43,6 +43,8 @@ _TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
 def extract_html(data: bytes, limits: Limits, deadline: Deadline) -> Extracted:
     from selectolax.lexbor import LexborHTMLParser
 
+    if b"\x00" in data[:8192]:
+        raise FormatError("binary file, not HTML")
     depth = nesting_depth(data)
     if depth > limits.max_html_depth:
         raise FormatError(f"HTML nested {depth:,} elements deep, more than the limit of {limits.max_html_depth:,}")
