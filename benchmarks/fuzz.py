@@ -79,15 +79,17 @@ def _splice(rng, data):
 
 
 def _flate_bomb_pdf(inflated: int = 1 << 30) -> bytes:
-    """A one-page PDF whose content stream inflates to `inflated` bytes of spaces."""
+    """A one-page PDF whose content stream (a line of text, then spaces) inflates to `inflated` bytes."""
     compressor = zlib.compressobj(9)
     chunk = b" " * (1 << 20)
-    stream = b"".join(compressor.compress(chunk) for _ in range(inflated >> 20)) + compressor.flush()
+    stream = compressor.compress(b"BT /F1 12 Tf 72 720 Td (Inflated page) Tj ET\n")
+    stream += b"".join(compressor.compress(chunk) for _ in range(inflated >> 20)) + compressor.flush()
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -95,8 +97,8 @@ def _flate_bomb_pdf(inflated: int = 1 << 30) -> bytes:
         offsets.append(len(out))
         out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
     xref = len(out)
-    out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
 
 
