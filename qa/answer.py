@@ -53,7 +53,7 @@ def compose_answer(
     """confidence: the dense cosine of the closest passage to the question (default: the top hit's score)."""
     candidates, signals = _weigh(question, hits, history, idf or {}, policy, confidence)
     abstained = not candidates or policy.abstention.abstains(signals)
-    chosen = [] if abstained else _choose(candidates, policy)
+    chosen = [] if abstained else _choose(candidates, policy, expected_fact(question))
     sentences = tuple(
         AnswerSentence(
             text=c.hit.passage.text[c.start : c.end],
@@ -116,22 +116,37 @@ def _rank_sentences(
     return sorted(candidates, key=lambda c: -c.score)
 
 
-def _choose(candidates: list[_Candidate], policy: AnswerPolicy) -> list[_Candidate]:
+def _choose(candidates: list[_Candidate], policy: AnswerPolicy, expected: re.Pattern | None) -> list[_Candidate]:
     if not candidates:
         return []
     best = candidates[0].score
     chosen: list[_Candidate] = []
     seen: set[str] = set()
     for candidate in candidates:
-        text = candidate.hit.passage.text[candidate.start : candidate.end]
+        text = _text(candidate)
         if text in seen or (chosen and candidate.score < policy.keep_ratio * best):
             continue
         seen.add(text)
         chosen.append(candidate)
         if len(chosen) == policy.max_sentences:
             break
+    if expected is not None and not any(expected.search(_text(c)) for c in chosen):
+        # A "when" question whose best sentence names the event but not its date: the date is most
+        # often in a neighbouring sentence of the same passage, which shares few words with the question.
+        fact = next((c for c in candidates if expected.search(_text(c)) and _supports(c, chosen[0])), None)
+        if fact is not None:
+            chosen = [*chosen[: policy.max_sentences - 1], fact]
     # Read in document order within each cited passage, best passage first.
     return sorted(chosen, key=lambda c: (c.hit.rank, c.start))
+
+
+def _supports(candidate: _Candidate, best: _Candidate) -> bool:
+    """Whether candidate may stand beside the best sentence: same passage, or nearly as on-topic."""
+    return candidate.hit is best.hit or candidate.overlap >= 0.5 * best.overlap
+
+
+def _text(candidate: _Candidate) -> str:
+    return candidate.hit.passage.text[candidate.start : candidate.end]
 
 
 def inverse_document_frequencies(texts: Sequence[str]) -> dict[str, float]:
