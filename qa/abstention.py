@@ -29,7 +29,7 @@ class AbstentionSignals:
     coverage: float  # IDF-weighted share of the question's content words found in the top passages
     unknown: float  # IDF-weighted share of the question's own content words found nowhere in the corpus
     missing_number: float  # 1.0 when a number of the question (a year, "third") is in none of the top passages
-    missing_fact: float  # 1.0 when a "when"/"who"/"how much"… question's best sentences hold no such fact
+    missing_fact: float  # 1.0 when a "when"/"who"/"how much"… question's answer sentences hold no such fact
 
     def as_tuple(self) -> tuple[float, ...]:
         return (self.closest, self.coverage, self.unknown, self.missing_number, self.missing_fact)

@@ -51,9 +51,9 @@ def compose_answer(
     confidence: float | None = None,
 ) -> Answer:
     """confidence: the dense cosine of the closest passage to the question (default: the top hit's score)."""
-    candidates, signals = _weigh(question, hits, history, idf or {}, policy, confidence)
-    abstained = not candidates or policy.abstention.abstains(signals)
-    chosen = [] if abstained else _choose(candidates, policy, expected_fact(question))
+    chosen, signals = _weigh(question, hits, history, idf or {}, policy, confidence)
+    abstained = not chosen or policy.abstention.abstains(signals)
+    chosen = [] if abstained else chosen
     sentences = tuple(
         AnswerSentence(
             text=c.hit.passage.text[c.start : c.end],
@@ -83,12 +83,14 @@ def answer_signals(
 
 
 def _weigh(question, hits, history, idf, policy, confidence) -> tuple[list[_Candidate], AbstentionSignals]:
+    """The sentences the answer would quote, and the signals for abstaining instead."""
     shown = hits[: policy.passages_considered]
     candidates = _rank_sentences(question, history, shown, idf)
+    chosen = _choose(candidates, policy, expected_fact(question))
     if confidence is None:
         confidence = hits[0].score if hits else 0.0
-    best = [c.hit.passage.text[c.start : c.end] for c in candidates[: policy.max_sentences]]
-    return candidates, abstention_signals(question, history, shown, idf, confidence, best)
+    quoted = [_text(c) for c in chosen]
+    return chosen, abstention_signals(question, history, shown, idf, confidence, quoted)
 
 
 def _rank_sentences(
