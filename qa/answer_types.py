@@ -9,7 +9,7 @@ _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twel
 _WHEN = re.compile(rf"\b{_MONTH}\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}:\d\d\b|\b[ap]\.m\.", re.IGNORECASE)
 _WHO = re.compile(
     r"\b(?:Mr|Ms|Mrs|Dr|H\.E|Rt Hon|Prime Minister|President|King|Queen)\b"  # titles
-    r"|\b[A-Z]{2,} [A-Z][a-z]+\b|\b[A-Z][a-z]+ [A-Z]{2,}\b"  # Japanese names written "KIHARA Minoru"
+    r"|\b[A-Z]{4,} [A-Z][a-z]+\b|\b[A-Z][a-z]+ [A-Z]{4,}\b"  # Japanese names written "KIHARA Minoru" (not "UK Foreign")
 )
 _WHERE = re.compile(r"\b(?:in|at|to|from)\s+(?:the\s+)?[A-Z][a-z]+")
 _HOW_MANY = re.compile(rf"\b\d+|\b{_NUMBER_WORD}\b", re.IGNORECASE)

@@ -216,7 +216,7 @@ def test_a_when_question_prefers_the_sentence_with_the_date_and_cites_its_exact_
 @pytest.mark.parametrize("question, fact, other", [
     ("When did they meet?", "on 8 January 2016", "in Tokyo"),
     ("What time did the meeting start?", "at 1:00 p.m.", "in Tokyo"),
-    ("Who did Motegi meet?", "Mr. KIHARA Minoru", "in Tokyo"),
+    ("Who did Motegi meet?", "Mr. KIHARA Minoru", "the Japan-UK Foreign Ministers' Meeting"),
     ("In which city did they meet?", "in London", "on 8 January"),
     ("How many exercises were held?", "three exercises", "in Tokyo"),
     ("How much will it cost?", "£2 billion", "by 2035"),
