@@ -7,29 +7,25 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
+from qa.answer_types import expected_fact
 from qa.schema import Answer, AnswerSentence, Hit
 from qa.sentences import sentence_spans
 from qa.text import content_terms
 
 _LIST_MARKER = re.compile(r"(?:\d{1,3}[.)]|[a-zA-Z][.)]|\([0-9a-zA-Z]{1,4}\)|[-*+•·–‣▪◦])\s+")
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-# Sentences that hold the kind of fact a wh-question asks for.
-_EXPECTED = {
-    "when": re.compile(rf"\b{_MONTH}\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}:\d\d\b|\b[ap]\.m\.", re.IGNORECASE),
-    "who": re.compile(r"\b(?:Mr|Ms|Mrs|Dr|H\.E|Rt Hon|Minister|Secretary|Prime Minister)\b|\b[A-Z][a-z]+ [A-Z]{2,}\b"),
-    "where": re.compile(r"\b(?:in|at|to)\s+(?:the\s+)?[A-Z][a-z]+"),
-    "how many": re.compile(r"\b\d+|\b(?:two|three|four|five|six|seven|eight|nine|ten)\b", re.IGNORECASE),
-    "how much": re.compile(r"\d"),
-    "how long": re.compile(r"\b\d+\s*(?:minutes?|hours?|days?|years?|months?)|\bapproximately\b", re.IGNORECASE),
-}
+
+
+# Printed by benchmarks/tune_abstention.py: fitted on the seeds dev split only.
+FITTED_ABSTENTION = AbstentionModel(bias=-0.82, weights=(2.91, 0.68, -1.44, 0.0, -1.62), min_probability=0.36)
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerPolicy:
-    """When to abstain and how much to extract; tuned on the dev split of the seeds questions."""
+    """When to abstain and how much to extract. The abstention model is fitted on the seeds dev split
+    by benchmarks/tune_abstention.py, which prints these constants."""
 
-    min_score: float = 0.30  # a top passage below this cosine does not answer the question
-    min_score_without_overlap: float = 0.45  # ... nor does one sharing no content word with it
+    abstention: AbstentionModel = FITTED_ABSTENTION
     max_sentences: int = 3
     passages_considered: int = 3
     keep_ratio: float = 0.75  # extra sentences must score this close to the best one
@@ -54,12 +50,10 @@ def compose_answer(
     search_ms: float = 0.0,
     confidence: float | None = None,
 ) -> Answer:
-    """confidence: the cosine of the closest passage to the question (default: the top hit's score)."""
-    candidates = _rank_sentences(question, history, hits[: policy.passages_considered], idf or {})
-    if confidence is None:
-        confidence = hits[0].score if hits else 0.0
-    abstained = _abstains(confidence, candidates, policy)
-    chosen = [] if abstained else _choose(candidates, policy)
+    """confidence: the dense cosine of the closest passage to the question (default: the top hit's score)."""
+    chosen, signals = _weigh(question, hits, history, idf or {}, policy, confidence)
+    abstained = not chosen or policy.abstention.abstains(signals)
+    chosen = [] if abstained else chosen
     sentences = tuple(
         AnswerSentence(
             text=c.hit.passage.text[c.start : c.end],
@@ -75,11 +69,28 @@ def compose_answer(
     )
 
 
-def _abstains(confidence: float, candidates: list[_Candidate], policy: AnswerPolicy) -> bool:
-    if not candidates or confidence < policy.min_score:
-        return True
-    best_overlap = max(c.overlap for c in candidates)
-    return best_overlap == 0.0 and confidence < policy.min_score_without_overlap
+def answer_signals(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    history: Sequence[str] = (),
+    idf: Mapping[str, float] | None = None,
+    policy: AnswerPolicy = AnswerPolicy(),
+    confidence: float | None = None,
+) -> AbstentionSignals:
+    """What the abstention decision of compose_answer (same arguments) looks at; for tuning it."""
+    return _weigh(question, hits, history, idf or {}, policy, confidence)[1]
+
+
+def _weigh(question, hits, history, idf, policy, confidence) -> tuple[list[_Candidate], AbstentionSignals]:
+    """The sentences the answer would quote, and the signals for abstaining instead."""
+    shown = hits[: policy.passages_considered]
+    candidates = _rank_sentences(question, history, shown, idf)
+    chosen = _choose(candidates, policy, expected_fact(question))
+    if confidence is None:
+        confidence = hits[0].score if hits else 0.0
+    quoted = [_text(c) for c in chosen]
+    return chosen, abstention_signals(question, history, shown, idf, confidence, quoted)
 
 
 def _rank_sentences(
@@ -90,7 +101,7 @@ def _rank_sentences(
     default_idf = max(idf.values(), default=1.0)
     weights = {term: w * idf.get(term, default_idf) for term, w in weights.items()}
     total = sum(weights.values()) or 1.0
-    expected = _expected_fact(question)
+    expected = expected_fact(question)
     candidates = []
     for hit in hits:
         for position, (start, end) in enumerate(sentence_spans(hit.passage.text)):
@@ -107,30 +118,37 @@ def _rank_sentences(
     return sorted(candidates, key=lambda c: -c.score)
 
 
-def _expected_fact(question: str) -> re.Pattern | None:
-    lowered = question.lower()
-    for cue, pattern in _EXPECTED.items():
-        if re.search(rf"\b{cue}\b", lowered):
-            return pattern
-    return None
-
-
-def _choose(candidates: list[_Candidate], policy: AnswerPolicy) -> list[_Candidate]:
+def _choose(candidates: list[_Candidate], policy: AnswerPolicy, expected: re.Pattern | None) -> list[_Candidate]:
     if not candidates:
         return []
     best = candidates[0].score
     chosen: list[_Candidate] = []
     seen: set[str] = set()
     for candidate in candidates:
-        text = candidate.hit.passage.text[candidate.start : candidate.end]
+        text = _text(candidate)
         if text in seen or (chosen and candidate.score < policy.keep_ratio * best):
             continue
         seen.add(text)
         chosen.append(candidate)
         if len(chosen) == policy.max_sentences:
             break
+    if expected is not None and not any(expected.search(_text(c)) for c in chosen):
+        # A "when" question whose best sentence names the event but not its date: the date is most
+        # often in a neighbouring sentence of the same passage, which shares few words with the question.
+        fact = next((c for c in candidates if expected.search(_text(c)) and _supports(c, chosen[0])), None)
+        if fact is not None:
+            chosen = [*chosen[: policy.max_sentences - 1], fact]
     # Read in document order within each cited passage, best passage first.
     return sorted(chosen, key=lambda c: (c.hit.rank, c.start))
+
+
+def _supports(candidate: _Candidate, best: _Candidate) -> bool:
+    """Whether candidate may stand beside the best sentence: same passage, or nearly as on-topic."""
+    return candidate.hit is best.hit or candidate.overlap >= 0.5 * best.overlap
+
+
+def _text(candidate: _Candidate) -> str:
+    return candidate.hit.passage.text[candidate.start : candidate.end]
 
 
 def inverse_document_frequencies(texts: Sequence[str]) -> dict[str, float]:

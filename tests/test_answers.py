@@ -1,8 +1,11 @@
 """Retrieval and answers with the real model and real FAISS over the seeds corpus."""
 
+import math
+
 import pytest
 
 from qa.errors import QuestionError
+from qa.schema import Hit, Passage
 
 EXPECTED_FIRST = [
     ("Which companies will the Foreign Secretary visit in Japan?", "003_cc08bda86b037607.txt", "The visit to Japan is the final stop"),
@@ -86,3 +89,141 @@ def test_unknown_retrieval_mode_is_refused(seed_bot):
 
     with pytest.raises(QAError, match="unknown retrieval mode 'sparse'; choose one of: dense, bm25, hybrid, rrf"):
         seed_bot.ask("anything", mode="sparse")
+
+
+# --- Abstention and answer sentences: the real model over the seeds ----------------------------------
+
+OFF_CORPUS = ["How do I reset my password?", "What's a good recipe for miso soup?"]
+NEAR_TOPIC = ["What did the ministers say about AUKUS?"]  # on topic, but the corpus never mentions AUKUS
+
+
+@pytest.mark.parametrize("question", OFF_CORPUS + NEAR_TOPIC)
+def test_questions_the_corpus_does_not_answer_are_abstained_on(seed_bot, question):
+    answer = seed_bot.ask(question)
+    assert answer.abstained and answer.sentences == ()
+    assert answer.to_dict()["abstained"] is True
+
+
+FACTOIDS = [
+    ("Who was the UK Defence Secretary at the January 2015 meeting in London?", "Mr. Michael Fallon"),
+    ("When did the UK publish its Strategic Defence and Security Review?", "November 2015"),
+    ("Where was the Second Japan-UK Foreign and Defence Ministerial Meeting held?", "Tokyo"),
+    ("When was the Japan-UK Counter-Terrorism Consultation most recently held before the 2016 meeting?", "October 2015"),
+]
+
+
+@pytest.mark.parametrize("question, span", FACTOIDS)
+def test_who_when_where_questions_are_answered_with_the_sentence_holding_the_fact(seed_bot, question, span):
+    answer = seed_bot.ask(question)
+    assert not answer.abstained
+    assert span in answer.text
+
+
+@pytest.mark.parametrize("question", [q for q, _ in FACTOIDS] + ["What did the ministers say about fighting ISIL?"])
+def test_answer_sentences_cite_their_passage_with_exact_offsets_into_the_source(seed_bot, question):
+    answer = seed_bot.ask(question)
+    assert answer.sentences
+    for sentence in answer.sentences:
+        cited = answer.hits[sentence.citation - 1].passage
+        assert seed_bot.source_text(cited.doc)[sentence.start : sentence.end] == sentence.text
+        assert cited.start <= sentence.start < sentence.end <= cited.end
+        assert f"{sentence.text} [{sentence.citation}]" in answer.text
+
+
+# --- The decision logic, with hand-made hits (no model) ---------------------------------------------
+
+def _hit(rank: int, text: str, *, date: str | None = "2016-01-08", start: int = 100) -> Hit:
+    passage = Passage(doc=f"d{rank}.txt", title="Japan-UK talks", date=date, section=None, start=start, end=start + len(text), text=text)
+    return Hit(rank=rank, score=0.5, passage=passage)
+
+
+IDF = {"meet": 1.0, "tokyo": 2.0, "minist": 0.5, "cyber": 3.0, "japan": 0.2, "talk": 0.2}
+
+
+def test_coverage_is_the_idf_weighted_share_of_question_terms_in_the_top_passages():
+    from qa.abstention import abstention_signals
+
+    signals = abstention_signals("Ministers meeting cyber?", [], [_hit(1, "The ministers' meeting in Tokyo.")], IDF, closest=0.6)
+    # minist (0.5) and meet (1.0) are in the passage, cyber (3.0) is not.
+    assert signals.coverage == pytest.approx(1.5 / 4.5)
+    assert signals.closest == 0.6
+
+
+def test_a_question_word_found_nowhere_in_the_corpus_counts_as_unknown_at_the_highest_idf():
+    from qa.abstention import abstention_signals
+
+    signals = abstention_signals("Ministers and AUKUS?", [], [_hit(1, "The ministers met.")], IDF, closest=0.4)
+    # aukus is not in the IDF table: it weighs as the rarest known term (cyber, 3.0).
+    assert signals.unknown == pytest.approx(3.0 / 3.5)
+    assert signals.coverage == pytest.approx(0.5 / 3.5)
+
+
+def test_a_year_or_ordinal_of_the_question_missing_from_the_top_passages_is_flagged():
+    from qa.abstention import abstention_signals
+
+    hits = [_hit(1, "The second meeting was held in Tokyo.", date="2016-01-08")]
+    assert abstention_signals("Tokyo meeting in 2016?", [], hits, IDF, 0.5).missing_number == 0.0  # the date counts
+    assert abstention_signals("Tokyo meeting in 2019?", [], hits, IDF, 0.5).missing_number == 1.0
+    assert abstention_signals("The third meeting?", [], hits, IDF, 0.5).missing_number == 1.0
+    assert abstention_signals("The second meeting?", [], hits, IDF, 0.5).missing_number == 0.0
+
+
+def test_a_when_question_whose_best_sentences_hold_no_date_misses_its_fact():
+    from qa.abstention import abstention_signals
+
+    hits = [_hit(1, "The ministers met in Tokyo.")]
+    assert abstention_signals("When did they meet?", [], hits, IDF, 0.5, ["The ministers met in Tokyo."]).missing_fact == 1.0
+    assert abstention_signals("When did they meet?", [], hits, IDF, 0.5, ["They met on 8 January 2016."]).missing_fact == 0.0
+    assert abstention_signals("What did they say?", [], hits, IDF, 0.5, ["The ministers met in Tokyo."]).missing_fact == 0.0
+
+
+def test_the_model_abstains_below_its_probability_cut():
+    from qa.abstention import AbstentionModel, AbstentionSignals
+
+    model = AbstentionModel(bias=-1.0, weights=(2.0, 1.0, -1.0, 0.0, -1.0), min_probability=0.5)
+    # z = -1 + 2 * 0.5 + 1 * 0.5 = 0.5 -> p = 0.62: answers; an unknown word (z = -0.5, p = 0.38) tips it.
+    assert model.probability(AbstentionSignals(0.5, 0.5, 0.0, 0.0, 0.0)) == pytest.approx(1 / (1 + math.exp(-0.5)))
+    assert not model.abstains(AbstentionSignals(0.5, 0.5, 0.0, 0.0, 0.0))
+    assert model.abstains(AbstentionSignals(0.5, 0.5, 1.0, 0.0, 0.0))
+
+
+def test_compose_answer_abstains_as_the_policy_decides_and_keeps_the_closest_passages():
+    from qa.abstention import AbstentionModel
+    from qa.answer import AnswerPolicy, compose_answer
+
+    hits = [_hit(1, "The ministers met in Tokyo.")]
+    never = AnswerPolicy(abstention=AbstentionModel(bias=-10.0, weights=(0.0,) * 5))
+    always = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights=(0.0,) * 5))
+    refused = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=never, confidence=0.9)
+    answered = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=always, confidence=0.1)
+    assert (refused.abstained, refused.sentences, refused.hits) == (True, (), tuple(hits))
+    assert not answered.abstained and answered.text == "The ministers met in Tokyo. [1]"
+
+
+def test_a_when_question_prefers_the_sentence_with_the_date_and_cites_its_exact_offsets():
+    from qa.abstention import AbstentionModel
+    from qa.answer import AnswerPolicy, compose_answer
+
+    first = "The ministers of Japan and the UK held talks on cyber security. They met again on 8 January 2016."
+    hits = [_hit(1, first, start=40), _hit(2, "Cyber talks continue.", start=7)]
+    policy = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights=(0.0,) * 5))
+    answer = compose_answer("When did the ministers hold cyber talks?", hits, idf=IDF, policy=policy)
+    # The best sentence matches the question's words; the date is in the next one, which joins it.
+    assert [s.text for s in answer.sentences[:2]] == ["The ministers of Japan and the UK held talks on cyber security.", "They met again on 8 January 2016."]
+    dated = answer.sentences[1]
+    assert (dated.citation, dated.start, dated.end) == (1, 40 + first.index("They"), 40 + len(first))
+
+
+@pytest.mark.parametrize("question, fact, other", [
+    ("When did they meet?", "on 8 January 2016", "in Tokyo"),
+    ("What time did the meeting start?", "at 1:00 p.m.", "in Tokyo"),
+    ("Who did Motegi meet?", "Mr. KIHARA Minoru", "the Japan-UK Foreign Ministers' Meeting"),
+    ("In which city did they meet?", "in London", "on 8 January"),
+    ("How many exercises were held?", "three exercises", "in Tokyo"),
+    ("How much will it cost?", "£2 billion", "by 2035"),
+])
+def test_each_kind_of_question_expects_its_kind_of_fact(question, fact, other):
+    from qa.answer_types import expected_fact
+
+    pattern = expected_fact(question)
+    assert pattern is not None and pattern.search(fact) and not pattern.search(other)
