@@ -24,7 +24,7 @@ from qa.vector_index import (
 
 # Tiny thresholds so that a 63-passage corpus takes the approximate path; nprobe covers every list
 # so search results are deterministic while the index is still quantised.
-SMALL_IVF = IndexPolicy(flat_max=20, lists_per_sqrt=1.0, nprobe=64, train_points_per_list=8)
+SMALL_IVF = IndexPolicy(flat_max=20, lists_per_sqrt=1.0, probe_fraction=1.0, train_points_per_list=8)
 
 
 def unit_rows(count: int, dimension: int = 32, seed: int = 0) -> np.ndarray:
@@ -33,16 +33,15 @@ def unit_rows(count: int, dimension: int = 32, seed: int = 0) -> np.ndarray:
 
 
 def test_exact_search_up_to_the_threshold_then_ivf_with_lists_growing_as_sqrt():
-    policy = IndexPolicy(flat_max=1000, lists_per_sqrt=2.0, nprobe=8)
+    policy = IndexPolicy(flat_max=1000, lists_per_sqrt=2.0, probe_fraction=0.05, min_nprobe=4)
     assert choose(1000, policy) == VectorIndexSpec(FLAT, {})
-    large = choose(10_000, policy)
-    assert large.kind == IVF_SQ8
-    assert large.params == {"nlist": 200, "nprobe": 8, "trained_on": 10_000}
+    assert choose(10_000, policy) == VectorIndexSpec(IVF_SQ8, {"nlist": 200, "nprobe": 10, "trained_on": 10_000})
+    assert choose(1_000_000, IndexPolicy()).params == {"nlist": 2000, "nprobe": 100, "trained_on": 1_000_000}
 
 
 def test_ivf_index_finds_each_vector_itself_and_takes_a_quarter_of_flat_memory():
     vectors = unit_rows(4000, dimension=64)
-    index, spec = build(vectors, 64, IndexPolicy(flat_max=100, lists_per_sqrt=1.0, nprobe=63))
+    index, spec = build(vectors, 64, IndexPolicy(flat_max=100, lists_per_sqrt=1.0, probe_fraction=1.0))
     assert spec.kind == IVF_SQ8 and index.ntotal == 4000
     _, rows = search(index, vectors[:50], 1)
     assert (rows[:, 0] == np.arange(50)).mean() >= 0.98
