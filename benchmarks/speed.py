@@ -9,7 +9,7 @@ alone (ONNX and torch); the chat's first paint and first answer in tmux; index b
 against the bare encoder's on the same passages.
 
 Scale part: a set of 1,000,000 vectors made from REAL embeddings (documents of the BEIR folders
-in ../shared/datasets and the seeds passages, encoded by the real model and cached), topped up with
+in ../shared/datasets, encoded by the real model and cached per dataset), topped up with
 perturbed copies: copy = normalise(v + noise), the noise drawn with the real set's per-dimension
 spread and scaled so that a copy lies as far from its source as a real vector lies from its nearest
 real neighbour (median cosine). Queries are the datasets' real queries. Exact ground truth by
@@ -144,8 +144,8 @@ def chat_first_paint_and_answer(index_dir: Path) -> None:
 
 def throughput(passages, encoders) -> None:
     """Bare encoder vs a full build (split passages given, vectors written) on the same passages, same run."""
-    from qa.indexer import build_index_from_passages
     from qa.embedder import resolve_model
+    from qa.indexer import build_index_from_passages
 
     passages = (passages * 8)[:500]
     texts = [p.embedding_text() for p in passages]
@@ -174,38 +174,34 @@ def cache_dir() -> Path:
     return Path(os.environ.get("QA_CACHE_DIR") or user_cache_dir("qa")) / "speed"
 
 
-def real_vectors() -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Real document and query vectors of the BEIR folders and the seeds, encoded once and cached."""
+def real_vectors(names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Real document and query vectors of the BEIR folders, encoded by the real model.
+    Each dataset is cached as it completes (keyed by its corpus file and the model), smallest first."""
     from qa.datasets import load_beir
     from qa.embedder import load_encoder
 
-    names = [name for name in BEIR if (DATASETS / name / "corpus.jsonl").exists()]
-    key = hashlib.sha256(json.dumps([(n, (DATASETS / n / "corpus.jsonl").stat().st_size) for n in names]).encode()).hexdigest()[:12]
-    docs_file, queries_file = cache_dir() / f"docs-{key}.npy", cache_dir() / f"queries-{key}.npy"
-    texts: list[str] = []
-    if not docs_file.exists():
-        encoder = load_encoder(None)
-        docs, queries = [], []
-        for name in names:
+    encoder = None
+    docs, queries, used = [], [], []
+    for name in sorted((n for n in names if (DATASETS / n / "corpus.jsonl").exists()), key=lambda n: (DATASETS / n / "corpus.jsonl").stat().st_size):
+        corpus = DATASETS / name / "corpus.jsonl"
+        key = hashlib.sha256(f"{name}:{corpus.stat().st_size}:{corpus.stat().st_mtime_ns}:all-MiniLM-L6-v2".encode()).hexdigest()[:12]
+        docs_file, queries_file = cache_dir() / f"{name}-docs-{key}.npy", cache_dir() / f"{name}-queries-{key}.npy"
+        if not (docs_file.exists() and queries_file.exists()):
+            encoder = encoder or load_encoder(None)
             dataset = load_beir(DATASETS / name, split="test")
-            docs.append(encoder.encode([p.embedding_text() for p in dataset.passages], batch_size=64))
-            queries.append(encoder.encode([q.text for q in dataset.queries], batch_size=64))
-            print(f"   encoded {name}: {len(dataset.passages)} documents, {len(dataset.queries)} queries", flush=True)
-        from qa.bot import Bot  # the seeds passages too
-
-        with tempfile.TemporaryDirectory() as tmp:
-            from qa import build_index
-
-            build_index(REPO / "seeds", Path(tmp))
-            seeds = Bot(Path(tmp)).load()._loaded_index()
-            docs.append(seeds.vectors.reconstruct_n(0, seeds.vectors.ntotal))
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        for path, array in ((docs_file, np.vstack(docs)), (queries_file, np.vstack(queries))):
-            tmp = path.with_suffix(".tmp.npy")
-            np.save(tmp, array.astype(np.float32))
-            os.replace(tmp, path)
-        del texts
-    return np.load(docs_file), np.load(queries_file), names
+            started = time.perf_counter()
+            arrays = (encoder.encode([p.embedding_text() for p in dataset.passages], batch_size=64),
+                      encoder.encode([q.text for q in dataset.queries], batch_size=64))
+            cache_dir().mkdir(parents=True, exist_ok=True)
+            for path, array in zip((docs_file, queries_file), arrays):
+                tmp = path.with_name(path.stem + ".tmp.npy")
+                np.save(tmp, array.astype(np.float32), allow_pickle=False)
+                os.replace(tmp, path)
+            print(f"   encoded {name}: {len(dataset.passages)} documents, {len(dataset.queries)} queries in {time.perf_counter() - started:.0f} s", flush=True)
+        docs.append(np.load(docs_file, allow_pickle=False))
+        queries.append(np.load(queries_file, allow_pickle=False))
+        used.append(name)
+    return np.vstack(docs), np.vstack(queries), used
 
 
 def synthesise(real: np.ndarray, total: int, seed: int = 7) -> tuple[np.ndarray, float]:
@@ -230,7 +226,7 @@ def synthesise(real: np.ndarray, total: int, seed: int = 7) -> tuple[np.ndarray,
     return out, neighbour_cos
 
 
-def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file: Path | None) -> None:
+def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file: Path | None, datasets: list[str]) -> None:
     import faiss
 
     from qa import vector_index
@@ -242,8 +238,8 @@ def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file:
         queries = np.load(query_file).astype(np.float32)
         origin = ", ".join(path.name for path in real_file)
     else:
-        real, queries, names = real_vectors()
-        origin = f"{' + '.join(names)} documents + seeds passages"
+        real, queries, names = real_vectors(list(datasets))
+        origin = f"{' + '.join(names)} documents"
     real = real / np.linalg.norm(real, axis=1, keepdims=True)
     vectors, neighbour_cos = synthesise(real, total + extra)
     base, added = vectors[:total], vectors[total:]
@@ -291,8 +287,8 @@ def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file:
 
 def bm25_scale() -> None:
     """bm25s indexing and query time on real text: the BEIR documents, repeated to 100k passages."""
-    from qa.retrieval import BM25Retriever
     from qa.datasets import load_beir
+    from qa.retrieval import BM25Retriever
     from qa.schema import Passage
 
     texts = []
@@ -331,13 +327,14 @@ def main() -> None:
     parser.add_argument("--total", type=int, default=1_000_000, help="passages in the scale test")
     parser.add_argument("--real-vectors", type=Path, nargs="*", help="use these .npy document vectors instead of encoding the datasets (development)")
     parser.add_argument("--query-vectors", type=Path, help="with --real-vectors: .npy query vectors")
+    parser.add_argument("--datasets", nargs="+", default=list(BEIR), help=f"BEIR folders whose documents give the real vectors (default: {' '.join(BEIR)})")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; python {sys.version.split()[0]}")
     if not args.scale_only:
         with tempfile.TemporaryDirectory() as tmp:
             seeds_part(Path(tmp) / "index")
     if not args.quick:
-        scale_part(args.total, 10_000, args.real_vectors, args.query_vectors)
+        scale_part(args.total, 10_000, args.real_vectors, args.query_vectors, args.datasets)
     print(f"== done ({uptime()})")
 
 
