@@ -118,7 +118,7 @@ def load_encoder(spec: str | ModelSpec | None, backend: str | None = None) -> En
 
         try:
             encoder = open_onnx_encoder(spec)
-        except (QAError, OSError, RuntimeError) as error:
+        except (QAError, OSError, RuntimeError, ImportError) as error:  # torch.onnx failures are RuntimeErrors
             if backend == "onnx":
                 raise QAError(f"cannot use the ONNX encoder for {spec.name}: {error}".splitlines()[0]) from error
             encoder = None

@@ -178,12 +178,15 @@ class _Build:
             self.model_seconds = time.perf_counter() - started
         return self._encoder
 
-    def old_rows(self, doc: str) -> tuple[StoredIndex, list[int]]:
+    def old_index(self) -> StoredIndex:
         if self._old is None:
             self._old = load_index(self.index_dir)
             for row, passage in enumerate(self._old.passages):
                 self._old_rows.setdefault(passage.doc, []).append(row)
-        return self._old, self._old_rows.get(doc, [])
+        return self._old
+
+    def old_rows(self, doc: str) -> tuple[StoredIndex, list[int]]:
+        return self.old_index(), self._old_rows.get(doc, [])
 
     def run(self, sources: list[SourceFile], started: float) -> BuildReport:
         self.total_bytes = sum(s.size for s in sources if not self._same_stat(s))
@@ -219,7 +222,7 @@ class _Build:
         current = {source.doc: source for source in sources}
         if not all(doc in current and self._same_stat(current[doc]) for doc in self.previous.files):
             return None
-        return self.old_rows("")[0]
+        return self.old_index()
 
     def _add_file(self, writer: IndexWriter, source: SourceFile) -> FileRecord:
         """Reuse the file's passages and vectors when it is unchanged; otherwise split it for embedding."""
