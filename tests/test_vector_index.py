@@ -89,7 +89,7 @@ def test_adding_a_file_to_an_approximate_index_adds_its_vectors_without_retraini
 
 def test_changing_a_file_of_an_approximate_index_rebuilds_it_consistently(corpus, index_dir, fake_factory):
     build_index(corpus, index_dir, encoder_factory=fake_factory, index_policy=SMALL_IVF)
-    victim = sorted(corpus.glob("*.txt"))[0]
+    victim = min(corpus.glob("*.txt"))
     victim.write_text(victim.read_text(encoding="utf-8") + "\n\nA closing paragraph added later.\n", encoding="utf-8")
     build_index(corpus, index_dir, encoder_factory=fake_factory, index_policy=SMALL_IVF)
     loaded = load_index(index_dir)
