@@ -71,6 +71,8 @@ def _bundled_model_path(required: bool = True) -> Path | None:
 class SentenceTransformerEncoder:
     """all-MiniLM-L6-v2 (or another local model) through sentence-transformers."""
 
+    backend = "torch"
+
     def __init__(self, spec: ModelSpec, device: str = "cpu") -> None:
         # Offline for good: a missing file must fail here, not trigger a download.
         os.environ["HF_HUB_OFFLINE"] = "1"
@@ -100,5 +102,28 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_encoder(spec: str | ModelSpec | None) -> SentenceTransformerEncoder:
-    return SentenceTransformerEncoder(spec if isinstance(spec, ModelSpec) else resolve_model(spec))
+BACKENDS = ("auto", "onnx", "torch")
+
+
+def load_encoder(spec: str | ModelSpec | None, backend: str | None = None) -> Encoder:
+    """The model's encoder: onnxruntime when it can be used (exported once, on first use), else torch.
+
+    backend is "auto" (the default, or $QA_ENCODER), "onnx" (fail if it cannot be used) or "torch"."""
+    spec = spec if isinstance(spec, ModelSpec) else resolve_model(spec)
+    backend = (backend or os.environ.get("QA_ENCODER") or "auto").lower()
+    if backend not in BACKENDS:
+        raise QAError(f"unknown encoder backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if backend != "torch":
+        from qa.onnx_encoder import open_onnx_encoder
+
+        try:
+            encoder = open_onnx_encoder(spec)
+        except (QAError, OSError, RuntimeError, ImportError) as error:  # torch.onnx failures are RuntimeErrors
+            if backend == "onnx":
+                raise QAError(f"cannot use the ONNX encoder for {spec.name}: {error}".splitlines()[0]) from error
+            encoder = None
+        if encoder is not None:
+            return encoder
+        if backend == "onnx":
+            raise QAError(f"the ONNX encoder is not available for {spec.name} (install onnxruntime and tokenizers)")
+    return SentenceTransformerEncoder(spec)

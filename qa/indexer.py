@@ -15,6 +15,7 @@ from qa.schema import Passage
 from qa.store import (
     FileRecord, IndexWriter, Manifest, StoredIndex, check_writable, load_index, read_manifest, verify_checksums, write_lock,
 )
+from qa.vector_index import FLAT, IndexPolicy
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes to embed)
 EncoderFactory = Callable[[ModelSpec], Encoder]
@@ -49,6 +50,7 @@ def build_index(
     batch_size: int = 64,
     notice: Callable[[str], None] | None = None,
     lock_timeout: float = 600,
+    index_policy: IndexPolicy = IndexPolicy(),
 ) -> BuildReport:
     """Index every supported document (.txt, .md, .html, .pdf, .docx) under corpus_root into index_dir, re-embedding only changed files."""
     started = time.perf_counter()
@@ -66,7 +68,7 @@ def build_index(
                 passages=previous.passage_count, passages_embedded=0, seconds=time.perf_counter() - started,
                 changed=False, warnings=skipped,
             )
-        return _Build(corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size).run(sources, started)
+        return _Build(corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size, index_policy).run(sources, started)
 
 
 def build_index_from_passages(
@@ -78,6 +80,7 @@ def build_index_from_passages(
     encoder_factory: EncoderFactory = load_encoder,
     progress: Progress | None = None,
     batch_size: int = 64,
+    index_policy: IndexPolicy = IndexPolicy(),
 ) -> BuildReport:
     """Index passages that come ready-made (a benchmark corpus), replacing whatever index_dir held."""
     started = time.perf_counter()
@@ -85,7 +88,7 @@ def build_index_from_passages(
     with write_lock(index_dir):
         encoder = encoder_factory(spec)
         model_seconds = time.perf_counter() - started
-        writer = IndexWriter(Path(index_dir), encoder.dimension)
+        writer = IndexWriter(Path(index_dir), encoder.dimension, index_policy)
         try:
             step = batch_size * 4
             for first in range(0, len(passages), step):
@@ -147,7 +150,8 @@ def _unchanged(manifest: Manifest, sources: list[SourceFile]) -> bool:
 
 
 class _Build:
-    def __init__(self, corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size) -> None:
+    def __init__(self, corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size, index_policy) -> None:
+        self.index_policy = index_policy
         self.corpus_root = corpus_root
         self.index_dir = Path(index_dir)
         self.spec = spec
@@ -173,16 +177,19 @@ class _Build:
             self.model_seconds = time.perf_counter() - started
         return self._encoder
 
-    def old_rows(self, doc: str) -> tuple[StoredIndex, list[int]]:
+    def old_index(self) -> StoredIndex:
         if self._old is None:
             self._old = load_index(self.index_dir)
             for row, passage in enumerate(self._old.passages):
                 self._old_rows.setdefault(passage.doc, []).append(row)
-        return self._old, self._old_rows.get(doc, [])
+        return self._old
+
+    def old_rows(self, doc: str) -> tuple[StoredIndex, list[int]]:
+        return self.old_index(), self._old_rows.get(doc, [])
 
     def run(self, sources: list[SourceFile], started: float) -> BuildReport:
         self.total_bytes = sum(s.size for s in sources if not self._same_stat(s))
-        writer = IndexWriter(self.index_dir, self._dimension())
+        writer = IndexWriter(self.index_dir, self._dimension(), self.index_policy, base=self._appendable_base(sources))
         try:
             records = {source.doc: self._add_file(writer, source) for source in sources}
             self._flush(writer)
@@ -205,6 +212,16 @@ class _Build:
             files_reused=self.files_reused, passages=writer.count, passages_embedded=self.embedded,
             seconds=time.perf_counter() - started, changed=True, warnings=self.warnings, model_seconds=self.model_seconds,
         )
+
+    def _appendable_base(self, sources: list[SourceFile]) -> StoredIndex | None:
+        """The current index, when it is approximate and no file it holds was changed or removed:
+        new files' vectors are then added to its trained index rather than building one anew."""
+        if self.previous is None or self.previous.index_type == FLAT or self.previous.corpus_root != str(Path(self.corpus_root).resolve()):
+            return None
+        current = {source.doc: source for source in sources}
+        if not all(doc in current and self._same_stat(current[doc]) for doc in self.previous.files):
+            return None
+        return self.old_index()
 
     def _add_file(self, writer: IndexWriter, source: SourceFile) -> FileRecord:
         """Reuse the file's passages and vectors when it is unchanged; otherwise split it for embedding."""
@@ -250,6 +267,8 @@ class _Build:
         return self.previous.dimension if self.previous else self.encoder.dimension
 
     def _reuse(self, writer: IndexWriter, doc: str) -> None:
+        if writer.base is not None:
+            return  # the writer started from the old index, which holds this file already
         old, rows = self.old_rows(doc)
         writer.add([old.passages[row] for row in rows], old.vectors_of(rows))
 

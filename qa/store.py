@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
@@ -17,8 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa import vector_index
 from qa.errors import IndexMismatchError, IndexMissingError, IndexWriteError
 from qa.schema import Passage
+from qa.vector_index import FLAT, IndexPolicy, VectorIndexSpec
 
 if TYPE_CHECKING:
     import faiss
@@ -51,8 +54,9 @@ class Manifest:
     passages_file: str
     vectors_file: str
     checksums: dict[str, str] = field(default_factory=dict)
-    index_type: str = "IndexFlatIP"
+    index_type: str = FLAT
     format_version: int = FORMAT_VERSION
+    index_params: dict = field(default_factory=dict)  # absent from manifests written before issue 6
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
@@ -71,15 +75,14 @@ class StoredIndex:
     manifest: Manifest
     passages: list[Passage]
     vectors: faiss.Index
+    spec: VectorIndexSpec = field(default_factory=VectorIndexSpec)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and row numbers of the k nearest passages for each query row (-1 pads)."""
-        return self.vectors.search(queries, min(k, len(self.passages)))
+        return vector_index.search(self.vectors, queries, min(k, len(self.passages)))
 
     def vectors_of(self, rows: list[int]) -> np.ndarray:
-        import numpy as np
-
-        return np.vstack([self.vectors.reconstruct(int(row)) for row in rows]) if rows else np.zeros((0, self.manifest.dimension), np.float32)
+        return vector_index.reconstruct(self.vectors, rows)
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -143,7 +146,14 @@ def _load_files(index_dir: Path, manifest: Manifest) -> StoredIndex:
             f"index in {index_dir} is inconsistent ({vectors.ntotal} vectors, {len(passages)} passages, "
             f"manifest says {manifest.passage_count}); {rebuild}"
         )
-    return StoredIndex(manifest=manifest, passages=passages, vectors=vectors)
+    spec = _spec_of(manifest, vectors)
+    return StoredIndex(manifest=manifest, passages=passages, vectors=vector_index.prepare(vectors, spec), spec=spec)
+
+
+def _spec_of(manifest: Manifest, vectors: faiss.Index) -> VectorIndexSpec:
+    if manifest.index_type == FLAT or not manifest.index_params:
+        return vector_index.describe(vectors)  # older manifests name only the type
+    return VectorIndexSpec(manifest.index_type, dict(manifest.index_params))
 
 
 def check_writable(index_dir: Path) -> None:
@@ -178,26 +188,45 @@ def write_lock(index_dir: Path, timeout: float = 600, notice: Callable[[str], No
 
 
 class IndexWriter:
-    """Streams passages and vectors to new files; commit() makes them the current index."""
+    """Streams passages to a new file and gathers their vectors; commit() builds the vector index
+    (of the kind the policy picks for its size) and makes both the current index.
 
-    def __init__(self, index_dir: Path, dimension: int) -> None:
-        import faiss
+    Given a base (the current index, approximate), the writer starts from it: its passages are
+    copied and new vectors are added to its trained index instead of building one anew."""
 
+    def __init__(self, index_dir: Path, dimension: int, policy: IndexPolicy = IndexPolicy(), base: StoredIndex | None = None) -> None:
         self.index_dir = Path(index_dir)
+        self.dimension = dimension
+        self.policy = policy
+        self.base = base
         self.build_id = secrets.token_hex(4)
         self.passages_file = f"passages-{self.build_id}.jsonl"
         self.vectors_file = f"vectors-{self.build_id}.faiss"
         self._passages = (self.index_dir / self.passages_file).open("w", encoding="utf-8")
-        self._vectors = faiss.IndexFlatIP(dimension)
+        self._chunks: list[np.ndarray] = []
         self.count = 0
+        if base is not None:
+            with (self.index_dir / base.manifest.passages_file).open(encoding="utf-8") as old:
+                shutil.copyfileobj(old, self._passages)
+            self.count = len(base.passages)
 
     def add(self, passages: list[Passage], vectors: np.ndarray) -> None:
         assert len(passages) == len(vectors)
         for passage in passages:
             self._passages.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
         if len(passages):
-            self._vectors.add(vectors)
+            self._chunks.append(vectors)
         self.count += len(passages)
+
+    def _vector_index(self) -> tuple[faiss.Index, VectorIndexSpec]:
+        import numpy as np
+
+        new = np.concatenate(self._chunks) if self._chunks else np.zeros((0, self.dimension), np.float32)
+        self._chunks = []
+        if self.base is not None:
+            vector_index.add(self.base.vectors, new)
+            return self.base.vectors, self.base.spec
+        return vector_index.build(new, self.dimension, self.policy)
 
     def commit(self, manifest_fields: dict) -> Manifest:
         import faiss
@@ -205,13 +234,16 @@ class IndexWriter:
         self._passages.flush()
         os.fsync(self._passages.fileno())
         self._passages.close()
-        faiss.write_index(self._vectors, str(self.index_dir / self.vectors_file))
+        vectors, spec = self._vector_index()
+        faiss.write_index(vectors, str(self.index_dir / self.vectors_file))
         _fsync_path(self.index_dir / self.vectors_file)
         manifest = Manifest(
             passage_count=self.count,
             passages_file=self.passages_file,
             vectors_file=self.vectors_file,
             checksums={name: _sha256_file(self.index_dir / name) for name in (self.passages_file, self.vectors_file)},
+            index_type=spec.kind,
+            index_params=dict(spec.params),
             **manifest_fields,
         )
         write_atomic(self.index_dir / MANIFEST, manifest.to_json())

@@ -140,7 +140,8 @@ class ChatApp(App[int]):
         self.query_one("#progress").display = False
         self._show_settings()
         self._show_welcome()
-        self._load()
+        # Start loading after the first frame is on screen: the loader's imports hold the GIL.
+        self.call_after_refresh(self._load)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Chat actions belong to the chat: hide them from the footer on the source viewer and the help."""
