@@ -168,6 +168,8 @@ async def ask(pilot, question: str, timeout: float = 30.0):
     await wait_for(pilot, lambda: exchange.answer is not None or exchange.error is not None, timeout, "the reply")
     await wait_for(pilot, lambda: len(exchange.cards) == len(exchange.answer.hits) if exchange.answer else True,
                    timeout, "the cards")
+    # The reply is scrolled into view after a refresh; a screenshot taken before that is a race.
+    await wait_for(pilot, lambda: exchange.revealed or not exchange.is_attached, timeout, "the reply to be scrolled into view")
     return exchange
 
 

@@ -298,6 +298,7 @@ class ChatApp(App[int]):
         """Scroll so the new reply starts at the top (or the transcript ends at the bottom)."""
         if exchange.is_attached:
             self.query_one("#transcript", VerticalScroll).scroll_to_widget(exchange, top=True, animate=False)
+            exchange.revealed = True
 
     # --- cards and screens ------------------------------------------------------------------------
 

@@ -197,6 +197,7 @@ class Exchange(Vertical):
         self.answer: Answer | None = None
         self.error: str | None = None
         self.mode = "dense"  # the retrieval mode its search used
+        self.revealed = False  # scrolled into view after its reply came
         self._animate = animate
         self._status_label = status
 
