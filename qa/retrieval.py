@@ -152,6 +152,9 @@ class SentenceFusionWeights:
     bm25: float = 0.25
     feedback_docs: int = 3  # Rocchio: the fused top passages whose mean vector is added to the query
     feedback_weight: float = 0.5
+    # Feedback on a follow-up pulls the query toward the earlier question's topic, away from what is
+    # asked now ("what other countries were on that trip?" → the trip's opening passage).
+    feedback_on_follow_ups: bool = False
     passage_after: float = 0.25
     sentence_after: float = 0.75
     # Added (in standard deviations) to passages of documents dated in a year the question names.
@@ -189,7 +192,7 @@ class SentenceFusion:
         lexical = _z(self.bm25.scores(question, history)) * w.bm25 + self._date_bonus(question, history)
         passage, sentence = self._dense_scores(query)
         fused = w.passage * passage + w.sentence * sentence + lexical
-        if w.feedback_docs <= 0:
+        if w.feedback_docs <= 0 or (history and not w.feedback_on_follow_ups):
             return fused
         top = [row for row, _ in _top(fused, w.feedback_docs)]
         moved = query + w.feedback_weight * self._passages[top].mean(axis=0)
@@ -197,7 +200,7 @@ class SentenceFusion:
         return w.passage_after * passage + w.sentence_after * sentence + lexical
 
     def _date_bonus(self, question: str, history: Sequence[str]) -> np.ndarray | float:
-        years = years_named(question, history) if self.weights.date and self._dated else frozenset()
+        years = years_named(question) if self.weights.date and self._dated else frozenset()
         return self.weights.date * dated_in(self.dense.index.passages, years) if years else 0.0
 
     def _dense_scores(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

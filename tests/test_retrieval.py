@@ -4,6 +4,7 @@ several documents; sentence spans; and the index format that carries the sentenc
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -75,7 +76,7 @@ def test_capitalised_text_still_keeps_abbreviations_and_lower_case_continuations
 def test_sentence_spans_of_every_seed_passage_are_exact_and_cover_its_words(seed_bot):
     for passage in seed_bot._loaded_index().passages:
         spans = sentence_spans(passage.text)
-        assert all(a < b <= c < d for (a, b), (c, d) in zip(spans, spans[1:]))
+        assert all(a < b <= c < d for (a, b), (c, d) in pairwise(spans))
         pieces = [passage.text[s:e] for s, e in spans]
         assert all(piece == piece.strip() and piece for piece in pieces)
         assert "".join(pieces).replace(" ", "").replace("\n", "") == "".join(passage.text.split())
