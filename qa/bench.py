@@ -18,12 +18,13 @@ from pathlib import Path
 
 from qa.answer import AnswerPolicy, inverse_document_frequencies
 from qa.bot import answer_from_hits
+from qa.chunking import SPLITTER_VERSION
 from qa.datasets import NO_GOLD, Dataset, Query
 from qa.embedder import ModelSpec, load_encoder, resolve_model
 from qa.indexer import EncoderFactory, build_index, build_index_from_passages
 from qa.retrieval import MODES, Retrievers
 from qa.schema import Hit
-from qa.store import StoredIndex, load_index, read_manifest
+from qa.store import FORMAT_VERSION, StoredIndex, load_index, read_manifest
 
 METRICS = ("ndcg@10", "recall@1", "recall@5", "recall@10", "recall@100", "mrr@10")
 PLOT_CUTOFFS = (1, 2, 3, 5, 10, 20, 30, 50, 100)
@@ -147,7 +148,8 @@ def run_bench(
 
 
 def _cache_path(cache_dir: Path, dataset: Dataset, spec: ModelSpec) -> Path:
-    model_slug = hashlib.sha256(spec.name.encode()).hexdigest()[:8]
+    # The index format and the splitter (which cuts the sentences) are part of what was built.
+    model_slug = hashlib.sha256(f"{spec.name}|format {FORMAT_VERSION}|splitter {SPLITTER_VERSION}".encode()).hexdigest()[:8]
     if dataset.passages is None:
         return Path(cache_dir) / f"seeds-{model_slug}"
     corpus = dataset.source / "corpus.jsonl"
@@ -164,7 +166,7 @@ def _prepare_index(dataset, index_dir, spec, encoder_factory, progress) -> tuple
         cached = not report.changed
     else:
         manifest = read_manifest(index_dir) if index_dir.exists() else None
-        cached = manifest is not None and manifest.model == spec.name and stats_file.exists()
+        cached = manifest is not None and manifest.model == spec.name and manifest.format_version == FORMAT_VERSION and stats_file.exists()
         if not cached:
             on_count = (lambda done, total: progress(f"indexing {dataset.name}", done, total)) if progress else None
             report = build_index_from_passages(

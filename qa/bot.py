@@ -15,7 +15,7 @@ from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
 from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search
 from qa.schema import Answer, Hit
-from qa.store import Manifest, StoredIndex, load_index, read_manifest
+from qa.store import FORMAT_VERSION, Manifest, StoredIndex, load_index, read_manifest
 
 DEFAULT_INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", "embeddings"))
 DEFAULT_CORPUS_DIR = Path("seeds")
@@ -159,7 +159,9 @@ class Bot:
         if not self.auto_update:
             return
         reason = None
-        if manifest.splitter_version != SPLITTER_VERSION:
+        if manifest.format_version != FORMAT_VERSION:
+            reason = f"it has index format {manifest.format_version}, this version of qa needs format {FORMAT_VERSION} (sentence vectors)"
+        elif manifest.splitter_version != SPLITTER_VERSION:
             reason = "it was split by an older version of the splitter"
         elif changed := stale_files(manifest):
             reason = f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed since it was built ({', '.join(changed[:3])}{'…' if len(changed) > 3 else ''})"

@@ -26,7 +26,7 @@ from qa.schema import Passage
 from qa.sentences import sentence_spans
 
 # Bump when the output of split_document changes, so indexes built by older rules are rebuilt.
-SPLITTER_VERSION = "2"
+SPLITTER_VERSION = "3"  # 2: formats, pages, code blocks; 3: lower-case text splits into sentences
 
 MAX_WINDOW_WORDS = 150  # all-MiniLM-L6-v2 reads 256 word pieces; leave room for title and section.
 

@@ -6,16 +6,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.chunking import SPLITTER_VERSION, split_document
 from qa.corpus import SourceFile, find_files, read_document, source_sha256
 from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import CorpusError, QAError
 from qa.schema import Passage
+from qa.sentences import sentence_texts
 from qa.store import (
-    FileRecord, IndexWriter, Manifest, StoredIndex, check_writable, load_index, read_manifest, verify_checksums, write_lock,
+    FORMAT_VERSION, FileRecord, IndexWriter, Manifest, StoredIndex, check_writable, load_index, read_manifest, verify_checksums,
+    write_lock,
 )
-from qa.vector_index import FLAT, IndexPolicy
+from qa.vector_index import FLAT, IndexPolicy, reconstruct
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes to embed)
 EncoderFactory = Callable[[ModelSpec], Encoder]
@@ -93,7 +99,7 @@ def build_index_from_passages(
             step = batch_size * 4
             for first in range(0, len(passages), step):
                 batch = passages[first : first + step]
-                writer.add(batch, encoder.encode([p.embedding_text() for p in batch], batch_size=batch_size))
+                writer.add(batch, *encode_passages(encoder, batch, batch_size))
                 if progress:
                     progress(first + len(batch), len(passages))
             writer.commit(dict(model=spec.name, dimension=encoder.dimension, splitter_version="as given", corpus_root=source, files={}))
@@ -104,6 +110,15 @@ def build_index_from_passages(
         files=0, files_embedded=0, files_reused=0, passages=len(passages), passages_embedded=len(passages),
         seconds=time.perf_counter() - started, changed=True, model_seconds=model_seconds,
     )
+
+
+def encode_passages(encoder: Encoder, passages: list[Passage], batch_size: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Vectors of the passages, of their sentences, and how many sentences each passage has.
+    One encode call for both, so the encoder batches texts of similar length together."""
+    sentences = [sentence_texts(p.title, p.text) for p in passages]
+    texts = [p.embedding_text() for p in passages] + [text for group in sentences for text in group]
+    vectors = encoder.encode(texts, batch_size=batch_size)
+    return vectors[: len(passages)], vectors[len(passages) :], [len(group) for group in sentences]
 
 
 def stale_files(manifest: Manifest) -> list[str]:
@@ -132,7 +147,7 @@ def _reusable_manifest(index_dir: Path, spec: ModelSpec) -> Manifest | None:
         manifest = read_manifest(index_dir)
     except QAError:
         return None  # a damaged manifest: rebuild from scratch
-    if manifest is None or manifest.model != spec.name or manifest.splitter_version != SPLITTER_VERSION:
+    if manifest is None or manifest.model != spec.name or manifest.splitter_version != SPLITTER_VERSION or manifest.format_version != FORMAT_VERSION:
         return None
     try:
         verify_checksums(index_dir, manifest)
@@ -270,13 +285,15 @@ class _Build:
         if writer.base is not None:
             return  # the writer started from the old index, which holds this file already
         old, rows = self.old_rows(doc)
-        writer.add([old.passages[row] for row in rows], old.vectors_of(rows))
+        sentence_rows = [[*old.sentence_rows_of(row)] for row in rows]
+        flat = [sentence_row for group in sentence_rows for sentence_row in group]
+        sentence_vectors = reconstruct(old.sentence_vectors, flat)
+        writer.add([old.passages[row] for row in rows], old.vectors_of(rows), sentence_vectors, [len(group) for group in sentence_rows])
 
     def _flush(self, writer: IndexWriter) -> None:
         while self.pending:
             batch, self.pending = self.pending[: self.batch_size * 4], self.pending[self.batch_size * 4 :]
-            vectors = self.encoder.encode([p.embedding_text() for p in batch], batch_size=self.batch_size)
-            writer.add(batch, vectors)
+            writer.add(batch, *encode_passages(self.encoder, batch, self.batch_size))
             self.embedded += len(batch)
         self._advance(self.pending_bytes)
         self.pending_bytes = 0

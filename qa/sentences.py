@@ -1,4 +1,4 @@
-"""Sentence boundaries as character spans, for windows and extractive answers."""
+"""Sentence boundaries as character spans, for windows, extractive answers and sentence vectors."""
 
 from __future__ import annotations
 
@@ -12,16 +12,25 @@ _ABBREVIATIONS = frozenset(
 )
 _CANDIDATE = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+|$)")
 _NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"“‘'(\[]?[A-Z0-9\u00c0-\u024f\u0370-\u1fff\u3000-\uffff]")
+_NEXT_IS_WORD = re.compile(r"\s+[\"“‘'(\[]?\w")
+_HAS_UPPER_CASE = re.compile(r"[A-Z]")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Spans (start, end) of the sentences of text, whitespace trimmed, in order."""
+    """Spans (start, end) of the sentences of text, whitespace trimmed, in order.
+
+    A stop ends a sentence when the next word is capitalised; in text without capitals (lower-cased,
+    tokenised collections such as Cranfield: "… slipstream . an experimental …") and after a stop
+    standing alone between spaces, any next word will do."""
     spans: list[tuple[int, int]] = []
     start = 0
+    caseless = not _HAS_UPPER_CASE.search(text)
     for match in _CANDIDATE.finditer(text):
         end = match.end()
         if end < len(text) and not _NEXT_STARTS_SENTENCE.match(text, end):
-            continue
+            detached = match.start() > 0 and text[match.start() - 1].isspace()
+            if not ((caseless or detached) and _NEXT_IS_WORD.match(text, end)):
+                continue
         if match.group().startswith(".") and _is_abbreviation(text, match.start()):
             continue
         _append_trimmed(text, start, end, spans)
@@ -51,3 +60,10 @@ def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]
         end -= 1
     if start < end:
         spans.append((start, end))
+
+
+def sentence_texts(title: str, text: str) -> list[str]:
+    """What the encoder sees for each sentence of a passage when matching one fact: "title\nsentence"
+    (the title gives a sentence its topic). A passage without a sentence boundary is one sentence."""
+    sentences = [text[start:end] for start, end in sentence_spans(text)] or [text]
+    return [f"{title}\n{sentence}" if title else sentence for sentence in sentences]

@@ -115,6 +115,17 @@ def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray,
     return index.search(np.ascontiguousarray(queries, dtype=np.float32), max(1, min(k, index.ntotal)))
 
 
+def reconstruct_all(index: faiss.Index) -> np.ndarray:
+    """Every stored vector, in row order (decoded, so approximate for a quantised index)."""
+    import faiss
+
+    if not isinstance(index, faiss.IndexFlat):
+        ivf = faiss.extract_index_ivf(index)
+        if not ivf.direct_map.type:
+            ivf.make_direct_map()
+    return index.reconstruct_n(0, index.ntotal)
+
+
 def reconstruct(index: faiss.Index, rows: list[int]) -> np.ndarray:
     """The stored vectors of these rows (decoded, so approximate for a quantised index)."""
     import faiss

@@ -77,7 +77,7 @@ def test_empty_or_huge_questions_are_refused(seed_bot, question, message):
         seed_bot.ask(question)
 
 
-@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid", "rrf"])
+@pytest.mark.parametrize("mode", ["fused", "dense", "bm25", "hybrid", "rrf"])
 def test_every_retrieval_mode_finds_a_keyword_query_and_answers_from_it(seed_bot, mode):
     answer = seed_bot.ask("Combined Task Force 151 counter-piracy", mode=mode)
     assert answer.hits[0].passage.text.startswith("8. The Ministers welcomed international cooperation in counter-piracy")
@@ -87,7 +87,7 @@ def test_every_retrieval_mode_finds_a_keyword_query_and_answers_from_it(seed_bot
 def test_unknown_retrieval_mode_is_refused(seed_bot):
     from qa import QAError
 
-    with pytest.raises(QAError, match="unknown retrieval mode 'sparse'; choose one of: dense, bm25, hybrid, rrf"):
+    with pytest.raises(QAError, match="unknown retrieval mode 'sparse'; choose one of: fused, dense, bm25, hybrid, rrf"):
         seed_bot.ask("anything", mode="sparse")
 
 

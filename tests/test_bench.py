@@ -106,11 +106,12 @@ def test_seeds_bench_with_the_real_model(tmp_path):
     dataset = load_seed_questions(REPO / "benchmarks/seeds/questions.jsonl", REPO / "seeds")
     result = run_bench(dataset, cache_dir=tmp_path)
     modes = {m.mode: m for m in result.modes}
-    assert set(modes) == {"dense", "bm25", "hybrid", "rrf"}
+    assert set(modes) == {"fused", "dense", "bm25", "hybrid", "rrf"}
     assert result.judged_queries == sum(1 for q in dataset.queries if q.kind != "unanswerable")
     # Floors well below the measured figures (README), so a broken pipeline cannot pass.
     assert modes["dense"].metrics["recall@5"] >= 0.85 and modes["bm25"].metrics["recall@5"] >= 0.6
     assert modes["dense"].metrics["recall@100"] == pytest.approx(1.0)
+    assert modes["fused"].metrics["recall@5"] >= 0.9 and modes["fused"].metrics["mrr@10"] >= 0.85
     assert 0.0 <= modes["dense"].seeds["abstained_answerable"] <= 0.1
     assert modes["dense"].seeds["abstained_unanswerable"] > 0.0
     assert result.best_mode in modes and not modes[result.best_mode].p_values
@@ -123,16 +124,31 @@ def test_seeds_bench_with_the_real_model(tmp_path):
 
 
 @pytest.mark.skipif(not (SHARED / "cranfield").exists(), reason="../shared/datasets/cranfield is not beside the repo")
+def _first_documents_of(source: Path, target: Path, count: int) -> Path:
+    """A BEIR folder holding the first count documents of source and the judgements about them
+    (indexing all of Cranfield's sentences would take minutes of the suite)."""
+    (target / "qrels").mkdir(parents=True)
+    lines = (source / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:count]
+    (target / "corpus.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kept = {json.loads(line)["_id"] for line in lines}
+    (target / "queries.jsonl").write_text((source / "queries.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    header, *rows = (source / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [row for row in rows if row.split("\t")[1] in kept]
+    (target / "qrels" / "test.tsv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return target
+
+
 def test_qa_bench_cli_on_a_public_set_with_limit_json_plot_and_runs(tmp_path):
     env = {**os.environ, "QA_CACHE_DIR": str(tmp_path / "cache")}
+    cranfield = _first_documents_of(SHARED / "cranfield", tmp_path / "cranfield", 300)
     result = subprocess.run(
-        [sys.executable, "-m", "qa", "bench", str(SHARED / "cranfield"), "--limit", "25", "--json",
+        [sys.executable, "-m", "qa", "bench", str(cranfield), "--limit", "25", "--json",
          "--plot", str(tmp_path / "recall.png"), "--runs", str(tmp_path / "runs")],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=900,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     [data] = json.loads(result.stdout)
-    assert (data["dataset"], data["queries"], data["passages"]) == ("cranfield", 25, 1400)
+    assert (data["dataset"], data["queries"], data["passages"]) == ("cranfield", 25, 300)
     modes = {m["mode"]: m for m in data["modes"]}
     assert 0.2 < modes["bm25"]["metrics"]["ndcg@10"] <= 1.0 and 0.2 < modes["dense"]["metrics"]["ndcg@10"] <= 1.0
     assert (tmp_path / "recall.png").stat().st_size > 10_000

@@ -3,11 +3,13 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
 from qa import Bot, build_index
 from qa.errors import CorpusError, IndexMismatchError, IndexMissingError, IndexWriteError
-from qa.store import load_index, read_manifest
+from qa.sentences import sentence_texts
+from qa.store import FORMAT_VERSION, load_index, read_manifest
 
 
 def build(corpus, index_dir, factory, **kwargs):
@@ -25,6 +27,20 @@ def test_build_writes_vectors_passages_and_manifest(corpus, index_dir, fake_fact
     assert index.vectors.ntotal == len(index.passages) == 63
     source = (corpus / index.passages[10].doc).read_text(encoding="utf-8")
     assert source[index.passages[10].start : index.passages[10].end] == index.passages[10].text
+
+
+def test_every_passage_keeps_its_own_sentence_vectors_across_an_incremental_build(corpus, index_dir, fake_factory, fake_encoder):
+    build(corpus, index_dir, fake_factory)
+    path = next(corpus.glob("002_*.txt"))
+    path.write_text("A new first paragraph about tea. It has two sentences.\n\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    build(corpus, index_dir, fake_factory)
+    index = load_index(index_dir)
+    manifest = read_manifest(index_dir)
+    assert manifest.format_version == FORMAT_VERSION and manifest.sentence_count == index.sentence_vectors.ntotal > len(index.passages)
+    for row, passage in enumerate(index.passages):
+        expected = fake_encoder.encode(sentence_texts(passage.title, passage.text))
+        stored = index.sentence_vectors.reconstruct_batch(list(index.sentence_rows_of(row)))
+        np.testing.assert_allclose(stored, expected, atol=1e-6)
 
 
 def test_reindex_with_no_change_embeds_nothing(corpus, index_dir, fake_factory, fake_encoder):
@@ -52,8 +68,11 @@ def test_only_the_changed_file_is_embedded_again(corpus, index_dir, fake_factory
     before = fake_encoder.encoded
     report = build(corpus, index_dir, fake_factory)
     assert report.files_embedded == 1 and report.files_reused == 4
-    assert fake_encoder.encoded - before == report.passages_embedded == 7
     index = load_index(index_dir)
+    changed = [row for row, passage in enumerate(index.passages) if passage.doc == path.name]
+    sentences = sum(len(index.sentence_rows_of(row)) for row in changed)
+    assert report.passages_embedded == len(changed) == 7
+    assert fake_encoder.encoded - before == len(changed) + sentences  # each passage and each of its sentences
     assert any("tea exports" in p.text for p in index.passages)
     assert len(index.passages) == 64
 
@@ -124,7 +143,8 @@ def test_interrupted_build_leaves_the_previous_index_usable(corpus, index_dir, f
         build(corpus, index_dir, dying_factory, batch_size=4)
     after = load_index(index_dir)
     assert after.passages == before.passages and after.manifest == before.manifest
-    leftovers = {p.name for p in index_dir.iterdir()} - {"manifest.json", ".lock", after.manifest.passages_file, after.manifest.vectors_file}
+    leftovers = {p.name for p in index_dir.iterdir()} - {"manifest.json", ".lock", after.manifest.passages_file, after.manifest.vectors_file,
+        after.manifest.sentence_vectors_file, after.manifest.sentence_owners_file}
     assert leftovers == set()
 
 

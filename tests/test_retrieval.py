@@ -1,0 +1,121 @@
+"""The default retrieval mode on the real seeds index: sentence-level matches, dates, follow-ups,
+several documents; sentence spans; and the index format that carries the sentence vectors."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from qa import Bot, build_index
+from qa.errors import IndexMismatchError
+from qa.retrieval import DEFAULT_MODE
+from qa.sentences import sentence_spans, sentence_texts
+from qa.store import FORMAT_VERSION, MANIFEST, load_index
+
+
+def top_docs(answer, n=5):
+    return [hit.passage.doc[:3] for hit in answer.hits[:n]]
+
+
+def test_the_default_mode_is_the_sentence_fusion():
+    assert DEFAULT_MODE == "fused"
+
+
+def test_a_one_fact_question_finds_the_passage_through_its_sentence(seed_bot):
+    question = "Who was Japan's defense minister at the November 2023 2+2?"
+    answer = seed_bot.ask(question)
+    top = answer.hits[0].passage
+    assert "joined by Mr. KIHARA Minoru, Minister of Defense of Japan" in top.text
+    # The fact is one sentence of the passage, and that sentence is the passage's closest to the question
+    # (whole-passage dense ranks another passage first).
+    index = seed_bot._loaded_index()
+    row = index.passages.index(top)
+    query = seed_bot._loaded_retrievers().dense.query_vector(question)[0]
+    sentences = index.sentence_vectors.reconstruct_batch(list(index.sentence_rows_of(row)))
+    best = int(np.argmax(sentences @ query))
+    assert "KIHARA Minoru" in sentence_texts(top.title, top.text)[best]
+    assert "KIHARA Minoru" not in seed_bot.ask(question, mode="dense").hits[0].passage.text
+
+
+@pytest.mark.parametrize("year, doc", [("2016", "001"), ("2023", "002")])
+def test_a_year_in_the_question_prefers_the_document_of_that_year(seed_bot, year, doc):
+    answer = seed_bot.ask(f"What did the ministers say about North Korea in {year}?")
+    assert answer.hits[0].passage.doc.startswith(doc) and answer.hits[0].passage.date.startswith(year)
+
+
+def test_a_follow_up_finds_its_passage_from_the_question_before(seed_bot):
+    answer = seed_bot.ask("And what about the RAA?", ["What did the Foreign and Defence Ministers say about GCAP in 2023?"])
+    assert "Japan-UK Reciprocal Access Agreement (RAA)" in answer.hits[0].passage.text
+
+
+def test_a_question_about_several_meetings_shows_each_meeting_in_the_top_five(seed_bot):
+    answer = seed_bot.ask("How did Ukraine feature in the 2016 and 2023 ministerial meetings?")
+    texts = " ".join(hit.passage.text for hit in answer.hits[:5])
+    assert "Ukraine’s sovereignty and territorial integrity" in texts  # 2016
+    assert "strong support for Ukraine" in texts  # 2023
+    assert {"001", "002"} <= set(top_docs(answer))
+
+
+def test_lower_case_tokenised_text_splits_into_sentences():
+    text = "experimental investigation of the aerodynamics of a wing in a slipstream . an experimental study of a wing was made . the results"
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "experimental investigation of the aerodynamics of a wing in a slipstream .",
+        "an experimental study of a wing was made .",
+        "the results",
+    ]
+
+
+def test_capitalised_text_still_keeps_abbreviations_and_lower_case_continuations_together():
+    text = "Mr. Hammond met approx. 5 officials. the meeting went on. It ended at 3 p.m. Tokyo time."
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["Mr. Hammond met approx. 5 officials. the meeting went on.", "It ended at 3 p.m. Tokyo time."]
+
+
+def test_sentence_spans_of_every_seed_passage_are_exact_and_cover_its_words(seed_bot):
+    for passage in seed_bot._loaded_index().passages:
+        spans = sentence_spans(passage.text)
+        assert all(a < b <= c < d for (a, b), (c, d) in pairwise(spans))
+        pieces = [passage.text[s:e] for s, e in spans]
+        assert all(piece == piece.strip() and piece for piece in pieces)
+        assert "".join(pieces).replace(" ", "").replace("\n", "") == "".join(passage.text.split())
+
+
+def test_every_passage_has_sentence_vectors_of_its_own_sentences(seed_bot):
+    index = seed_bot._loaded_index()
+    assert index.manifest.sentence_count == index.sentence_vectors.ntotal > len(index.passages)
+    for row, passage in enumerate(index.passages):
+        assert len(index.sentence_rows_of(row)) == len(sentence_texts(passage.title, passage.text))
+
+
+def _age(index_dir, version=1):
+    manifest = json.loads((index_dir / MANIFEST).read_text())
+    manifest["format_version"] = version
+    for key in ("sentence_vectors_file", "sentence_owners_file", "sentence_count"):
+        manifest.pop(key)
+    (index_dir / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_an_index_of_an_older_format_is_refused_with_the_rebuild_command(corpus, index_dir, fake_factory):
+    build_index(corpus, index_dir, encoder_factory=fake_factory)
+    _age(index_dir)
+    with pytest.raises(IndexMismatchError, match=rf"has format 1, this version of qa reads format {FORMAT_VERSION}.*rebuild it with: qa index "):
+        load_index(index_dir)
+
+
+def test_the_bot_rebuilds_an_index_of_an_older_format_and_says_so(corpus, index_dir, fake_factory):
+    build_index(corpus, index_dir, encoder_factory=fake_factory)
+    _age(index_dir)
+    notices = []
+    bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
+    assert bot.manifest.format_version == FORMAT_VERSION and bot.manifest.sentence_count > 0
+    assert any("index format 1" in notice for notice in notices)
+    assert bot.ask("Ebola ISIL").hits
+
+
+def test_building_again_over_an_older_format_re_embeds_everything(corpus, index_dir, fake_factory):
+    build_index(corpus, index_dir, encoder_factory=fake_factory)
+    _age(index_dir)
+    report = build_index(corpus, index_dir, encoder_factory=fake_factory)
+    assert report.changed and report.files_embedded == 5 and load_index(index_dir).manifest.format_version == FORMAT_VERSION
