@@ -76,7 +76,11 @@ def test_adding_a_file_to_an_approximate_index_adds_its_vectors_without_retraini
     report = build_index(corpus, index_dir, encoder_factory=fake_factory, index_policy=SMALL_IVF)
 
     after = load_index(index_dir)
-    assert report.files_embedded == 1 and fake_encoder.encoded == report.passages_embedded
+    new_sentences = after.manifest.sentence_count - before.manifest.sentence_count
+    assert report.files_embedded == 1 and new_sentences >= 1
+    assert fake_encoder.encoded == report.passages_embedded + new_sentences  # only the new file's texts
+    assert after.manifest.sentence_index_params == before.manifest.sentence_index_params
+    assert len(after.sentence_owners) == after.sentence_vectors.ntotal and after.sentence_owners[-1] == len(after.passages) - 1
     assert len(after.passages) == len(before.passages) + report.passages_embedded
     assert after.passages[: len(before.passages)] == before.passages
     assert after.manifest.index_params == before.manifest.index_params  # same trained index, same parameters
