@@ -17,6 +17,7 @@ from qa.errors import QAError, QuestionError
 from qa.question_dates import dated_in, years_named
 from qa.schema import Hit
 from qa.store import StoredIndex, vector_matrix
+from qa.vector_index import FLAT
 
 if TYPE_CHECKING:
     import numpy as np
@@ -283,9 +284,15 @@ class Retrievers:
     def fused(self) -> SentenceFusion:
         return SentenceFusion(self.dense, self.bm25)
 
+    @property
+    def exact(self) -> bool:
+        """Whether both vector sets are exact; fused scores every passage and sentence, which only
+        an exact index of a corpus under the size limit of flat search affords."""
+        return self.index.spec.kind == FLAT and self.index.sentence_spec.kind == FLAT
+
     def get(self, mode: str) -> Retriever:
         if mode == "fused":
-            return self.fused
+            return self.fused if self.exact else self.dense
         if mode == "dense":
             return self.dense
         if mode == "bm25":

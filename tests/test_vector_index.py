@@ -129,3 +129,15 @@ def test_search_of_a_tiny_set_asks_for_no_more_rows_than_it_holds(count):
     _, rows = search(index, unit_rows(1, seed=9), 10)
     assert rows.shape == (1, max(count, 1))
     assert set(rows[0].tolist()) == (set(range(count)) if count else {-1})
+
+
+def test_fused_mode_ranks_by_dense_search_on_an_approximate_index(corpus, index_dir, fake_encoder, fake_factory):
+    from qa.retrieval import Retrievers
+
+    build_index(corpus, index_dir, encoder_factory=fake_factory, index_policy=SMALL_IVF)
+    approximate = Retrievers(load_index(index_dir), fake_encoder)
+    assert approximate.get("fused") is approximate.dense  # fused would score every vector exactly
+
+    build_index(corpus, index_dir / "exact", encoder_factory=fake_factory)
+    exact = Retrievers(load_index(index_dir / "exact"), fake_encoder)
+    assert exact.get("fused") is exact.fused
