@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from format_fixtures import make_docx, make_pdf, zip_bomb
+from format_fixtures import make_docx, make_pdf, pdf_file, zip_bomb
 
 from qa.chunking import split_document
 from qa.corpus import SourceFile, read_document
@@ -91,15 +91,7 @@ def _flate_bomb_pdf(inflated: int = 1 << 30) -> bytes:
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
+    return pdf_file(objects, root=1)
 
 
 def hostile_files(rng: random.Random, scale: float) -> Iterator[tuple[str, str, bytes]]:

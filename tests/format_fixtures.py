@@ -31,6 +31,11 @@ def make_pdf(pages: list[list[str] | None], info_title: str | None = None) -> by
     assert pages_id == pages_id_placeholder
     catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
     info = add(b"<< /Title (%s) >>" % info_title.encode()) if info_title else None
+    return pdf_file(objects, catalog, info)
+
+
+def pdf_file(objects: list[bytes], root: int, info: int | None = None) -> bytes:
+    """Objects (numbered from 1 in order) written out as a PDF with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):
@@ -39,7 +44,7 @@ def make_pdf(pages: list[list[str] | None], info_title: str | None = None) -> by
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, catalog) + (b" /Info %d 0 R" % info if info else b"") + b" >>"
+    trailer = b"<< /Size %d /Root %d 0 R" % (len(objects) + 1, root) + (b" /Info %d 0 R" % info if info else b"") + b" >>"
     out += b"trailer\n" + trailer + b"\nstartxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
 
