@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from qa.bot import DEFAULT_INDEX_DIR, DEFAULT_K
+    from qa.retrieval import DEFAULT_MODE, MODES
 
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", metavar="QUESTION", help="the question, or - to read questions from standard input")
     ask.add_argument("-k", type=_positive_int, default=DEFAULT_K, metavar="N", help=f"passages to cite (default {DEFAULT_K})")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help=f"retrieval mode (default {DEFAULT_MODE})")
     ask.add_argument("--history", action="append", default=[], metavar="EARLIER_QUESTION",
                      help="an earlier question of the same conversation (repeat, oldest first)")
     _index_options(ask, DEFAULT_INDEX_DIR)
@@ -122,7 +124,7 @@ def _run_ask(args: argparse.Namespace) -> int:
 
     if args.question != "-":
         check_question(args.question)  # fail fast, before loading the model
-    bot = Bot(args.index_dir, args.model, notice=_warn).load()
+    bot = Bot(args.index_dir, args.model, notice=_warn, mode=args.mode).load()
     if args.question == "-":
         return _ask_stream(bot, args.k)
     answer = bot.ask(args.question, args.history, k=args.k)

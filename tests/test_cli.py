@@ -43,6 +43,19 @@ def test_ask_json_and_history(seed_index):
     assert "China and the Philippines" in data["answer"]
 
 
+def test_ask_mode_picks_the_ranking_whose_scores_it_prints(seed_index):
+    question = "Which companies will the Foreign Secretary visit in Japan?"
+    by_mode = {}
+    for mode in ("fused", "dense", "bm25"):
+        result = qa("ask", question, "--json", "-k", "3", "--mode", mode, "--index-dir", seed_index)
+        assert result.returncode == 0, result.stderr
+        by_mode[mode] = json.loads(result.stdout)["passages"]
+    assert all(passages[0]["start"] == 987 and passages[0]["doc"].startswith("003_") for passages in by_mode.values())
+    assert all(-1.0 <= p["score"] <= 1.0 for p in by_mode["dense"])  # cosines
+    assert by_mode["fused"][0]["score"] > 1.0 and by_mode["bm25"][0]["score"] > 1.0  # z-score sums, BM25 weights
+    assert qa("ask", question, "--mode", "nope", "--index-dir", seed_index).returncode == 2
+
+
 def test_ask_dash_streams_json_lines_in_order(seed_index):
     questions = "\n".join([
         "Which companies will the Foreign Secretary visit in Japan?",
