@@ -145,25 +145,30 @@ def chat_first_paint_and_answer(index_dir: Path) -> None:
 
 
 def throughput(passages, encoders) -> None:
-    """Bare encoder vs a full build (split passages given, vectors written) on the same passages, same run."""
+    """Bare encoder vs a full build (split passages given, vectors written) on the same passages, same run.
+    The build encodes each passage and each of its sentences, so the bare encoder encodes those same
+    texts; passages/s of both are passages over the time taken."""
     from qa.embedder import resolve_model
     from qa.indexer import build_index_from_passages
+    from qa.sentences import sentence_texts
 
     passages = (passages * 8)[:500]
     texts = [p.embedding_text() for p in passages]
+    texts += [text for p in passages for text in sentence_texts(p.title, p.text)]
     spec = resolve_model(None)
     figures = {}
     for name, encoder in encoders.items():
         encoder.encode(texts[:16])
         started = time.perf_counter()
         encoder.encode(texts, batch_size=64)
-        bare = len(texts) / (time.perf_counter() - started)
+        bare = len(passages) / (time.perf_counter() - started)
         with tempfile.TemporaryDirectory() as tmp:
             report = build_index_from_passages(passages, Path(tmp), spec, source="speed", encoder_factory=lambda _spec, e=encoder: e)
         figures[name] = (bare, report.passages_per_second)
         ratio = report.passages_per_second / bare
-        row(f"build throughput ({name}, {len(texts)} passages)", f"{report.passages_per_second:.1f} / {bare:.1f} p/s", ">= 90 % of bare", ratio >= 0.9)
+        row(f"build throughput ({name}, {len(passages)} passages)", f"{report.passages_per_second:.1f} / {bare:.1f} p/s", ">= 90 % of bare", ratio >= 0.9)
         row(f"  build / bare encoder ({name})", f"{ratio:.0%}")
+    row("  texts encoded per passage (passage + its sentences)", f"{len(texts) / len(passages):.2f}")
     row("  ONNX / torch build throughput", f"{figures['onnx'][1] / figures['torch'][1]:.2f}x")
 
 
