@@ -16,8 +16,8 @@ from qa.embedder import Encoder
 from qa.errors import QAError, QuestionError
 from qa.question_dates import dated_in, years_named
 from qa.schema import Hit
-from qa.store import StoredIndex, vector_matrix
-from qa.vector_index import FLAT
+from qa.store import StoredIndex
+from qa.vector_index import FLAT, reconstruct_all
 
 if TYPE_CHECKING:
     import numpy as np
@@ -179,8 +179,8 @@ class SentenceFusion:
 
         self.dense, self.bm25, self.weights = dense, bm25, weights
         index = dense.index
-        self._passages = vector_matrix(index.vectors)
-        self._sentences = vector_matrix(index.sentence_vectors)
+        self._passages = reconstruct_all(index.vectors)
+        self._sentences = reconstruct_all(index.sentence_vectors)
         # First sentence row of each passage, for a max over each passage's sentences.
         self._starts = np.searchsorted(index.sentence_owners, np.arange(len(index.passages)))
         self._dated = any(p.date for p in index.passages)
@@ -190,7 +190,7 @@ class SentenceFusion:
 
         w = self.weights
         query = self.dense.query_vector(question, history)[0]
-        lexical = _z(self.bm25.scores(question, history)) * w.bm25 + self._date_bonus(question, history)
+        lexical = _z(self.bm25.scores(question, history)) * w.bm25 + self._date_bonus(question)
         passage, sentence = self._dense_scores(query)
         fused = w.passage * passage + w.sentence * sentence + lexical
         if w.feedback_docs <= 0 or (history and not w.feedback_on_follow_ups):
@@ -200,7 +200,7 @@ class SentenceFusion:
         passage, sentence = self._dense_scores((moved / np.linalg.norm(moved)).astype(np.float32))
         return w.passage_after * passage + w.sentence_after * sentence + lexical
 
-    def _date_bonus(self, question: str, history: Sequence[str]) -> np.ndarray | float:
+    def _date_bonus(self, question: str) -> np.ndarray | float:
         years = years_named(question) if self.weights.date and self._dated else frozenset()
         return self.weights.date * dated_in(self.dense.index.passages, years) if years else 0.0
 

@@ -215,15 +215,6 @@ def read_vector_set(path: Path) -> faiss.Index:
     return faiss.read_index(str(path))
 
 
-def vector_matrix(vectors: faiss.Index) -> np.ndarray:
-    """All vectors of a set as one float32 matrix (for scoring every row at once)."""
-    import numpy as np
-
-    if vectors.ntotal == 0:
-        return np.zeros((0, vectors.d), np.float32)
-    return vector_index.reconstruct_all(vectors)
-
-
 def check_writable(index_dir: Path) -> None:
     """Fail before any work when the index directory cannot be created or written."""
     try:

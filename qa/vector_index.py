@@ -117,27 +117,32 @@ def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray,
 
 def reconstruct_all(index: faiss.Index) -> np.ndarray:
     """Every stored vector, in row order (decoded, so approximate for a quantised index)."""
+    import numpy as np
+
+    if index.ntotal == 0:
+        return np.zeros((0, index.d), np.float32)
+    return _with_row_lookup(index).reconstruct_n(0, index.ntotal)
+
+
+def reconstruct(index: faiss.Index, rows: list[int]) -> np.ndarray:
+    """The stored vectors of these rows (decoded, so approximate for a quantised index)."""
+    import numpy as np
+
+    if not rows:
+        return np.zeros((0, index.d), np.float32)
+    index = _with_row_lookup(index)
+    return np.vstack([index.reconstruct(int(row)) for row in rows])
+
+
+def _with_row_lookup(index: faiss.Index) -> faiss.Index:
+    """The index, able to return a row's vector: IVF lookups by row need the row → list map."""
     import faiss
 
     if not isinstance(index, faiss.IndexFlat):
         ivf = faiss.extract_index_ivf(index)
         if not ivf.direct_map.type:
             ivf.make_direct_map()
-    return index.reconstruct_n(0, index.ntotal)
-
-
-def reconstruct(index: faiss.Index, rows: list[int]) -> np.ndarray:
-    """The stored vectors of these rows (decoded, so approximate for a quantised index)."""
-    import faiss
-    import numpy as np
-
-    if not rows:
-        return np.zeros((0, index.d), np.float32)
-    if not isinstance(index, faiss.IndexFlat):
-        ivf = faiss.extract_index_ivf(index)
-        if not ivf.direct_map.type:  # IVF lookups by row need the row → list map
-            ivf.make_direct_map()
-    return np.vstack([index.reconstruct(int(row)) for row in rows])
+    return index
 
 
 def memory_bytes(index: faiss.Index) -> int:
