@@ -194,7 +194,8 @@ class _Build:
 
     def old_index(self) -> StoredIndex:
         if self._old is None:
-            self._old = load_index(self.index_dir)
+            # _reusable_manifest verified its checksums, under the write lock this build holds.
+            self._old = load_index(self.index_dir, verified=True)
             for row, passage in enumerate(self._old.passages):
                 self._old_rows.setdefault(passage.doc, []).append(row)
         return self._old

@@ -113,19 +113,21 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         ) from error
 
 
-def load_index(index_dir: Path) -> StoredIndex:
+def load_index(index_dir: Path, verified: bool = False) -> StoredIndex:
+    """The current index. verified: its files' checksums were just checked by a caller holding the
+    write lock (so they cannot have changed), and need not be hashed again."""
     index_dir = Path(index_dir)
     for _ in range(3):
         manifest = read_manifest(index_dir)
         if manifest is None:
             raise IndexMissingError(f"no index in {index_dir}; build one with: qa index CORPUS_DIR --index-dir {index_dir}")
         try:
-            return _load_files(index_dir, manifest)
+            return _load_files(index_dir, manifest, verified)
         except IndexMismatchError:
             # A build may have committed, and removed the files this manifest names, while they were read.
             if read_manifest(index_dir) == manifest:
                 raise
-    return _load_files(index_dir, read_manifest(index_dir))
+    return _load_files(index_dir, read_manifest(index_dir), verified)
 
 
 def rebuild_command(index_dir: Path, manifest: Manifest) -> str:
@@ -145,7 +147,7 @@ def verify_checksums(index_dir: Path, manifest: Manifest) -> None:
             )
 
 
-def _load_files(index_dir: Path, manifest: Manifest) -> StoredIndex:
+def _load_files(index_dir: Path, manifest: Manifest, verified: bool) -> StoredIndex:
     import numpy as np
 
     rebuild = rebuild_command(index_dir, manifest)
@@ -154,7 +156,8 @@ def _load_files(index_dir: Path, manifest: Manifest) -> StoredIndex:
             f"index in {index_dir} has format {manifest.format_version}, this version of qa reads format {FORMAT_VERSION}"
             f" (it adds sentence vectors); {rebuild}"
         )
-    verify_checksums(index_dir, manifest)
+    if not verified:
+        verify_checksums(index_dir, manifest)
     try:
         vectors = read_vector_set(index_dir / manifest.vectors_file)
         passages = [Passage.from_dict(json.loads(line)) for line in (index_dir / manifest.passages_file).open(encoding="utf-8")]
