@@ -14,11 +14,10 @@ from dataclasses import dataclass
 
 from qa.answer_types import expected_fact
 from qa.schema import Hit
-from qa.text import content_terms
+from qa.text import content_terms, question_term_weights
 
 # Numbers and ordinals: "the third meeting" is not answered by passages about the second and the fifth.
 _NUMBER = re.compile(r"\d+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b", re.IGNORECASE)
-HISTORY_TERM_WEIGHT = 0.5  # a follow-up's topic words count half as much as its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +63,7 @@ def abstention_signals(
 ) -> AbstentionSignals:
     """The signals for a question answered from hits (the top passages shown) whose best-ranked
     sentences are best_sentences, given the corpus's IDF."""
-    weights = _term_weights(question, history, idf)
+    weights = question_term_weights(question, history, idf)
     shown_terms: set[str] = set()
     shown_numbers: set[str] = set()
     for hit in hits:
@@ -81,12 +80,3 @@ def abstention_signals(
     fact = expected_fact(question)
     missing_fact = 1.0 if fact is not None and not any(fact.search(s) for s in best_sentences) else 0.0
     return AbstentionSignals(closest, coverage, unknown, missing_number, missing_fact)
-
-
-def _term_weights(question: str, history: Sequence[str], idf: Mapping[str, float]) -> dict[str, float]:
-    """Each content word of the question (and, at half weight, of the question before it) times its IDF.
-    A word the corpus lacks gets the highest IDF: it is as rare as a word can be."""
-    weights = {term: HISTORY_TERM_WEIGHT for earlier in history[-1:] for term in content_terms(earlier)}
-    weights.update({term: 1.0 for term in content_terms(question)})
-    rarest = max(idf.values(), default=1.0)
-    return {term: w * idf.get(term, rarest) for term, w in weights.items()}

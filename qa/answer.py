@@ -11,7 +11,7 @@ from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
 from qa.answer_types import expected_fact
 from qa.schema import Answer, AnswerSentence, Hit
 from qa.sentences import sentence_spans
-from qa.text import content_terms
+from qa.text import content_terms, question_term_weights
 
 _LIST_MARKER = re.compile(r"(?:\d{1,3}[.)]|[a-zA-Z][.)]|\([0-9a-zA-Z]{1,4}\)|[-*+•·–‣▪◦])\s+")
 
@@ -85,8 +85,9 @@ def answer_signals(
 def _weigh(question, hits, history, idf, policy, confidence) -> tuple[list[_Candidate], AbstentionSignals]:
     """The sentences the answer would quote, and the signals for abstaining instead."""
     shown = hits[: policy.passages_considered]
-    candidates = _rank_sentences(question, history, shown, idf)
-    chosen = _choose(candidates, policy, expected_fact(question))
+    expected = expected_fact(question)
+    candidates = _rank_sentences(question, history, shown, idf, expected)
+    chosen = _choose(candidates, policy, expected)
     if confidence is None:
         confidence = hits[0].score if hits else 0.0
     quoted = [_text(c) for c in chosen]
@@ -94,14 +95,10 @@ def _weigh(question, hits, history, idf, policy, confidence) -> tuple[list[_Cand
 
 
 def _rank_sentences(
-    question: str, history: Sequence[str], hits: Sequence[Hit], idf: Mapping[str, float]
+    question: str, history: Sequence[str], hits: Sequence[Hit], idf: Mapping[str, float], expected: re.Pattern | None
 ) -> list[_Candidate]:
-    weights = {term: 0.5 for earlier in history[-1:] for term in content_terms(earlier)}
-    weights.update({term: 1.0 for term in content_terms(question)})
-    default_idf = max(idf.values(), default=1.0)
-    weights = {term: w * idf.get(term, default_idf) for term, w in weights.items()}
+    weights = question_term_weights(question, history, idf)
     total = sum(weights.values()) or 1.0
-    expected = expected_fact(question)
     candidates = []
     for hit in hits:
         for position, (start, end) in enumerate(sentence_spans(hit.passage.text)):

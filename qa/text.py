@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -55,6 +56,18 @@ def _shown(match: re.Match) -> str:
 def question_terms(question: str) -> frozenset[str]:
     """The stems of a question's content words."""
     return frozenset(content_terms(question))
+
+
+HISTORY_TERM_WEIGHT = 0.5  # a follow-up's topic words count half as much as its own
+
+
+def question_term_weights(question: str, history: Sequence[str], idf: Mapping[str, float]) -> dict[str, float]:
+    """Each content word of the question (and, at half weight, of the question before it) times its IDF.
+    A word the corpus lacks gets the highest IDF: it is as rare as a word can be."""
+    weights = {term: HISTORY_TERM_WEIGHT for earlier in history[-1:] for term in content_terms(earlier)}
+    weights.update({term: 1.0 for term in content_terms(question)})
+    rarest = max(idf.values(), default=1.0)
+    return {term: w * idf.get(term, rarest) for term, w in weights.items()}
 
 
 def term_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
