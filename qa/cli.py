@@ -183,8 +183,7 @@ def _print_answer(answer) -> None:
         meta = [passage.title, passage.date, passage.section and f"§ {passage.section}", f"score {hit.score:.2f}"]
         header = Text.assemble((f"[{hit.rank}] ", "bold cyan"), (printable(" · ".join(m for m in meta if m)), "bold"))
         console.print(header)
-        where = ", ".join(part for part in (passage.doc, passage.page_label) if part)
-        console.print(Text(printable(f"    {where}, characters {passage.start}–{passage.end}"), style="dim"))
+        console.print(Text(printable(f"    {passage.location}, characters {passage.start}–{passage.end}"), style="dim"))
         body = Text(printable(passage.text))
         if console.is_terminal:
             console.print(Padding(body, (0, 0, 0, 4)))

@@ -24,6 +24,11 @@ class Passage:
         return f"p. {self.page}" if self.page is not None else None
 
     @property
+    def location(self) -> str:
+        """The document and, when it has pages, the page: "report.pdf, p. 3"."""
+        return f"{self.doc}, {self.page_label}" if self.page is not None else self.doc
+
+    @property
     def id(self) -> str:
         return f"{self.doc}:{self.start}-{self.end}"
 

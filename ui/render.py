@@ -207,8 +207,7 @@ def citation_line(hit: Hit) -> str:
     """`[n] Title · date · § section — doc, characters a–b` (plain text, for copying and export)."""
     passage = hit.passage
     meta = " · ".join(p for p in (passage.title, passage.date, passage.section and f"§ {passage.section}") if p)
-    where = ", ".join(part for part in (passage.doc, passage.page_label) if part)
-    return printable(f"[{hit.rank}] {meta} — {where}, characters {passage.start}–{passage.end}")
+    return printable(f"[{hit.rank}] {meta} — {passage.location}, characters {passage.start}–{passage.end}")
 
 
 def clipboard_text(hit: Hit) -> str:
