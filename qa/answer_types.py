@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from qa.text import STOP_WORDS, stemmer
+
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand)"
 _WHEN = re.compile(rf"\b{_MONTH}\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}:\d\d\b|\b[ap]\.m\.", re.IGNORECASE)
@@ -27,9 +29,17 @@ _CUES: tuple[tuple[re.Pattern, re.Pattern], ...] = (
 )
 
 
+_HOW_MANY_OF = re.compile(r"\bhow many ([a-z]+)")
+
+
 def expected_fact(question: str) -> re.Pattern | None:
     """A pattern that a sentence answering question matches, or None when the question names no kind of fact."""
     lowered = question.lower()
+    counted = _HOW_MANY_OF.search(lowered)
+    if counted and counted.group(1) not in STOP_WORDS:
+        # "How many troops…" is answered by a count of troops, not by any number in the sentence.
+        stem = re.escape(stemmer().stemWord(counted.group(1)))
+        return re.compile(rf"(?:\b\d[\d,.]*|\b{_NUMBER_WORD}s?)\s+(?:[\w-]+\s+){{0,2}}{stem}", re.IGNORECASE)
     for cue, pattern in _CUES:
         if cue.search(lowered):
             return pattern

@@ -221,6 +221,8 @@ def test_a_when_question_prefers_the_sentence_with_the_date_and_cites_its_exact_
     ("In which city did they meet?", "in London", "on 8 January"),
     ("How many exercises were held?", "three exercises", "in Tokyo"),
     ("How much will it cost?", "£2 billion", "by 2035"),
+    ("How many troops will the UK send?", "about 1,200 British troops", "two offshore patrol vessels"),
+    ("How many were there?", "there were two", "in Tokyo"),
 ])
 def test_each_kind_of_question_expects_its_kind_of_fact(question, fact, other):
     from qa.answer_types import expected_fact
