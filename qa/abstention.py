@@ -19,6 +19,9 @@ from qa.text import content_terms, question_term_weights
 # Numbers and ordinals: "the third meeting" is not answered by passages about the second and the fifth.
 _NUMBER = re.compile(r"\d+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b", re.IGNORECASE)
 
+# A capitalised word that does not open the question.
+_NAME = re.compile(r"(?<=\S)\s+([A-Z][\w’'-]*)")
+
 
 @dataclass(frozen=True, slots=True)
 class AbstentionSignals:
@@ -29,12 +32,15 @@ class AbstentionSignals:
     unknown: float  # IDF-weighted share of the question's own content words found nowhere in the corpus
     missing_number: float  # 1.0 when a number of the question (a year, "third") is in none of the top passages
     missing_fact: float  # 1.0 when a "when"/"who"/"how much"… question's answer sentences hold no such fact
+    # The same share as unknown, of the question's capitalised words only ("Taiwan", "Brexit"): a name
+    # the corpus lacks is most often a topic it lacks, a plain word ("trip") most often a paraphrase.
+    unknown_name: float = 0.0
 
     def as_tuple(self) -> tuple[float, ...]:
-        return (self.closest, self.coverage, self.unknown, self.missing_number, self.missing_fact)
+        return (self.closest, self.coverage, self.unknown, self.missing_number, self.missing_fact, self.unknown_name)
 
 
-SIGNAL_NAMES = ("closest", "coverage", "unknown", "missing_number", "missing_fact")
+SIGNAL_NAMES = ("closest", "coverage", "unknown", "missing_number", "missing_fact", "unknown_name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +81,10 @@ def abstention_signals(
     own = {term: weights[term] for term in content_terms(question)}
     own_total = sum(own.values())
     unknown = sum(w for term, w in own.items() if term not in idf) / own_total if idf and own_total else 0.0
+    names = set(content_terms(" ".join(_NAME.findall(question)))) - set(idf)
+    unknown_name = sum(own.get(term, 0.0) for term in names) / own_total if idf and own_total else 0.0
     numbers = {n.lower() for n in _NUMBER.findall(question)}
     missing_number = 1.0 if numbers - shown_numbers else 0.0
     fact = expected_fact(question)
     missing_fact = 1.0 if fact is not None and not any(fact.search(s) for s in best_sentences) else 0.0
-    return AbstentionSignals(closest, coverage, unknown, missing_number, missing_fact)
+    return AbstentionSignals(closest, coverage, unknown, missing_number, missing_fact, unknown_name)

@@ -158,6 +158,19 @@ def test_a_question_word_found_nowhere_in_the_corpus_counts_as_unknown_at_the_hi
     assert signals.coverage == pytest.approx(0.5 / 3.5)
 
 
+def test_an_unknown_name_counts_apart_from_an_unknown_plain_word():
+    from qa.abstention import abstention_signals
+
+    hits = [_hit(1, "The ministers met.")]
+    named = abstention_signals("What did the ministers say about Taiwan?", [], hits, IDF, closest=0.4)
+    plain = abstention_signals("What did the ministers say about islands?", [], hits, IDF, closest=0.4)
+    opening = abstention_signals("Ministers and trips?", [], hits, IDF, closest=0.4)
+    assert named.unknown == plain.unknown == pytest.approx(3.0 / 3.5)  # both words are absent from the corpus
+    assert named.unknown_name == pytest.approx(3.0 / 3.5)
+    assert plain.unknown_name == 0.0
+    assert opening.unknown_name == 0.0  # the question's first word is capitalised as any first word is
+
+
 def test_a_year_or_ordinal_of_the_question_missing_from_the_top_passages_is_flagged():
     from qa.abstention import abstention_signals
 
