@@ -81,8 +81,8 @@ def abstention_signals(
     own = {term: weights[term] for term in content_terms(question)}
     own_total = sum(own.values())
     unknown = sum(w for term, w in own.items() if term not in idf) / own_total if idf and own_total else 0.0
-    names = set(content_terms(" ".join(_NAME.findall(question)))) - set(idf)
-    unknown_name = sum(own.get(term, 0.0) for term in names) / own_total if idf and own_total else 0.0
+    names = set(content_terms(" ".join(_NAME.findall(question))))
+    unknown_name = sum(w for term, w in own.items() if term in names and term not in idf) / own_total if idf and own_total else 0.0
     numbers = {n.lower() for n in _NUMBER.findall(question)}
     missing_number = 1.0 if numbers - shown_numbers else 0.0
     fact = expected_fact(question)
