@@ -61,7 +61,8 @@ def main() -> int:
     x_dev = np.array([[s.as_tuple()[i] for i in used] for _, s, _ in rows["dev"]])
     y_dev = np.array([float(answerable) for _, _, answerable in rows["dev"]])
     # Log-loss, a proper scoring rule: error counts over a few dozen questions tie too often to choose.
-    penalty = min(PENALTIES, key=lambda p: (round(_leave_one_out_log_loss(x_dev, y_dev, p), 4), -p))
+    held_out = {p: _held_out(x_dev, y_dev, p) for p in PENALTIES}
+    penalty = min(PENALTIES, key=lambda p: (round(_log_loss(held_out[p], y_dev), 4), -p))
     bias, weights = _fit(x_dev, y_dev, penalty)
     full = [0.0] * len(SIGNAL_NAMES)
     for i, w in zip(used, weights):
@@ -71,8 +72,8 @@ def main() -> int:
     model = AbstentionModel(bias=model.bias, weights=model.weights, min_probability=threshold)
 
     print(f"mode {args.mode}; signals {args.signals}; L2 penalty {penalty} (leave-one-out on dev: "
-          f"log-loss {_leave_one_out_log_loss(x_dev, y_dev, penalty):.3f}, "
-          f"{_leave_one_out_errors(x_dev, y_dev, penalty)} of {len(y_dev)} wrong)")
+          f"log-loss {_log_loss(held_out[penalty], y_dev):.3f}, "
+          f"{int(((held_out[penalty] >= 0.5) != (y_dev > 0)).sum())} of {len(y_dev)} wrong)")
     print(f"fitted: AbstentionModel(bias={model.bias}, weights={model.weights}, min_probability={model.min_probability})")
     current = AnswerPolicy().abstention
     for name, candidate in (("fitted", model), ("AnswerPolicy default", current)):
@@ -101,7 +102,7 @@ def _fit(x: np.ndarray, y: np.ndarray, penalty: float, steps: int = 200) -> tupl
     """Logistic regression by Newton's method, the two classes weighted equally (unanswerable questions
     are few); the bias is not penalised."""
     design = np.hstack([np.ones((len(x), 1)), x])
-    balance = np.where(y > 0, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
+    balance = _balance(y)
     theta = np.zeros(design.shape[1])
     ridge = penalty * np.eye(design.shape[1])
     ridge[0, 0] = 0.0
@@ -127,25 +128,25 @@ def _threshold(model: AbstentionModel, rows, max_wrong: float) -> float:
     return round((floor + ceiling) / 2, 2) if floor < round((floor + ceiling) / 2, 2) < ceiling else round(ceiling - 0.005, 3)
 
 
-def _leave_one_out_log_loss(x: np.ndarray, y: np.ndarray, penalty: float) -> float:
-    """Mean class-balanced log-loss of each dev question under the model fitted without it."""
-    balance = np.where(y > 0, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
-    losses = []
+def _balance(y: np.ndarray) -> np.ndarray:
+    """Per-question weights that make the two classes count equally (unanswerable questions are few)."""
+    return np.where(y > 0, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
+
+
+def _held_out(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
+    """P(answerable) of each dev question under the model fitted without it."""
+    probabilities = []
     for held in range(len(y)):
         keep = np.arange(len(y)) != held
         bias, weights = _fit(x[keep], y[keep], penalty)
-        p = 1.0 / (1.0 + np.exp(-(bias + x[held] @ weights)))
-        losses.append(-np.log(max(p if y[held] else 1.0 - p, 1e-12)))
-    return float(np.average(losses, weights=balance))
+        probabilities.append(1.0 / (1.0 + np.exp(-(bias + x[held] @ weights))))
+    return np.array(probabilities)
 
 
-def _leave_one_out_errors(x: np.ndarray, y: np.ndarray, penalty: float) -> int:
-    errors = 0
-    for held in range(len(y)):
-        keep = np.arange(len(y)) != held
-        bias, weights = _fit(x[keep], y[keep], penalty)
-        errors += int((bias + x[held] @ weights >= 0) != bool(y[held]))
-    return errors
+def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    """Mean class-balanced log-loss of the probabilities p of answerable."""
+    right = np.where(y > 0, p, 1.0 - p)
+    return float(np.average(-np.log(np.maximum(right, 1e-12)), weights=_balance(y)))
 
 
 def _report(model: AbstentionModel, rows) -> str:
