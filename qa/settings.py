@@ -1,0 +1,65 @@
+"""Every environment variable and user directory the bot reads, in one place.
+
+Each value is read when it is asked for, never at import, so a test or a caller that sets an
+environment variable sees it take effect. Directories follow the platform's conventions through
+platformdirs, under one app name for the cache, the user data and the configuration.
+
+| Variable        | Default                                   | What it sets                         |
+|-----------------|-------------------------------------------|--------------------------------------|
+| QA_INDEX_DIR    | `embeddings`                              | the index directory                  |
+| QA_CACHE_DIR    | the user cache dir (`~/.cache/qa`)        | exported models, benchmark indexes   |
+| QA_DATA_DIR     | the user data dir (`~/.local/share/qa`)   | chat history, conversations, exports |
+| QA_CONFIG_DIR   | the user config dir (`~/.config/qa`)      | the chat's key bindings              |
+| QA_ENCODER      | `auto`                                    | encoder back-end: auto, onnx, torch  |
+| QA_MILVUS_TOKEN | none                                      | the token for a Milvus server        |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "qa"
+DEFAULT_INDEX_DIR = Path("embeddings")
+DEFAULT_CORPUS_DIR = Path("seeds")
+
+
+def _path_from_env(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
+def index_dir() -> Path:
+    """The index directory when none is given: $QA_INDEX_DIR, else `embeddings/`."""
+    return _path_from_env("QA_INDEX_DIR") or DEFAULT_INDEX_DIR
+
+
+def cache_dir() -> Path:
+    """Where derived, re-creatable files go (exported models, benchmark indexes)."""
+    from platformdirs import user_cache_dir
+
+    return _path_from_env("QA_CACHE_DIR") or Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    """Where the user's own records go (question history, conversations, exports)."""
+    from platformdirs import user_data_dir
+
+    return _path_from_env("QA_DATA_DIR") or Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_dir() -> Path:
+    """Where the user's configuration files are read from."""
+    from platformdirs import user_config_dir
+
+    return _path_from_env("QA_CONFIG_DIR") or Path(user_config_dir(APP_NAME, appauthor=False))
+
+
+def encoder_backend() -> str:
+    """The encoder back-end asked for: "auto" (default), "onnx" or "torch"."""
+    return (os.environ.get("QA_ENCODER") or "auto").strip().lower()
+
+
+def milvus_token() -> str | None:
+    """The token sent to a Milvus server, if one is set."""
+    return os.environ.get("QA_MILVUS_TOKEN") or None
