@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whate
 
 from qa import Bot, QAError, build_index  # noqa: E402
 from ui_conftest_helpers import FakeBot, ask, rendered_lines, rendered_segments, wait_for  # noqa: E402
-from ui.app import ChatApp  # noqa: E402
+from ui.app import AppState, ChatApp  # noqa: E402
 from ui.commands import ChatCommands  # noqa: E402
 from ui.screens import HelpScreen, SourceScreen  # noqa: E402
 from ui.widgets import Exchange, Prompt  # noqa: E402
@@ -45,6 +45,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     """Never touch the user's real data directory."""
     folder = tmp_path / "data"
     monkeypatch.setenv("QA_DATA_DIR", str(folder))
+    monkeypatch.setenv("QA_CONFIG_DIR", str(tmp_path / "config"))
     return folder
 
 
@@ -237,7 +238,7 @@ def test_missing_index_gets_a_message_and_ctrl_r_builds_it_from_seeds(tmp_path, 
     async def scenario():
         app = chat(Bot(index_dir))
         async with app.run_test(size=(120, 30)) as pilot:
-            await wait_for(pilot, lambda: app.state == "broken", what="the load to fail")
+            await wait_for(pilot, lambda: app.state is AppState.BROKEN, what="the load to fail")
             welcome = app.query_one("#welcome")
             message = welcome.visual.plain
             assert welcome.has_class("error")
@@ -250,7 +251,7 @@ def test_missing_index_gets_a_message_and_ctrl_r_builds_it_from_seeds(tmp_path, 
             waiting = app.query(Exchange).last()
             assert waiting.answer is None
             await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: app.state == "ready", timeout=90, what="the index to be built")
+            await wait_for(pilot, lambda: app.state is AppState.READY, timeout=90, what="the index to be built")
             await wait_for(pilot, lambda: waiting.answer is not None, timeout=30, what="the queued question")
             assert LONDON_DOC in [card.hit.passage.doc for card in waiting.cards]
             assert not app.query_one("#welcome").has_class("error")
@@ -269,7 +270,7 @@ def test_first_paint_comes_before_the_model_and_a_question_typed_meanwhile_is_an
         app = chat(bot)
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
-            assert app.state == "loading"
+            assert app.state is AppState.LOADING
             assert app.query_one("#status").display
             assert "Loading" in app.query_one("#status-text").visual.plain
             app.query_one(Prompt).value = "Who did they meet in London?"
@@ -298,11 +299,11 @@ def test_a_broken_index_message_is_shown_not_a_traceback():
     async def scenario():
         app = chat(bot)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app.state == "broken", what="the load to fail")
+            await wait_for(pilot, lambda: app.state is AppState.BROKEN, what="the load to fail")
             message = app.query_one("#welcome").visual.plain
             assert "built with model other-model" in message and "Ctrl+R" in message
             await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: app.state == "ready", what="the re-index")
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="the re-index")
             await ask(pilot, "Who did they meet in London?")
 
     run(scenario())
@@ -314,7 +315,7 @@ def test_unexpected_errors_in_the_library_become_messages():
     async def scenario():
         app = chat(bot)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app.state == "broken", what="the load to fail")
+            await wait_for(pilot, lambda: app.state is AppState.BROKEN, what="the load to fail")
             assert "RuntimeError: disk on fire" in app.query_one("#welcome").visual.plain
         assert app.return_code in (None, 0)
 
@@ -354,7 +355,7 @@ def test_cards_copy_their_citation_and_typing_on_a_card_goes_to_the_prompt():
             exchange = await ask(pilot, "Who did they meet in London?")
             await pilot.press("shift+tab")
             assert app.focused is exchange.cards[-1]
-            await pilot.press("up", "c")
+            await pilot.press("up", "ctrl+c")
             copied = app.clipboard
             assert copied.startswith("[2] Second Japan-UK Foreign and Defence Ministerial Meeting")
             assert "tokyo-meeting.txt" in copied and "The ministers met in Tokyo" in copied
@@ -382,9 +383,11 @@ def test_help_screen_opens_with_f1_and_question_mark_and_closes_with_esc():
             # In the prompt, ? is a character of the question...
             await pilot.press("?")
             assert app.query_one(Prompt).value == "?"
-            # ...elsewhere it is help.
+            # ...and on a card too (every character typed on a card goes to the prompt); F1 is help.
             await ask(pilot, "Who did they meet in London?")
             await pilot.press("tab", "?")
+            assert isinstance(app.focused, Prompt) and app.focused.value.endswith("?")
+            await pilot.press("tab", "f1")
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("question_mark")
             assert not isinstance(app.screen, HelpScreen)
@@ -405,28 +408,29 @@ def test_command_palette_sets_k_lists_modes_clears_and_reindexes():
         bot = FakeBot()
         app = chat(bot)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app.state == "ready", what="loading")
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
             await palette(pilot, "k 3")
             assert app.k == 3
             assert "k 3" in app.query_one("#settings").visual.plain
             await ask(pilot, "Who did they meet in London?")
             assert bot.calls[-1][2] == 3
-            assert "dense" in app.query_one("#settings").visual.plain
+            assert "fused" in app.query_one("#settings").visual.plain
             provider = ChatCommands(app.screen)
             listed = {name: help_text for name, help_text, _ in provider._commands()}
-            assert listed["Retrieval mode: dense"].endswith("(current)")
+            assert listed["Retrieval mode: fused"].endswith("(recommended) (current)")
             assert listed["Set k = 3"].endswith("(current)") and not listed["Set k = 5"].endswith("(current)")
             assert not listed["Retrieval mode: bm25"].endswith("(current)")
             await palette(pilot, "mode bm25")
             assert app.retrieval_mode == "bm25"
             assert "k 3 · bm25" in app.query_one("#settings").visual.plain
             await ask(pilot, "Who did they meet in London?")
-            assert bot.modes_asked[-2:] == ["dense", "bm25"]
+            # bm25, then fused to tell whether the recommended mode would answer differently
+            assert bot.modes_asked[-3:] == ["fused", "bm25", "fused"]
             await palette(pilot, "clear")
             assert not app.query(Exchange)
             loads = bot.loads
             await palette(pilot, "re-index")
-            await wait_for(pilot, lambda: app.state == "ready", what="the re-index")
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="the re-index")
             assert any("Indexed 3 files" in n for n in app.notices)
             assert bot.loads == loads  # reindex() reloads the bot itself
 

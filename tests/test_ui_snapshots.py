@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whate
 
 from qa import QAError  # noqa: E402
 from ui_conftest_helpers import FakeBot, ask, wait_for  # noqa: E402
-from ui.app import ChatApp  # noqa: E402
+from ui.app import AppState, ChatApp  # noqa: E402
 from ui.screens import HelpScreen, SourceScreen  # noqa: E402
 from ui.widgets import PassageCard  # noqa: E402
 
@@ -26,6 +26,7 @@ LONDON = "Who did Kishida and Nakatani meet in London?"
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QA_CONFIG_DIR", str(tmp_path / "config"))
 
 
 def chat(bot: FakeBot | None = None) -> ChatApp:
@@ -89,7 +90,7 @@ def test_markup_in_documents_is_shown_literally(snap_compare):
 
 def test_help_screen(snap_compare):
     async def run_before(pilot):
-        await wait_for(pilot, lambda: pilot.app.state == "ready", what="loading")
+        await wait_for(pilot, lambda: pilot.app.state is AppState.READY, what="loading")
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="the help screen")
 
@@ -119,6 +120,6 @@ def test_broken_index_message(snap_compare):
         "rebuild it with: qa index seeds --index-dir embeddings --model all-MiniLM-L6-v2"))
 
     async def run_before(pilot):
-        await wait_for(pilot, lambda: pilot.app.state == "broken", what="the load to fail")
+        await wait_for(pilot, lambda: pilot.app.state is AppState.BROKEN, what="the load to fail")
 
     assert snap_compare(chat(bot), terminal_size=(80, 24), run_before=run_before)
