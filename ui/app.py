@@ -90,17 +90,19 @@ class ChatApp(App[int]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
     # Quit and Help first: the footer shows bindings in order and cuts the last ones when narrow.
     # The ids are the names keys.toml uses (ui/keys.py).
+    # Priority for the configurable keys: the prompt (a TextArea) has its own Ctrl keys (Ctrl+E line
+    # end, Ctrl+Z undo, PgUp its cursor), and a key the user binds must work whatever has the focus.
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
-        Binding("f1,question_mark", "help", "Help", key_display="F1", id="help"),
-        Binding("ctrl+n", "new", "New", id="new"),
-        Binding("ctrl+o", "conversations", "Chats", id="conversations"),
-        Binding("ctrl+r", "reindex", "Re-index", show=False, id="reindex"),
-        Binding("ctrl+l", "clear", "Clear", show=False, id="clear"),
-        Binding("ctrl+z", "undo", "Undo clear", show=False, id="undo"),
-        Binding("ctrl+s", "export", "Export", show=False, id="export"),
+        Binding("f1", "help", "Help", priority=True, id="help"),
+        Binding("question_mark", "help", "Help", show=False),  # not priority: ? is typed in the prompt
+        Binding("ctrl+n", "new", "New", priority=True, id="new"),
+        Binding("ctrl+o", "conversations", "Chats", priority=True, id="conversations"),
+        Binding("ctrl+r", "reindex", "Re-index", show=False, priority=True, id="reindex"),
+        Binding("ctrl+l", "clear", "Clear", show=False, priority=True, id="clear"),
+        Binding("ctrl+z", "undo", "Undo clear", show=False, priority=True, id="undo"),  # else the prompt's undo
+        Binding("ctrl+s", "export", "Export", show=False, priority=True, id="export"),
         Binding("escape", "focus_prompt", "Prompt", show=False),
-        # Priority: the prompt (a TextArea) would take PgUp/PgDn for its own cursor.
         Binding("pageup", "scroll_transcript(-1)", "Scroll up", show=False, priority=True, id="scroll-up"),
         Binding("pagedown", "scroll_transcript(1)", "Scroll down", show=False, priority=True, id="scroll-down"),
         Binding("ctrl+home", "scroll_transcript_to(-1)", "Top", show=False, priority=True, id="scroll-top"),
@@ -155,6 +157,7 @@ class ChatApp(App[int]):
         self._ui_mounted = False
         self._indexing_since = 0.0
         self._indexing_label = ""
+        self._latest_progress: tuple[int, int] | None = None
         self.notices: list[str] = []  # every notification shown, newest last
 
     # --- layout -----------------------------------------------------------------------------------
@@ -487,7 +490,9 @@ class ChatApp(App[int]):
 
     def action_undo(self) -> None:
         if self._cleared is None:
-            self.notify("Nothing to undo", timeout=2)
+            prompt = self.query_one(Prompt)
+            if self.focused is prompt:
+                prompt.action_undo()
             return
         self.conversations.undelete(self._cleared)
         conversation_id, self._cleared = self._cleared, None
@@ -630,6 +635,7 @@ class ChatApp(App[int]):
         corpus = DEFAULT_CORPUS_DIR if self.index_missing else None
         self._indexing_label = "Re-indexing" if corpus is None else f"Building the index from {_shown_path(corpus)}/"
         self._indexing_since = time.monotonic()
+        self._latest_progress = None
         self._set_status(f"{self._indexing_label}: reading the files and loading the model…")
         self.query_one("#progress", ProgressBar).display = False  # shown once the build reports its progress
         self._show_settings()
@@ -641,6 +647,10 @@ class ChatApp(App[int]):
         if self.state is not AppState.INDEXING:
             return
         progress = self.query_one("#progress", ProgressBar)
+        if self._latest_progress is not None:
+            done, total = self._latest_progress
+            progress.display = True
+            progress.update(total=max(total, 1), progress=min(done, max(total, 1)))
         seconds = time.monotonic() - self._indexing_since
         step = "embedding the passages" if progress.display else "reading the files and loading the model"
         self.query_one("#status-text", Spinner).set_label(f"{self._indexing_label}: {step}… {seconds:.0f} s")
@@ -652,6 +662,7 @@ class ChatApp(App[int]):
         def progress(done: int, total: int) -> None:
             if self._exiting:  # the user quit: stop the build (the index stays as it was) instead of lingering
                 raise _Stopped("the chat was closed while re-indexing")
+            self._latest_progress = (done, total)  # a skipped update is drawn by the next tick
             now = time.monotonic()
             if done >= total or now - last[0] > 0.05:
                 last[0] = now
@@ -675,9 +686,7 @@ class ChatApp(App[int]):
 
     def _progress(self, done: int, total: int) -> None:
         """The build's own count (bytes of the files embedded so far, of those to embed)."""
-        progress = self.query_one("#progress", ProgressBar)
-        progress.display = True
-        progress.update(total=max(total, 1), progress=min(done, max(total, 1)))
+        self._latest_progress = (done, total)
         self._tick_indexing()
 
     def _reindexed(self, report: Any, summary: IndexSummary) -> None:

@@ -101,7 +101,7 @@ class HelpScreen(ModalScreen[None]):
             panel.border_title = "Keys"
             panel.border_subtitle = "Esc closes"
             yield Static(help_table(self.palette, self.configurable, self.config_note), id="help-text")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#help-panel").focus()
@@ -116,7 +116,7 @@ class SourceScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Back"),
         Binding("c,ctrl+c", "copy", "Copy"),
-        Binding("p", "to_passage", "To passage"),
+        Binding("p", "to_passage", "Passage"),
     ]
 
     def __init__(self, answer: Answer, hit: Hit, source: str, palette: Palette) -> None:
@@ -140,7 +140,7 @@ class SourceScreen(Screen[None]):
                 widget = Static(content, classes="doc-part", id=part_id)
                 widget.display = part_id == "doc-passage" or bool(content.plain.strip())
                 yield widget
-        yield Footer()
+        yield Footer(compact=True)
 
     def _parts(self) -> tuple[Text, Text, Text]:
         """The document split at the lines that hold the passage, so the passage block keeps its lines whole."""
@@ -203,7 +203,7 @@ class ConversationsScreen(ModalScreen[int | None]):
             yield OptionList(*options, id="conversation-list")
             if not options:
                 yield Static("No earlier conversations yet.", id="no-conversations")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

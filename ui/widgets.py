@@ -269,13 +269,26 @@ class Exchange(Vertical):
         self.revealed = False  # scrolled into view after its reply came
         self._animate = animate
         self._status_label = status
+        self._reply: list[Static | PassageCard] = []  # a reply given before the widget was composed
+        self._composed = False
 
     def _question_text(self) -> Text:
         return Text.assemble(("❯ ", Style(color=self.palette.accent, bold=True)), literal(self.question))
 
     def compose(self):
+        self._composed = True
         yield Static(self._question_text(), classes="question")
-        yield Spinner(self._status_label, animate=self._animate, classes="reply-status")
+        if self._reply:  # a reopened conversation: the reply is known already
+            yield from self._reply
+        elif self.answer is None and self.error is None:
+            yield Spinner(self._status_label, animate=self._animate, classes="reply-status")
+
+    def _show(self, widgets: list[Static | PassageCard]) -> None:
+        if self._composed:
+            self._clear_status()
+            self.mount_all(widgets)
+        else:
+            self._reply = widgets
 
     def set_status(self, label: str) -> None:
         self._status_label = label
@@ -288,8 +301,7 @@ class Exchange(Vertical):
 
     def show_error(self, message: str) -> None:
         self.error = message
-        self._clear_status()
-        self.mount(Static(Text(message, style=Style(color=self.palette.error)), classes="reply-error"))
+        self._show([Static(Text(message, style=Style(color=self.palette.error)), classes="reply-error")])
 
     def timing_text(self) -> str:
         """What the reply took, measured here around the whole question; the search part as the bot
@@ -297,14 +309,13 @@ class Exchange(Vertical):
         assert self.answer is not None
         count = len(self.answer.hits)
         search = f"search {self.answer.search_ms:.0f} ms" if self.answer.search_ms >= 1 else "search cached"
-        return (f"{count} passage{'s' if count != 1 else ''} · {self.mode} · answered in {self.elapsed_ms:.0f} ms "
-                f"({search})")
+        took = f"{self.elapsed_ms:.0f} ms" if self.elapsed_ms >= 1 else "under 1 ms"
+        return f"{count} passage{'s' if count != 1 else ''} · {self.mode} · answered in {took} ({search})"
 
     def show_answer(self, answer: Answer, *, show_timings: bool, mode_hint: str | None = None) -> None:
         """Show the reply (passages with the same text from the same document shown once)."""
         answer = distinct_hits(answer)
         self.answer = answer
-        self._clear_status()
         widgets: list[Static | PassageCard] = []
         palette = self.palette
         if answer.abstained:
@@ -328,7 +339,7 @@ class Exchange(Vertical):
             widgets.append(Static(Text(label, end=""), classes="cards-label closest" if answer.abstained else "cards-label"))
         bars = self.mode == "dense"  # only dense scores (cosines) have a fixed scale to draw a bar against
         widgets += [PassageCard(answer, hit, palette, closest=answer.abstained, bar=bars) for hit in answer.hits]
-        self.mount_all(widgets)
+        self._show(widgets)
 
     def recolor(self, palette: Palette) -> None:
         """Draw again in a new theme's colours."""
