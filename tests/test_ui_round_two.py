@@ -464,3 +464,19 @@ def test_export_goes_to_the_data_directory_or_a_typed_path_and_records_mode_k_an
     assert f"## {LONDON_Q}" in text
     assert "· mode fused · k 5 · answered in" in text and "· mode bm25 · k 5 · answered in" in text
     assert "_Asked 20" in text
+
+
+def test_the_footer_keeps_quit_and_help_at_60_and_80_columns_with_a_card_focused():
+    async def scenario(width: int, height: int):
+        app = chat()
+        async with app.run_test(size=(width, height)) as pilot:
+            await ask(pilot, LONDON_Q)
+            for focus in ("prompt", "card"):
+                if focus == "card":
+                    await pilot.press("tab")
+                await pilot.pause()
+                footer = "".join(rendered_lines(app.screen.query_one("Footer")))
+                assert "Quit" in footer and "Help" in footer, (width, focus, footer)
+
+    run(scenario(60, 20))
+    run(scenario(80, 24))

@@ -68,6 +68,28 @@ def test_focused_card(snap_compare):
     assert snap_compare(chat(), terminal_size=(100, 30), run_before=run_before)
 
 
+async def focused_card(pilot) -> None:
+    await ask(pilot, LONDON)
+    await pilot.press("tab", "down")
+
+
+def test_focused_card_at_60x20_keeps_quit_and_help_in_the_footer(snap_compare):
+    assert snap_compare(chat(), terminal_size=(60, 20), run_before=focused_card)
+
+
+def test_focused_card_at_80x24_keeps_quit_and_help_in_the_footer(snap_compare):
+    assert snap_compare(chat(), terminal_size=(80, 24), run_before=focused_card)
+
+
+def test_source_viewer_at_60x20(snap_compare):
+    async def run_before(pilot):
+        await ask(pilot, LONDON)
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, SourceScreen), what="the source viewer")
+
+    assert snap_compare(chat(), terminal_size=(60, 20), run_before=run_before)
+
+
 def test_source_viewer(snap_compare):
     async def run_before(pilot):
         await ask(pilot, LONDON)

@@ -94,7 +94,7 @@ class ChatApp(App[int]):
     # end, Ctrl+Z undo, PgUp its cursor), and a key the user binds must work whatever has the focus.
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
-        Binding("f1", "help", "Help", priority=True, id="help"),
+        Binding("f1", "help", "Help", key_display="F1", priority=True, id="help"),
         Binding("question_mark", "help", "Help", show=False),  # not priority: ? is typed in the prompt
         Binding("ctrl+n", "new", "New", priority=True, id="new"),
         Binding("ctrl+o", "conversations", "Chats", priority=True, id="conversations"),
@@ -558,7 +558,8 @@ class ChatApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             path = self.keys.path or self.config_dir / "keys.toml"
-            note = f"Keys file: {path} — [keys] then id = \"key\", e.g. export = \"ctrl+e\""
+            note = (f"Change a key with its [id] in {path}: a [keys] table of id = \"key\", "
+                    f"e.g. export = \"ctrl+e\"")
             self.push_screen(HelpScreen(self.palette, self.key_lines(), note))
 
     # --- commands ---------------------------------------------------------------------------------

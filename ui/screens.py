@@ -69,8 +69,10 @@ FIXED_KEYS: list[tuple[str, list[tuple[str, str]]]] = [
 
 
 def help_table(palette: Palette, configurable: list[tuple[str, str]], config_note: str) -> Table:
-    """Every key, grouped by where it works; descriptions wrap in their own column."""
-    groups = [("Anywhere (change these in keys.toml)", configurable), *FIXED_KEYS]
+    """Every key, grouped by where it works; descriptions wrap in their own column. The configurable
+    keys come first, each with its [id] for keys.toml."""
+    (anywhere, fixed), *others = FIXED_KEYS
+    groups = [(anywhere, configurable + fixed), *others]
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True)
     table.add_column(ratio=1)
