@@ -393,7 +393,7 @@ class ChatApp(App[int]):
             else:
                 exchange.show_error(error or "No answer.")
             self._remember(exchange)
-            self.call_after_refresh(self._reveal, exchange)
+            self.run_worker(self._reveal_once_mounted(exchange), group="reveal")
         self._pump()
         self._show_queue()
 
@@ -410,6 +410,11 @@ class ChatApp(App[int]):
     def _turn(exchange: Exchange) -> Turn:
         return Turn(exchange.question, exchange.answer, exchange.error, exchange.mode, exchange.k,
                     exchange.asked_at, exchange.elapsed_ms)
+
+    async def _reveal_once_mounted(self, exchange: Exchange) -> None:
+        # Scrolling before the cards are laid out would stop short (the transcript is not tall yet).
+        await exchange.reply_mounted()
+        self.call_after_refresh(self._reveal, exchange)
 
     def _reveal(self, exchange: Exchange) -> None:
         """Scroll so the new reply starts at the top (or the transcript ends at the bottom)."""

@@ -83,7 +83,7 @@ def help_table(palette: Palette, configurable: list[tuple[str, str]], config_not
         for keys, description in rows:
             table.add_row(Text(keys, style=Style(bold=True)), Text(description))
     table.add_row(Text(""), Text(""))
-    table.add_row(Text(""), Text(config_note, style=Style(color=palette.muted)))
+    table.add_row(Text(""), Text(config_note, style=Style(color=palette.muted), overflow="fold"))
     return table
 
 

@@ -10,6 +10,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.widget import AwaitMount
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static, TextArea
@@ -271,6 +272,7 @@ class Exchange(Vertical):
         self._status_label = status
         self._reply: list[Static | PassageCard] = []  # a reply given before the widget was composed
         self._composed = False
+        self._mounting: AwaitMount | None = None
 
     def _question_text(self) -> Text:
         return Text.assemble(("❯ ", Style(color=self.palette.accent, bold=True)), literal(self.question))
@@ -286,9 +288,14 @@ class Exchange(Vertical):
     def _show(self, widgets: list[Static | PassageCard]) -> None:
         if self._composed:
             self._clear_status()
-            self.mount_all(widgets)
+            self._mounting = self.mount_all(widgets)
         else:
             self._reply = widgets
+
+    async def reply_mounted(self) -> None:
+        """Wait until the reply's widgets are mounted (their size is known after the next refresh)."""
+        if self._mounting is not None:
+            await self._mounting
 
     def set_status(self, label: str) -> None:
         self._status_label = label
