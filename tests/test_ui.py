@@ -16,12 +16,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whatever pytest's import mode
 
-from qa import Bot, QAError, build_index  # noqa: E402
-from ui_conftest_helpers import FakeBot, ask, rendered_lines, rendered_segments, wait_for  # noqa: E402
-from ui.app import AppState, ChatApp  # noqa: E402
-from ui.commands import ChatCommands  # noqa: E402
-from ui.screens import HelpScreen, SourceScreen  # noqa: E402
-from ui.widgets import Exchange, Prompt  # noqa: E402
+from ui_conftest_helpers import (
+    FakeBot,
+    ask,
+    rendered_lines,
+    rendered_segments,
+    run_palette,
+    wait_for,
+)
+
+from qa import Bot, QAError, build_index
+from ui.app import AppState, ChatApp
+from ui.commands import ChatCommands
+from ui.screens import HelpScreen, SourceScreen
+from ui.widgets import Exchange, Prompt
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -396,20 +404,12 @@ def test_help_screen_opens_with_f1_and_question_mark_and_closes_with_esc():
 
 
 def test_command_palette_sets_k_lists_modes_clears_and_reindexes():
-    async def palette(pilot, text: str) -> None:
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*text)
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause(0.2)
-
     async def scenario():
         bot = FakeBot()
         app = chat(bot)
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
-            await palette(pilot, "k 3")
+            await run_palette(pilot, "k 3")
             assert app.k == 3
             assert "k 3" in app.query_one("#settings").visual.plain
             await ask(pilot, "Who did they meet in London?")
@@ -420,16 +420,16 @@ def test_command_palette_sets_k_lists_modes_clears_and_reindexes():
             assert listed["Retrieval mode: fused"].endswith("(recommended) (current)")
             assert listed["Set k = 3"].endswith("(current)") and not listed["Set k = 5"].endswith("(current)")
             assert not listed["Retrieval mode: bm25"].endswith("(current)")
-            await palette(pilot, "mode bm25")
+            await run_palette(pilot, "mode bm25")
             assert app.retrieval_mode == "bm25"
             assert "k 3 · bm25" in app.query_one("#settings").visual.plain
             await ask(pilot, "Who did they meet in London?")
             # bm25, then fused to tell whether the recommended mode would answer differently
             assert bot.modes_asked[-3:] == ["fused", "bm25", "fused"]
-            await palette(pilot, "clear")
+            await run_palette(pilot, "clear")
             assert not app.query(Exchange)
             loads = bot.loads
-            await palette(pilot, "re-index")
+            await run_palette(pilot, "re-index")
             await wait_for(pilot, lambda: app.state is AppState.READY, what="the re-index")
             assert any("Indexed 3 files" in n for n in app.notices)
             assert bot.loads == loads  # reindex() reloads the bot itself

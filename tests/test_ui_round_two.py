@@ -13,15 +13,25 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whatever pytest's import mode
 
-from ui_conftest_helpers import LONDON, NEXT, TOKYO, FakeBot, ask, rendered_lines, sentence, wait_for  # noqa: E402
+from ui_conftest_helpers import (
+    LONDON,
+    NEXT,
+    TOKYO,
+    FakeBot,
+    ask,
+    rendered_lines,
+    run_palette,
+    sentence,
+    wait_for,
+)
 
-from qa import Answer, Bot, Hit  # noqa: E402
-from ui.app import AppState, ChatApp  # noqa: E402
-from ui.commands import ChatCommands  # noqa: E402
-from ui.conversations import ConversationStore  # noqa: E402
-from ui.render import Palette, score_bar  # noqa: E402
-from ui.screens import ConversationsScreen, HelpScreen  # noqa: E402
-from ui.widgets import Exchange, Prompt  # noqa: E402
+from qa import Answer, Bot, Hit
+from ui.app import AppState, ChatApp
+from ui.commands import ChatCommands
+from ui.conversations import ConversationStore
+from ui.render import Palette, score_bar
+from ui.screens import ConversationsScreen, HelpScreen
+from ui.widgets import Exchange, Prompt
 
 LONDON_Q = "Who did they meet in London?"
 
@@ -41,15 +51,6 @@ def chat(bot=None, **options) -> ChatApp:
 
 def run(coroutine):
     return asyncio.run(coroutine)
-
-
-async def palette(pilot, text: str) -> None:
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*text)
-    await pilot.pause(0.3)
-    await pilot.press("enter")
-    await pilot.pause(0.2)
 
 
 # --- keys -------------------------------------------------------------------------------------------
@@ -328,7 +329,7 @@ def test_the_palette_explains_each_mode_and_lists_a_typed_k_once():
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
             provider = ChatCommands(app.screen)
-            listed = dict((name, help_text) for name, help_text, _ in provider._commands())
+            listed = {name: help_text for name, help_text, _ in provider._commands()}
             modes = {name: text for name, text in listed.items() if name.startswith("Retrieval mode")}
             assert len(modes) == 3 and all(len(text) > 30 for text in modes.values())
             assert [name for name, text in modes.items() if "(recommended)" in text] == ["Retrieval mode: fused"]
@@ -456,7 +457,7 @@ def test_export_goes_to_the_data_directory_or_a_typed_path_and_records_mode_k_an
             await pilot.pause()
             [written] = list((data / "exports").glob("qa-conversation-*.md"))
             assert app.notices[-1] == str(written.resolve())
-            await palette(pilot, f"export {tmp_path / 'mine.md'}")
+            await run_palette(pilot, f"export {tmp_path / 'mine.md'}")
             assert (tmp_path / "mine.md").is_file() and app.notices[-1] == str((tmp_path / "mine.md").resolve())
             return written.read_text(encoding="utf-8")
 

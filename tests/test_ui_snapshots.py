@@ -14,11 +14,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whatever pytest's import mode
 
-from qa import QAError  # noqa: E402
-from ui_conftest_helpers import FakeBot, ask, wait_for  # noqa: E402
-from ui.app import AppState, ChatApp  # noqa: E402
-from ui.screens import HelpScreen, SourceScreen  # noqa: E402
-from ui.widgets import PassageCard  # noqa: E402
+from ui_conftest_helpers import FakeBot, ask, wait_for
+
+from qa import QAError
+from ui.app import AppState, ChatApp
+from ui.screens import HelpScreen, SourceScreen
+from ui.widgets import PassageCard
 
 LONDON = "Who did Kishida and Nakatani meet in London?"
 
@@ -81,22 +82,18 @@ def test_focused_card_at_80x24_keeps_quit_and_help_in_the_footer(snap_compare):
     assert snap_compare(chat(), terminal_size=(80, 24), run_before=focused_card)
 
 
-def test_source_viewer_at_60x20(snap_compare):
-    async def run_before(pilot):
-        await ask(pilot, LONDON)
-        await pilot.press("tab", "enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, SourceScreen), what="the source viewer")
+async def source_viewer(pilot) -> None:
+    await ask(pilot, LONDON)
+    await pilot.press("tab", "enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, SourceScreen), what="the source viewer")
 
-    assert snap_compare(chat(), terminal_size=(60, 20), run_before=run_before)
+
+def test_source_viewer_at_60x20(snap_compare):
+    assert snap_compare(chat(), terminal_size=(60, 20), run_before=source_viewer)
 
 
 def test_source_viewer(snap_compare):
-    async def run_before(pilot):
-        await ask(pilot, LONDON)
-        await pilot.press("tab", "enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, SourceScreen), what="the source viewer")
-
-    assert snap_compare(chat(), terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(chat(), terminal_size=(100, 30), run_before=source_viewer)
 
 
 def test_markup_in_documents_is_shown_literally(snap_compare):

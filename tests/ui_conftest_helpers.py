@@ -178,6 +178,16 @@ async def ask(pilot, question: str, timeout: float = 30.0):
     return exchange
 
 
+async def run_palette(pilot, text: str) -> None:
+    """Open the command palette, type text and run the first command it offers."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*text)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+
+
 def _strips(widget):
     from textual.geometry import Region
 

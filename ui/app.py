@@ -17,13 +17,14 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, ProgressBar, Static
 
@@ -39,12 +40,12 @@ from qa import (
     QAError,
 )
 from qa.text import printable
+from ui import settings
 from ui.commands import ChatCommands
 from ui.conversations import ConversationStore, QuestionHistory, Turn
 from ui.keys import KEY_IDS, key_label, load_keys
 from ui.render import Palette, markdown_export, palette_from_variables
 from ui.screens import ConversationsScreen, HelpScreen, SourceScreen
-from ui import settings
 from ui.widgets import Exchange, PassageCard, Prompt, Spinner
 
 
@@ -86,13 +87,13 @@ class ChatApp(App[int]):
 
     CSS_PATH = Path(__file__).with_name("chat.tcss")
     TITLE = "qa"
-    COMMANDS = {ChatCommands}  # the chat's commands first; it adds the system ones it keeps (theme, quit)
+    COMMANDS: ClassVar[set[type[Provider]]] = {ChatCommands}  # the chat's commands first; it adds the system ones it keeps (theme, quit)
     COMMAND_PALETTE_BINDING = "ctrl+p"
     # Quit and Help first: the footer shows bindings in order and cuts the last ones when narrow.
     # The ids are the names keys.toml uses (ui/keys.py).
     # Priority for the configurable keys: the prompt (a TextArea) has its own Ctrl keys (Ctrl+E line
     # end, Ctrl+Z undo, PgUp its cursor), and a key the user binds must work whatever has the focus.
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
         Binding("f1", "help", "Help", key_display="F1", priority=True, id="help"),
         Binding("question_mark", "help", "Help", show=False),  # not priority: ? is typed in the prompt
@@ -204,9 +205,7 @@ class ChatApp(App[int]):
         """Chat actions belong to the chat: hide them from the footer on the source viewer and the help."""
         chat_actions = {"reindex", "clear", "undo", "export", "new", "conversations", "scroll_transcript",
                         "scroll_transcript_to", "focus_prompt"}
-        if action in chat_actions and len(self.screen_stack) > 1:
-            return False
-        return True
+        return not (action in chat_actions and len(self.screen_stack) > 1)
 
     def watch_theme(self, theme: str) -> None:
         if not self._ui_mounted:
@@ -282,6 +281,8 @@ class ChatApp(App[int]):
         self._show_settings()
         self._show_welcome()
         self._show_queue()
+        if not self._pending:  # the message is at the top, above a reopened conversation
+            self.query_one("#transcript", VerticalScroll).scroll_home(animate=False)
 
     def _explain(self, error: Exception) -> str:
         if self._index_dir_problem():
@@ -642,7 +643,7 @@ class ChatApp(App[int]):
         self._indexing_label = "Re-indexing" if corpus is None else f"Building the index from {_shown_path(corpus)}/"
         self._indexing_since = time.monotonic()
         self._latest_progress = None
-        self._set_status(f"{self._indexing_label}: reading the files and loading the model…")
+        self._set_status(f"{self._indexing_label}: reading, splitting and embedding…")
         self.query_one("#progress", ProgressBar).display = False  # shown once the build reports its progress
         self._show_settings()
         self._show_queue()
@@ -658,7 +659,8 @@ class ChatApp(App[int]):
             progress.display = True
             progress.update(total=max(total, 1), progress=min(done, max(total, 1)))
         seconds = time.monotonic() - self._indexing_since
-        step = "embedding the passages" if progress.display else "reading the files and loading the model"
+        # The build first reports after its first batch of passages is embedded (a small corpus is one batch).
+        step = "embedding the passages" if progress.display else "reading, splitting and embedding"
         self.query_one("#status-text", Spinner).set_label(f"{self._indexing_label}: {step}… {seconds:.0f} s")
 
     @work(thread=True, group="index", exit_on_error=False)

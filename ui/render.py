@@ -20,8 +20,8 @@ from qa.text import (
     CONTROL as _CONTROL,  # the characters qa.text.printable() shows as escapes
 )
 from qa.text import printable, question_terms
-from ui.conversations import Turn
 from qa.text import term_spans as qa_term_spans
+from ui.conversations import Turn
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar, TypeVar
 
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from qa import Answer, Hit
-from ui.render import Palette, card_title, literal, question_terms, support_ranges, term_spans
+from ui.render import (
+    Palette,
+    card_title,
+    literal,
+    question_terms,
+    support_ranges,
+    term_spans,
+)
 from ui.widgets import copy_citation
+
+W = TypeVar("W", bound=Widget)
 
 # (keys, what they do), by where they work, for the keys that are not in the user's keymap; the
 # configurable ones (ui/keys.py) are listed from the app's live bindings, so a keys.toml shows.
@@ -87,8 +98,15 @@ def help_table(palette: Palette, configurable: list[tuple[str, str]], config_not
     return table
 
 
+def titled(panel: W, title: str, subtitle: str) -> W:
+    """A bordered panel of a modal screen, with its title and the keys that close it."""
+    panel.border_title = title
+    panel.border_subtitle = subtitle
+    return panel
+
+
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,f1,question_mark", "dismiss", "Close", show=True),
     ]
 
@@ -99,9 +117,7 @@ class HelpScreen(ModalScreen[None]):
         self.config_note = config_note
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-panel") as panel:
-            panel.border_title = "Keys"
-            panel.border_subtitle = "Esc closes"
+        with titled(VerticalScroll(id="help-panel"), "Keys", "Esc closes"):
             yield Static(help_table(self.palette, self.configurable, self.config_note), id="help-text")
         yield Footer(compact=True)
 
@@ -115,7 +131,7 @@ class HelpScreen(ModalScreen[None]):
 class SourceScreen(Screen[None]):
     """The whole source document, scrolled to the passage, the passage and its support highlighted."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
         Binding("c,ctrl+c", "copy", "Copy"),
         Binding("p", "to_passage", "Passage"),
@@ -187,7 +203,7 @@ class SourceScreen(Screen[None]):
 class ConversationsScreen(ModalScreen[int | None]):
     """The kept conversations, the latest first: Enter reopens one, Delete removes it."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss_none", "Close"),
         Binding("delete,d", "delete", "Delete"),
     ]
@@ -198,9 +214,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         self._delete = delete
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="conversations-panel") as panel:
-            panel.border_title = "Conversations"
-            panel.border_subtitle = "Enter opens · Del deletes · Esc closes"
+        with titled(Vertical(id="conversations-panel"), "Conversations", "Enter opens · Del deletes · Esc closes"):
             options = [Option(literal(label), id=str(cid)) for cid, label in self.conversations]
             yield OptionList(*options, id="conversation-list")
             if not options:

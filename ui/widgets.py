@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widget import AwaitMount
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import AwaitMount
 from textual.widgets import Static, TextArea
 
 from qa import DEFAULT_MODE, Answer, Hit
 from qa.text import printable
+from ui.conversations import QuestionHistory
 from ui.render import (
     Palette,
     answer_text,
@@ -28,7 +30,6 @@ from ui.render import (
     passage_text,
     score_bar,
 )
-from ui.conversations import QuestionHistory
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -71,7 +72,7 @@ class Prompt(TextArea):
     Up/Down on the first/last line recall earlier questions, from this run and earlier ones;
     Home/End in an empty box scroll the conversation to its top / latest reply."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "recall(-1)", "Earlier question", show=False),
         Binding("down", "recall(1)", "Later question", show=False),
         Binding("home", "home", "Line start", show=False),
@@ -177,7 +178,7 @@ class PassageCard(Vertical, can_focus=True):
     """One cited passage: [n], title, date, section, score, and the text with the support highlighted."""
 
     # No letter keys: every printable character typed on a card goes to the prompt.
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open"),
         Binding("ctrl+c", "copy", "Copy", id="copy"),
         Binding("up", "step(-1)", "Previous card", show=False),
