@@ -69,6 +69,7 @@ def chat(bot, **options) -> ChatApp:
 # --- with the real model --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_question_is_answered_with_the_expected_seed_passage_cited(ui_seeds_bot):
     async def scenario():
         app = chat(ui_seeds_bot)
@@ -77,6 +78,7 @@ def test_question_is_answered_with_the_expected_seed_passage_cited(ui_seeds_bot)
             assert exchange.answer is not None and not exchange.answer.abstained
             docs = [card.hit.passage.doc for card in exchange.cards]
             assert LONDON_DOC in docs
+            assert "seeds/ · 5 documents · " in app.query_one("#corpus-info").visual.plain  # the manifest's count
             answer_shown = exchange.query_one(".answer").visual.plain
             assert "[1]" in answer_shown and "Hammond" in answer_shown
             timing = exchange.query_one(".timing").visual.plain
@@ -93,6 +95,7 @@ def test_question_is_answered_with_the_expected_seed_passage_cited(ui_seeds_bot)
     run(scenario())
 
 
+@pytest.mark.slow
 def test_source_viewer_opens_at_the_passage_and_esc_returns(ui_seeds_bot):
     async def scenario():
         app = chat(ui_seeds_bot)
@@ -136,6 +139,7 @@ class SpyBot:
         return getattr(self._bot, name)
 
 
+@pytest.mark.slow
 def test_follow_up_question_gets_the_earlier_questions_as_history(ui_seeds_bot):
     async def scenario():
         spy = SpyBot(ui_seeds_bot)
@@ -156,6 +160,7 @@ def test_follow_up_question_gets_the_earlier_questions_as_history(ui_seeds_bot):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_not_found_says_so_and_labels_the_closest_passages(ui_seeds_bot):
     async def scenario():
         app = chat(ui_seeds_bot)
@@ -170,6 +175,7 @@ def test_not_found_says_so_and_labels_the_closest_passages(ui_seeds_bot):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_a_too_long_question_gets_the_library_message_in_the_reply(ui_seeds_bot):
     async def scenario():
         app = chat(ui_seeds_bot)
@@ -182,6 +188,7 @@ def test_a_too_long_question_gets_the_library_message_in_the_reply(ui_seeds_bot)
     run(scenario())
 
 
+@pytest.mark.slow
 def test_export_writes_markdown_with_the_citations(ui_seeds_bot, tmp_path):
     async def scenario():
         app = chat(ui_seeds_bot, export_dir=tmp_path / "exports")
@@ -202,6 +209,7 @@ def test_export_writes_markdown_with_the_citations(ui_seeds_bot, tmp_path):
     assert "Closest passages (not an answer)" in text
 
 
+@pytest.mark.slow
 def test_markup_and_escapes_in_documents_render_as_characters(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -238,6 +246,7 @@ def test_markup_and_escapes_in_documents_render_as_characters(tmp_path):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_missing_index_gets_a_message_and_ctrl_r_builds_it_from_seeds(tmp_path, monkeypatch):
     """No traceback: a message with the fix, and the fix (Ctrl+R) works from inside the app."""
     monkeypatch.chdir(REPO)  # the default corpus folder, seeds/, is relative to the current directory
@@ -461,6 +470,7 @@ def _tmux(*args: str, check: bool = True) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not on PATH (apt-get install -y tmux)")
 def test_qa_chat_in_a_real_terminal_answers_with_a_citation(ui_seeds_bot, tmp_path):
     qa = Path(sys.executable).with_name("qa")
