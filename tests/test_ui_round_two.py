@@ -331,7 +331,7 @@ def test_the_palette_explains_each_mode_and_lists_a_typed_k_once():
             provider = ChatCommands(app.screen)
             listed = {name: help_text for name, help_text, _ in provider._commands()}
             modes = {name: text for name, text in listed.items() if name.startswith("Retrieval mode")}
-            assert len(modes) == 3 and all(len(text) > 30 for text in modes.values())
+            assert len(modes) == 3 and all(30 < len(text) <= 70 for text in modes.values())  # one line at 80 columns
             assert [name for name, text in modes.items() if "(recommended)" in text] == ["Retrieval mode: fused"]
             hits = [hit.text async for hit in provider.search("k 8")]
             assert hits.count("Set k = 8") == 1

@@ -20,13 +20,13 @@ K_CHOICES = (1, 3, 5, 8, 10, 20)
 _SET_K = re.compile(r"^\s*(?:set\s+)?k\s*=?\s*(\d{1,3})\s*$", re.IGNORECASE)
 _EXPORT_TO = re.compile(r"^\s*export\s+(?:to\s+)?(\S.*?)\s*$", re.IGNORECASE)
 
-# One line each: what the mode ranks by, and when it is the one to pick.
+# One line each at 80 columns, with "(recommended)" and "(current)": what the mode ranks by.
 MODE_HELP: dict[str, str] = {
-    Mode.FUSED: "meaning of passages and of their sentences, plus exact words: the best measured",
-    Mode.DENSE: "meaning only (embeddings): finds paraphrases, can miss rare names and numbers",
-    Mode.BM25: "exact words only: good for names, codes and numbers, misses paraphrases",
-    Mode.HYBRID: "meaning and words, normalised scores averaged: a simpler mix than fused",
-    Mode.RRF: "meaning and words, ranks merged (reciprocal rank fusion)",
+    Mode.FUSED: "meaning + words, per sentence: best measured",
+    Mode.DENSE: "meaning only: finds paraphrases, may miss rare names",
+    Mode.BM25: "exact words only: names, codes, numbers; no paraphrases",
+    Mode.HYBRID: "meaning + words, scores averaged: simpler than fused",
+    Mode.RRF: "meaning + words, ranks merged (reciprocal rank fusion)",
 }
 
 
