@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answer import AnswerPolicy, compose_answer, inverse_document_frequencies
@@ -61,6 +62,16 @@ def answer_from_hits(
     )
 
 
+@dataclass(frozen=True)
+class IndexSummary:
+    """What an index holds, as the chat's header and `qa index` count it."""
+
+    corpus_root: str
+    documents: int  # files with at least one passage
+    skipped: int  # files found in the corpus but not indexed (unreadable, binary, no text)
+    passages: int
+
+
 class Bot:
     """Answers questions from one index. load() does the slow part (index and model) once."""
 
@@ -90,6 +101,11 @@ class Bot:
     @property
     def manifest(self) -> Manifest:
         return self._loaded_index().manifest
+
+    def summary(self) -> IndexSummary:
+        manifest = self.manifest
+        documents = sum(1 for record in manifest.files.values() if record.passages and not record.skipped)
+        return IndexSummary(manifest.corpus_root, documents, len(manifest.files) - documents, manifest.passage_count)
 
     def load(self) -> Bot:
         """Open the index (updating it first if the corpus changed) and the model that built it."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
@@ -259,6 +260,16 @@ def _min_max(ranking: Ranking) -> Ranking:
     high, low = ranking[0][1], min(score for _, score in ranking)
     spread = high - low
     return [(row, (score - low) / spread if spread > 0 else 1.0) for row, score in ranking]
+
+
+class Mode(StrEnum):
+    """The retrieval modes; the strings are what `--mode` and `Bot.ask(mode=...)` take."""
+
+    FUSED = "fused"
+    DENSE = "dense"
+    BM25 = "bm25"
+    HYBRID = "hybrid"
+    RRF = "rrf"
 
 
 MODES = ("fused", "dense", "bm25", "hybrid", "rrf")

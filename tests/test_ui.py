@@ -16,12 +16,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whatever pytest's import mode
 
-from qa import Bot, QAError, build_index  # noqa: E402
-from ui_conftest_helpers import FakeBot, ask, rendered_lines, rendered_segments, wait_for  # noqa: E402
-from ui.app import ChatApp  # noqa: E402
-from ui.commands import ChatCommands  # noqa: E402
-from ui.screens import HelpScreen, SourceScreen  # noqa: E402
-from ui.widgets import Exchange, Prompt  # noqa: E402
+from ui_conftest_helpers import (
+    FakeBot,
+    ask,
+    rendered_lines,
+    rendered_segments,
+    run_palette,
+    wait_for,
+)
+
+from qa import Bot, QAError, build_index
+from ui.app import AppState, ChatApp
+from ui.commands import ChatCommands
+from ui.screens import HelpScreen, SourceScreen
+from ui.widgets import Exchange, Prompt
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -45,6 +53,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     """Never touch the user's real data directory."""
     folder = tmp_path / "data"
     monkeypatch.setenv("QA_DATA_DIR", str(folder))
+    monkeypatch.setenv("QA_CONFIG_DIR", str(tmp_path / "config"))
     return folder
 
 
@@ -60,6 +69,7 @@ def chat(bot, **options) -> ChatApp:
 # --- with the real model --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_question_is_answered_with_the_expected_seed_passage_cited(ui_seeds_bot):
     async def scenario():
         app = chat(ui_seeds_bot)
@@ -68,6 +78,7 @@ def test_question_is_answered_with_the_expected_seed_passage_cited(ui_seeds_bot)
             assert exchange.answer is not None and not exchange.answer.abstained
             docs = [card.hit.passage.doc for card in exchange.cards]
             assert LONDON_DOC in docs
+            assert "seeds/ · 5 documents · " in app.query_one("#corpus-info").visual.plain  # the manifest's count
             answer_shown = exchange.query_one(".answer").visual.plain
             assert "[1]" in answer_shown and "Hammond" in answer_shown
             timing = exchange.query_one(".timing").visual.plain
@@ -84,6 +95,7 @@ def test_question_is_answered_with_the_expected_seed_passage_cited(ui_seeds_bot)
     run(scenario())
 
 
+@pytest.mark.slow
 def test_source_viewer_opens_at_the_passage_and_esc_returns(ui_seeds_bot):
     async def scenario():
         app = chat(ui_seeds_bot)
@@ -127,6 +139,7 @@ class SpyBot:
         return getattr(self._bot, name)
 
 
+@pytest.mark.slow
 def test_follow_up_question_gets_the_earlier_questions_as_history(ui_seeds_bot):
     async def scenario():
         spy = SpyBot(ui_seeds_bot)
@@ -147,6 +160,7 @@ def test_follow_up_question_gets_the_earlier_questions_as_history(ui_seeds_bot):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_not_found_says_so_and_labels_the_closest_passages(ui_seeds_bot):
     async def scenario():
         app = chat(ui_seeds_bot)
@@ -161,6 +175,7 @@ def test_not_found_says_so_and_labels_the_closest_passages(ui_seeds_bot):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_a_too_long_question_gets_the_library_message_in_the_reply(ui_seeds_bot):
     async def scenario():
         app = chat(ui_seeds_bot)
@@ -173,6 +188,7 @@ def test_a_too_long_question_gets_the_library_message_in_the_reply(ui_seeds_bot)
     run(scenario())
 
 
+@pytest.mark.slow
 def test_export_writes_markdown_with_the_citations(ui_seeds_bot, tmp_path):
     async def scenario():
         app = chat(ui_seeds_bot, export_dir=tmp_path / "exports")
@@ -193,6 +209,7 @@ def test_export_writes_markdown_with_the_citations(ui_seeds_bot, tmp_path):
     assert "Closest passages (not an answer)" in text
 
 
+@pytest.mark.slow
 def test_markup_and_escapes_in_documents_render_as_characters(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -229,6 +246,7 @@ def test_markup_and_escapes_in_documents_render_as_characters(tmp_path):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_missing_index_gets_a_message_and_ctrl_r_builds_it_from_seeds(tmp_path, monkeypatch):
     """No traceback: a message with the fix, and the fix (Ctrl+R) works from inside the app."""
     monkeypatch.chdir(REPO)  # the default corpus folder, seeds/, is relative to the current directory
@@ -237,7 +255,7 @@ def test_missing_index_gets_a_message_and_ctrl_r_builds_it_from_seeds(tmp_path, 
     async def scenario():
         app = chat(Bot(index_dir))
         async with app.run_test(size=(120, 30)) as pilot:
-            await wait_for(pilot, lambda: app.state == "broken", what="the load to fail")
+            await wait_for(pilot, lambda: app.state is AppState.BROKEN, what="the load to fail")
             welcome = app.query_one("#welcome")
             message = welcome.visual.plain
             assert welcome.has_class("error")
@@ -250,7 +268,7 @@ def test_missing_index_gets_a_message_and_ctrl_r_builds_it_from_seeds(tmp_path, 
             waiting = app.query(Exchange).last()
             assert waiting.answer is None
             await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: app.state == "ready", timeout=90, what="the index to be built")
+            await wait_for(pilot, lambda: app.state is AppState.READY, timeout=90, what="the index to be built")
             await wait_for(pilot, lambda: waiting.answer is not None, timeout=30, what="the queued question")
             assert LONDON_DOC in [card.hit.passage.doc for card in waiting.cards]
             assert not app.query_one("#welcome").has_class("error")
@@ -269,7 +287,7 @@ def test_first_paint_comes_before_the_model_and_a_question_typed_meanwhile_is_an
         app = chat(bot)
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
-            assert app.state == "loading"
+            assert app.state is AppState.LOADING
             assert app.query_one("#status").display
             assert "Loading" in app.query_one("#status-text").visual.plain
             app.query_one(Prompt).value = "Who did they meet in London?"
@@ -298,11 +316,11 @@ def test_a_broken_index_message_is_shown_not_a_traceback():
     async def scenario():
         app = chat(bot)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app.state == "broken", what="the load to fail")
+            await wait_for(pilot, lambda: app.state is AppState.BROKEN, what="the load to fail")
             message = app.query_one("#welcome").visual.plain
             assert "built with model other-model" in message and "Ctrl+R" in message
             await pilot.press("ctrl+r")
-            await wait_for(pilot, lambda: app.state == "ready", what="the re-index")
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="the re-index")
             await ask(pilot, "Who did they meet in London?")
 
     run(scenario())
@@ -314,7 +332,7 @@ def test_unexpected_errors_in_the_library_become_messages():
     async def scenario():
         app = chat(bot)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app.state == "broken", what="the load to fail")
+            await wait_for(pilot, lambda: app.state is AppState.BROKEN, what="the load to fail")
             assert "RuntimeError: disk on fire" in app.query_one("#welcome").visual.plain
         assert app.return_code in (None, 0)
 
@@ -354,7 +372,7 @@ def test_cards_copy_their_citation_and_typing_on_a_card_goes_to_the_prompt():
             exchange = await ask(pilot, "Who did they meet in London?")
             await pilot.press("shift+tab")
             assert app.focused is exchange.cards[-1]
-            await pilot.press("up", "c")
+            await pilot.press("up", "ctrl+c")
             copied = app.clipboard
             assert copied.startswith("[2] Second Japan-UK Foreign and Defence Ministerial Meeting")
             assert "tokyo-meeting.txt" in copied and "The ministers met in Tokyo" in copied
@@ -382,9 +400,11 @@ def test_help_screen_opens_with_f1_and_question_mark_and_closes_with_esc():
             # In the prompt, ? is a character of the question...
             await pilot.press("?")
             assert app.query_one(Prompt).value == "?"
-            # ...elsewhere it is help.
+            # ...and on a card too (every character typed on a card goes to the prompt); F1 is help.
             await ask(pilot, "Who did they meet in London?")
             await pilot.press("tab", "?")
+            assert isinstance(app.focused, Prompt) and app.focused.value.endswith("?")
+            await pilot.press("tab", "f1")
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("question_mark")
             assert not isinstance(app.screen, HelpScreen)
@@ -393,40 +413,33 @@ def test_help_screen_opens_with_f1_and_question_mark_and_closes_with_esc():
 
 
 def test_command_palette_sets_k_lists_modes_clears_and_reindexes():
-    async def palette(pilot, text: str) -> None:
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*text)
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause(0.2)
-
     async def scenario():
         bot = FakeBot()
         app = chat(bot)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_for(pilot, lambda: app.state == "ready", what="loading")
-            await palette(pilot, "k 3")
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
+            await run_palette(pilot, "k 3")
             assert app.k == 3
             assert "k 3" in app.query_one("#settings").visual.plain
             await ask(pilot, "Who did they meet in London?")
             assert bot.calls[-1][2] == 3
-            assert "dense" in app.query_one("#settings").visual.plain
+            assert "fused" in app.query_one("#settings").visual.plain
             provider = ChatCommands(app.screen)
             listed = {name: help_text for name, help_text, _ in provider._commands()}
-            assert listed["Retrieval mode: dense"].endswith("(current)")
+            assert listed["Retrieval mode: fused"].endswith("(recommended) (current)")
             assert listed["Set k = 3"].endswith("(current)") and not listed["Set k = 5"].endswith("(current)")
             assert not listed["Retrieval mode: bm25"].endswith("(current)")
-            await palette(pilot, "mode bm25")
+            await run_palette(pilot, "mode bm25")
             assert app.retrieval_mode == "bm25"
             assert "k 3 · bm25" in app.query_one("#settings").visual.plain
             await ask(pilot, "Who did they meet in London?")
-            assert bot.modes_asked[-2:] == ["dense", "bm25"]
-            await palette(pilot, "clear")
+            # bm25, then fused to tell whether the recommended mode would answer differently
+            assert bot.modes_asked[-3:] == ["fused", "bm25", "fused"]
+            await run_palette(pilot, "clear")
             assert not app.query(Exchange)
             loads = bot.loads
-            await palette(pilot, "re-index")
-            await wait_for(pilot, lambda: app.state == "ready", what="the re-index")
+            await run_palette(pilot, "re-index")
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="the re-index")
             assert any("Indexed 3 files" in n for n in app.notices)
             assert bot.loads == loads  # reindex() reloads the bot itself
 
@@ -457,6 +470,7 @@ def _tmux(*args: str, check: bool = True) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not on PATH (apt-get install -y tmux)")
 def test_qa_chat_in_a_real_terminal_answers_with_a_citation(ui_seeds_bot, tmp_path):
     qa = Path(sys.executable).with_name("qa")

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from ui_conftest_helpers import FakeBot, ask, rendered_lines, wait_for
 
 from qa import Answer, AnswerSentence, Hit, Passage
-from ui.app import ChatApp
+from ui.app import AppState, ChatApp
 from ui.screens import SourceScreen
 from ui.widgets import PassageCard
 
@@ -71,6 +71,7 @@ class HostileBot(FakeBot):
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QA_CONFIG_DIR", str(tmp_path / "config"))
 
 
 def chat() -> ChatApp:
@@ -89,7 +90,7 @@ def test_hostile_text_renders_as_characters_and_keeps_the_layout():
 async def _hostile_scenario():
     app = chat()
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: app.state == "ready", what="loading")
+        await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
         exchange = await ask(pilot, QUESTION)
         await pilot.pause()
         cards = list(app.query(PassageCard))

@@ -14,11 +14,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whatever pytest's import mode
 
-from qa import QAError  # noqa: E402
-from ui_conftest_helpers import FakeBot, ask, wait_for  # noqa: E402
-from ui.app import ChatApp  # noqa: E402
-from ui.screens import HelpScreen, SourceScreen  # noqa: E402
-from ui.widgets import PassageCard  # noqa: E402
+from ui_conftest_helpers import FakeBot, ask, wait_for
+
+from qa import QAError
+from ui.app import AppState, ChatApp
+from ui.screens import HelpScreen, SourceScreen
+from ui.widgets import PassageCard
 
 LONDON = "Who did Kishida and Nakatani meet in London?"
 
@@ -26,6 +27,7 @@ LONDON = "Who did Kishida and Nakatani meet in London?"
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QA_CONFIG_DIR", str(tmp_path / "config"))
 
 
 def chat(bot: FakeBot | None = None) -> ChatApp:
@@ -67,13 +69,31 @@ def test_focused_card(snap_compare):
     assert snap_compare(chat(), terminal_size=(100, 30), run_before=run_before)
 
 
-def test_source_viewer(snap_compare):
-    async def run_before(pilot):
-        await ask(pilot, LONDON)
-        await pilot.press("tab", "enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, SourceScreen), what="the source viewer")
+async def focused_card(pilot) -> None:
+    await ask(pilot, LONDON)
+    await pilot.press("tab", "down")
 
-    assert snap_compare(chat(), terminal_size=(100, 30), run_before=run_before)
+
+def test_focused_card_at_60x20_keeps_quit_and_help_in_the_footer(snap_compare):
+    assert snap_compare(chat(), terminal_size=(60, 20), run_before=focused_card)
+
+
+def test_focused_card_at_80x24_keeps_quit_and_help_in_the_footer(snap_compare):
+    assert snap_compare(chat(), terminal_size=(80, 24), run_before=focused_card)
+
+
+async def source_viewer(pilot) -> None:
+    await ask(pilot, LONDON)
+    await pilot.press("tab", "enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, SourceScreen), what="the source viewer")
+
+
+def test_source_viewer_at_60x20(snap_compare):
+    assert snap_compare(chat(), terminal_size=(60, 20), run_before=source_viewer)
+
+
+def test_source_viewer(snap_compare):
+    assert snap_compare(chat(), terminal_size=(100, 30), run_before=source_viewer)
 
 
 def test_markup_in_documents_is_shown_literally(snap_compare):
@@ -89,7 +109,7 @@ def test_markup_in_documents_is_shown_literally(snap_compare):
 
 def test_help_screen(snap_compare):
     async def run_before(pilot):
-        await wait_for(pilot, lambda: pilot.app.state == "ready", what="loading")
+        await wait_for(pilot, lambda: pilot.app.state is AppState.READY, what="loading")
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="the help screen")
 
@@ -119,6 +139,6 @@ def test_broken_index_message(snap_compare):
         "rebuild it with: qa index seeds --index-dir embeddings --model all-MiniLM-L6-v2"))
 
     async def run_before(pilot):
-        await wait_for(pilot, lambda: pilot.app.state == "broken", what="the load to fail")
+        await wait_for(pilot, lambda: pilot.app.state is AppState.BROKEN, what="the load to fail")
 
     assert snap_compare(chat(bot), terminal_size=(80, 24), run_before=run_before)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa import Answer, AnswerSentence, BuildReport, Hit, Passage, QAError
+from qa import Answer, AnswerSentence, BuildReport, Hit, IndexSummary, Passage, QAError
 
 DOCUMENTS = {
     "london-meeting.txt": (
@@ -82,17 +82,18 @@ class FakeManifest:
     model: str = "fake-model"
     passage_count: int = 5
     files: dict = field(default_factory=lambda: dict.fromkeys(DOCUMENTS))
+    skipped: int = 1  # a file of the corpus that was not indexed (binary)
 
 
 class FakeBot:
     """Quacks like qa.Bot for the chat; answers a few known questions, abstains on the rest."""
 
-    modes = ("dense", "bm25", "hybrid")
+    modes = ("fused", "dense", "bm25")
 
     def __init__(self, *, load_gate: threading.Event | None = None, load_error: Exception | None = None) -> None:
         self.index_dir = Path("embeddings")
         self.model = None
-        self.mode = "dense"
+        self.mode = "fused"
         self.notice: Callable[[str], None] = lambda message: None
         self.manifest = FakeManifest()
         self.load_gate = load_gate
@@ -100,6 +101,10 @@ class FakeBot:
         self.calls: list[tuple[str, tuple[str, ...], int]] = []
         self.modes_asked: list[str | None] = []
         self.loads = 0
+
+    def summary(self) -> IndexSummary:
+        manifest = self.manifest
+        return IndexSummary(manifest.corpus_root, len(manifest.files), manifest.skipped, manifest.passage_count)
 
     def load(self) -> FakeBot:
         self.loads += 1
@@ -171,6 +176,16 @@ async def ask(pilot, question: str, timeout: float = 30.0):
     # The reply is scrolled into view after a refresh; a screenshot taken before that is a race.
     await wait_for(pilot, lambda: exchange.revealed or not exchange.is_attached, timeout, "the reply to be scrolled into view")
     return exchange
+
+
+async def run_palette(pilot, text: str) -> None:
+    """Open the command palette, type text and run the first command it offers."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*text)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause(0.2)
 
 
 def _strips(widget):

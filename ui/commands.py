@@ -5,28 +5,52 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from qa import DEFAULT_MODE, Mode
 
 if TYPE_CHECKING:
     from ui.app import ChatApp
 
 K_CHOICES = (1, 3, 5, 8, 10, 20)
 _SET_K = re.compile(r"^\s*(?:set\s+)?k\s*=?\s*(\d{1,3})\s*$", re.IGNORECASE)
+_EXPORT_TO = re.compile(r"^\s*export\s+(?:to\s+)?(\S.*?)\s*$", re.IGNORECASE)
+
+# One line each at 80 columns, with "(recommended)" and "(current)": what the mode ranks by.
+MODE_HELP: dict[str, str] = {
+    Mode.FUSED: "meaning + words, per sentence: best measured",
+    Mode.DENSE: "meaning only: finds paraphrases, may miss rare names",
+    Mode.BM25: "exact words only: names, codes, numbers; no paraphrases",
+    Mode.HYBRID: "meaning + words, scores averaged: simpler than fused",
+    Mode.RRF: "meaning + words, ranks merged (reciprocal rank fusion)",
+}
+
+
+def mode_help(mode: str) -> str:
+    line = MODE_HELP.get(mode, f"rank passages with {mode} retrieval")
+    return f"{line} (recommended)" if mode == DEFAULT_MODE else line
 
 
 class ChatCommands(Provider):
-    """Re-index, set k, retrieval mode, clear, export, help."""
+    """Re-index, set k, retrieval mode, conversations, clear, export, help."""
+
+    @property
+    def chat(self) -> ChatApp:
+        return cast("ChatApp", self.app)
 
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        app: ChatApp = self.app  # type: ignore[assignment]
+        app = self.chat
         yield ("Re-index the corpus", app.reindex_description(), app.action_reindex)
-        yield ("Clear the conversation", "Forget the questions and answers so far (Ctrl+L)", app.action_clear)
+        yield ("New conversation", "Start a new conversation; this one is kept (Ctrl+N)", app.action_new)
+        yield ("Earlier conversations", "Reopen or delete a kept conversation (Ctrl+O)", app.action_conversations)
+        yield ("Clear the conversation", "Delete this conversation (Ctrl+Z brings it back) (Ctrl+L)", app.action_clear)
         yield (
             "Export the conversation as Markdown",
-            f"Questions, answers and cited passages, to a file in {app.export_dir_label()} (Ctrl+S)",
+            f"To {app.export_folder()} (or type: export PATH) (Ctrl+S)",
             app.action_export,
         )
         for k in K_CHOICES:
@@ -34,7 +58,7 @@ class ChatCommands(Provider):
             yield (f"Set k = {k}", f"Cite up to {k} passage{'s' if k != 1 else ''} per answer{current}", partial(app.set_k, k))
         for mode in app.retrieval_modes:
             current = " (current)" if mode == app.retrieval_mode else ""
-            yield (f"Retrieval mode: {mode}", f"Rank passages with {mode} retrieval{current}", partial(app.set_mode, mode))
+            yield (f"Retrieval mode: {mode}", f"{mode_help(mode)}{current}", partial(app.set_mode, mode))
         yield ("Help: keys", "Every key binding (F1)", app.action_help)
         yield ("Theme", "Change the colours of the chat", app.action_change_theme)
         yield ("Quit", "Leave the chat (Ctrl+Q)", app.action_quit)
@@ -44,14 +68,23 @@ class ChatCommands(Provider):
             yield DiscoveryHit(Text(name), command, text=name, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        app: ChatApp = self.app  # type: ignore[assignment]
+        app = self.chat
+        typed: str | None = None
         typed_k = _SET_K.match(query)
         if typed_k and int(typed_k.group(1)) >= 1:
             k = int(typed_k.group(1))
-            yield Hit(1.0, Text(f"Set k = {k}"), partial(app.set_k, k), text=f"Set k = {k}",
-                      help=f"Cite up to {k} passages per answer")
+            typed = f"Set k = {k}"
+            yield Hit(1.0, Text(typed), partial(app.set_k, k), text=typed,
+                      help=f"Cite up to {k} passage{'s' if k != 1 else ''} per answer")
+        export_to = _EXPORT_TO.match(query)
+        if export_to:
+            path = Path(export_to.group(1)).expanduser()
+            yield Hit(1.0, Text(f"Export to {path}"), partial(app.action_export, path), text=f"Export to {path}",
+                      help="Write the conversation as Markdown to this file (or into this folder)")
         matcher = self.matcher(query)
         for name, help_text, command in self._commands():
+            if name == typed:  # already offered above, with the k typed
+                continue
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), command, text=name, help=help_text)

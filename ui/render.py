@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rich.style import Style
@@ -21,6 +21,7 @@ from qa.text import (
 )
 from qa.text import printable, question_terms
 from qa.text import term_spans as qa_term_spans
+from ui.conversations import Turn
 
 
 @dataclass(frozen=True)
@@ -116,11 +117,6 @@ def literal(text: str, spans: Iterable[Span] = (), style: Style | str = "", cont
     return result
 
 
-def plain(text: str) -> str:
-    """A one-line label from document metadata or a question: control characters shown, not obeyed."""
-    return printable(text)
-
-
 # --- question terms -----------------------------------------------------------------------------
 
 
@@ -175,12 +171,15 @@ def answer_text(answer: Answer, palette: Palette) -> Text:
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
-def score_bar(score: float, palette: Palette, width: int = 8, scale: float = 1.0) -> Text:
-    """A bar of `width` cells filled in proportion to score/scale (clamped to 0–1), then the score.
+def score_bar(score: float, palette: Palette, width: int = 8, bar: bool = True) -> Text:
+    """A bar of `width` cells filled in proportion to the score on its absolute 0–1 scale, then the score.
 
-    Dense scores are cosine similarities, shown on their own 0–1 scale; other modes' scores (BM25,
-    fusion) have no fixed scale, so the caller passes the top score as `scale`."""
-    fraction = min(1.0, max(0.0, score / scale)) if scale > 0 else 0.0
+    Only dense scores (cosine similarities) have such a scale; other modes' scores (BM25, fusions of
+    z-scores or ranks) do not, and scaling them to the top hit would draw a full bar for a passage
+    that is no answer at all, so they are shown as numbers only (bar=False)."""
+    if not bar:
+        return Text.assemble(("score ", Style(color=palette.muted)), (f"{score:.2f}", Style(color=palette.muted)))
+    fraction = min(1.0, max(0.0, score))
     eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
     bar = "█" * full + (_EIGHTHS[part] if part else "")
@@ -193,14 +192,14 @@ def score_bar(score: float, palette: Palette, width: int = 8, scale: float = 1.0
 def card_title(hit: Hit, palette: Palette) -> Text:
     passage = hit.passage
     return Text.assemble(
-        (f"[{hit.rank}]", Style(color=palette.citation, bold=True)), " ", (plain(passage.title or passage.doc), Style(bold=True))
+        (f"[{hit.rank}]", Style(color=palette.citation, bold=True)), " ", (printable(passage.title or passage.doc), Style(bold=True))
     )
 
 
 def card_meta(hit: Hit, palette: Palette) -> Text:
     passage = hit.passage
     parts = [passage.date, passage.section and f"§ {passage.section}", passage.doc, passage.page_label]
-    return Text(" · ".join(plain(p) for p in parts if p), style=Style(color=palette.muted), end="")
+    return Text(" · ".join(printable(p) for p in parts if p), style=Style(color=palette.muted), end="")
 
 
 def citation_line(hit: Hit) -> str:
@@ -214,20 +213,47 @@ def clipboard_text(hit: Hit) -> str:
     return f"{citation_line(hit)}\n\n{printable(hit.passage.text)}\n"
 
 
+def distinct_hits(answer: Answer) -> Answer:
+    """The answer with each passage text shown once per document: a document that repeats a line
+    (a list given twice) yields two hits with the same text; the later one is dropped, the hits
+    renumbered and the answer's [n] citations moved to the kept ones."""
+    kept: list[Hit] = []
+    new_rank: dict[int, int] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for hit in answer.hits:
+        key = (hit.passage.doc, " ".join(hit.passage.text.split()))
+        if key in seen:
+            new_rank[hit.rank] = seen[key]
+            continue
+        rank = len(kept) + 1
+        seen[key] = new_rank[hit.rank] = rank
+        kept.append(replace(hit, rank=rank))
+    if len(kept) == len(answer.hits):
+        return answer
+    sentences = []
+    for sentence in answer.sentences:
+        moved = replace(sentence, citation=new_rank.get(sentence.citation, sentence.citation))
+        if moved not in sentences:
+            sentences.append(moved)
+    return replace(answer, hits=tuple(kept), sentences=tuple(sentences))
+
+
 # --- export -------------------------------------------------------------------------------------
 
 
-def markdown_export(
-    exchanges: Sequence[tuple[str, Answer | None, str | None]], *, corpus: str | None, when: datetime
-) -> str:
-    """The conversation as Markdown: each question, its answer with [n] markers, and the cited passages."""
+def markdown_export(turns: Sequence[Turn], *, corpus: str | None, when: datetime) -> str:
+    """The conversation as Markdown: each question with its mode, k and time, its answer with [n]
+    markers, and the cited passages."""
     lines = [f"# Conversation — {when:%Y-%m-%d %H:%M}", ""]
     if corpus:
         lines += [f"Documents: `{printable(corpus)}`", ""]
-    for question, answer, error in exchanges:
-        lines += [f"## {_one_line(question)}", ""]
+    for turn in turns:
+        asked = datetime.fromtimestamp(turn.asked_at).strftime("%Y-%m-%d %H:%M:%S")
+        lines += [f"## {_one_line(turn.question)}", "",
+                  f"_Asked {asked} · mode {turn.mode} · k {turn.k} · answered in {turn.elapsed_ms:.0f} ms_", ""]
+        answer = turn.answer
         if answer is None:
-            lines += [f"_{printable(error or 'No answer.')}_", ""]
+            lines += [f"_{printable(turn.error or 'No answer.')}_", ""]
             continue
         if answer.abstained:
             lines += ["The documents don't say.", "", "Closest passages (not an answer):", ""]

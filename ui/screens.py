@@ -2,49 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
+
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widget import Widget
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
 
 from qa import Answer, Hit
-from ui.render import Palette, card_title, clipboard_text, literal, question_terms, support_ranges, term_spans
+from ui.render import (
+    Palette,
+    card_title,
+    literal,
+    question_terms,
+    support_ranges,
+    term_spans,
+)
+from ui.widgets import copy_citation
 
-# (keys, what they do), by where they work. The help screen shows these; the bindings live on the widgets.
-KEYS: list[tuple[str, list[tuple[str, str]]]] = [
+W = TypeVar("W", bound=Widget)
+
+# (keys, what they do), by where they work, for the keys that are not in the user's keymap; the
+# configurable ones (ui/keys.py) are listed from the app's live bindings, so a keys.toml shows.
+FIXED_KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Anywhere",
         [
-            ("F1  ?", "this help (? when the prompt is not focused)"),
-            ("Ctrl+P", "command palette: re-index, set k, retrieval mode, clear, export"),
-            ("Ctrl+R", "re-index the corpus (builds the index when there is none)"),
-            ("Ctrl+L", "clear the conversation"),
-            ("Ctrl+S", "export the conversation as Markdown"),
+            ("Ctrl+P", "command palette: re-index, k, retrieval mode, conversations, export (to a path), theme"),
             ("Esc", "back to the prompt / close this screen"),
-            ("PgUp PgDn", "scroll the conversation"),
-            ("Ctrl+Q", "quit"),
         ],
     ),
     (
         "Prompt",
         [
             ("Enter", "ask the question (follow-ups use the conversation so far)"),
-            ("↑  ↓", "earlier / later questions, from this run and earlier ones"),
+            ("Shift+Enter  Ctrl+J", "new line (the prompt grows)"),
+            ("↑  ↓", "earlier / later questions (on the first / last line)"),
+            ("Home  End", "in an empty prompt: to the first question / the latest reply"),
             ("Tab  Shift+Tab", "to the first / last cited passage of the latest reply"),
         ],
     ),
     (
         "Cited passage",
         [
-            ("↑ ↓  k j", "previous / next passage"),
+            ("↑  ↓", "previous / next passage"),
             ("Tab  Shift+Tab", "next / previous passage or the prompt"),
-            ("Enter", "open the whole source document at the passage"),
-            ("c", "copy the citation and the passage text"),
-            ("any letter", "start typing a new question"),
+            ("Enter  double click", "open the whole source document at the passage"),
+            ("any character", "goes to the prompt: start typing a new question"),
         ],
     ),
     (
@@ -56,43 +68,58 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
             ("Esc  q", "back to the chat"),
         ],
     ),
+    (
+        "Mouse",
+        [
+            ("drag", "select text (in the terminal, hold Shift to use its own selection)"),
+            ("Ctrl+C", "copy the selected text"),
+            ("click  wheel", "focus a passage / scroll"),
+        ],
+    ),
 ]
 
 
-def help_table(palette: Palette) -> Table:
-    """Every key, grouped by where it works; descriptions wrap in their own column."""
+def help_table(palette: Palette, configurable: list[tuple[str, str]], config_note: str) -> Table:
+    """Every key, grouped by where it works; descriptions wrap in their own column. The configurable
+    keys come first, each with its [id] for keys.toml."""
+    (anywhere, fixed), *others = FIXED_KEYS
+    groups = [(anywhere, configurable + fixed), *others]
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True)
     table.add_column(ratio=1)
-    for index, (group, rows) in enumerate(KEYS):
+    for index, (group, rows) in enumerate(groups):
         if index:
             table.add_row(Text(""), Text(""))
         table.add_row(Text(group, style=Style(color=palette.accent, bold=True)), Text(""))
         for keys, description in rows:
             table.add_row(Text(keys, style=Style(bold=True)), Text(description))
+    table.add_row(Text(""), Text(""))
+    table.add_row(Text(""), Text(config_note, style=Style(color=palette.muted), overflow="fold"))
     return table
 
 
-def help_plain() -> str:
-    """The help as plain text (for tests and for reading without a terminal)."""
-    return "\n".join(f"{group}\n" + "\n".join(f"  {keys}  {text}" for keys, text in rows) for group, rows in KEYS)
+def titled(panel: W, title: str, subtitle: str) -> W:
+    """A bordered panel of a modal screen, with its title and the keys that close it."""
+    panel.border_title = title
+    panel.border_subtitle = subtitle
+    return panel
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,f1,question_mark", "dismiss", "Close", show=True),
     ]
 
-    def __init__(self, palette: Palette) -> None:
+    def __init__(self, palette: Palette, configurable: list[tuple[str, str]], config_note: str) -> None:
         super().__init__()
         self.palette = palette
+        self.configurable = configurable
+        self.config_note = config_note
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-panel") as panel:
-            panel.border_title = "Keys"
-            panel.border_subtitle = "Esc closes"
-            yield Static(help_table(self.palette), id="help-text")
-        yield Footer()
+        with titled(VerticalScroll(id="help-panel"), "Keys", "Esc closes"):
+            yield Static(help_table(self.palette, self.configurable, self.config_note), id="help-text")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#help-panel").focus()
@@ -104,10 +131,10 @@ class HelpScreen(ModalScreen[None]):
 class SourceScreen(Screen[None]):
     """The whole source document, scrolled to the passage, the passage and its support highlighted."""
 
-    BINDINGS = [
-        Binding("escape,q", "close", "Back to chat"),
-        Binding("c", "copy", "Copy citation"),
-        Binding("p", "to_passage", "To passage"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Back"),
+        Binding("c,ctrl+c", "copy", "Copy"),
+        Binding("p", "to_passage", "Passage"),
     ]
 
     def __init__(self, answer: Answer, hit: Hit, source: str, palette: Palette) -> None:
@@ -131,7 +158,7 @@ class SourceScreen(Screen[None]):
                 widget = Static(content, classes="doc-part", id=part_id)
                 widget.display = part_id == "doc-passage" or bool(content.plain.strip())
                 yield widget
-        yield Footer()
+        yield Footer(compact=True)
 
     def _parts(self) -> tuple[Text, Text, Text]:
         """The document split at the lines that hold the passage, so the passage block keeps its lines whole."""
@@ -167,8 +194,47 @@ class SourceScreen(Screen[None]):
         document.scroll_to(y=max(0, passage.virtual_region.y - 2), animate=False)
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(clipboard_text(self.hit))
-        self.app.notify(f"Copied [{self.hit.rank}] {self.hit.passage.doc} to the clipboard", markup=False, timeout=3)
+        copy_citation(self.app, self.hit)
 
     def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ConversationsScreen(ModalScreen[int | None]):
+    """The kept conversations, the latest first: Enter reopens one, Delete removes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "dismiss_none", "Close"),
+        Binding("delete,d", "delete", "Delete"),
+    ]
+
+    def __init__(self, conversations: list[tuple[int, str]], delete: Callable[[int], None]) -> None:
+        super().__init__()
+        self.conversations = conversations
+        self._delete = delete
+
+    def compose(self) -> ComposeResult:
+        with titled(Vertical(id="conversations-panel"), "Conversations", "Enter opens · Del deletes · Esc closes"):
+            options = [Option(literal(label), id=str(cid)) for cid, label in self.conversations]
+            yield OptionList(*options, id="conversation-list")
+            if not options:
+                yield Static("No earlier conversations yet.", id="no-conversations")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id or 0))
+
+    def action_delete(self) -> None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None:
+            return
+        option = options.get_option_at_index(options.highlighted)
+        self._delete(int(option.id or 0))
+        options.remove_option_at_index(options.highlighted)
+
+    def action_dismiss_none(self) -> None:
         self.dismiss(None)

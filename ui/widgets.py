@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import time
+from typing import ClassVar
+
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.app import App
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Input, Static
+from textual.widget import AwaitMount
+from textual.widgets import Static, TextArea
 
-from qa import Answer, Hit
+from qa import DEFAULT_MODE, Answer, Hit
+from qa.text import printable
+from ui.conversations import QuestionHistory
 from ui.render import (
     Palette,
     answer_text,
     card_meta,
     card_title,
     clipboard_text,
+    distinct_hits,
     literal,
     passage_text,
     score_bar,
 )
-from ui.store import QuestionHistory
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -60,30 +67,84 @@ class Spinner(Static):
         self.update(Text.assemble((mark, "bold"), " ", self._label))
 
 
-class Prompt(Input):
-    """The question box: Enter sends; Up/Down recall earlier questions, from this run and earlier ones."""
+class Prompt(TextArea):
+    """The question box. Enter sends; Shift+Enter or Ctrl+J starts a new line and the box grows;
+    Up/Down on the first/last line recall earlier questions, from this run and earlier ones;
+    Home/End in an empty box scroll the conversation to its top / latest reply."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "recall(-1)", "Earlier question", show=False),
         Binding("down", "recall(1)", "Later question", show=False),
+        Binding("home", "home", "Line start", show=False),
+        Binding("end", "end", "Line end", show=False),
         Binding("tab", "app.focus_cards(1)", "Cited passages", show=False),
         Binding("shift+tab", "app.focus_cards(-1)", "Cited passages", show=False),
     ]
 
-    def __init__(self, history: QuestionHistory, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.history = history
+    class Submitted(Message):
+        def __init__(self, prompt: Prompt, value: str) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.value = value
+
+        @property
+        def control(self) -> Prompt:
+            return self.prompt
+
+    def __init__(self, history: QuestionHistory, *, placeholder: str = "", id: str | None = None) -> None:
+        super().__init__(soft_wrap=True, tab_behavior="focus", placeholder=placeholder, id=id, compact=False)
+        self.questions = history
         self._recall_index: int | None = None
         self._draft = ""
 
+    @property
+    def value(self) -> str:
+        return self.text
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def insert_text_at_cursor(self, text: str) -> None:
+        self.insert(text)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted(self, self.text))
+            return
+        if event.key in ("shift+enter", "ctrl+j"):
+            event.stop()
+            event.prevent_default()
+            self.insert("\n")
+            return
+        await super()._on_key(event)
+
+    def action_home(self) -> None:
+        if self.text:
+            self.action_cursor_line_start()
+        else:
+            self.app.action_scroll_transcript_to(-1)
+
+    def action_end(self) -> None:
+        if self.text:
+            self.action_cursor_line_end()
+        else:
+            self.app.action_scroll_transcript_to(1)
+
     def action_recall(self, step: int) -> None:
-        entries = self.history.entries
+        if (step < 0 and not self.cursor_at_first_line) or (step > 0 and not self.cursor_at_last_line):
+            self.action_cursor_up() if step < 0 else self.action_cursor_down()
+            return
+        entries = self.questions.entries
         if not entries:
             return
         if self._recall_index is None:
             if step > 0:
                 return
-            self._draft = self.value
+            self._draft = self.text
             index = len(entries) - 1
         else:
             index = self._recall_index + step
@@ -92,31 +153,38 @@ class Prompt(Input):
             return
         if index >= len(entries):
             self._recall_index = None
-            self._show(self._draft)
+            self.value = self._draft
             return
         self._recall_index = index
-        self._show(entries[index])
+        self.value = entries[index]
 
     def forget_recall(self) -> None:
         self._recall_index = None
         self._draft = ""
 
-    def _show(self, value: str) -> None:
-        self.value = value
-        self.cursor_position = len(value)
+
+def copy_citation(app: App, hit: Hit) -> None:
+    """Copy the mouse selection when there is one, else the hit's citation and text."""
+    selected = app.screen.get_selected_text()
+    if selected:
+        app.copy_to_clipboard(selected)
+        app.notify("Copied the selected text", markup=False, timeout=2)
+        return
+    app.copy_to_clipboard(clipboard_text(hit))
+    app.notify(f"Copied [{hit.rank}] {printable(hit.passage.doc)}", markup=False, timeout=2)
 
 
 class PassageCard(Vertical, can_focus=True):
     """One cited passage: [n], title, date, section, score, and the text with the support highlighted."""
 
-    BINDINGS = [
-        Binding("enter", "open", "Open source"),
-        Binding("c", "copy", "Copy"),
-        Binding("up,k", "step(-1)", "Previous card", show=False),
-        Binding("down,j", "step(1)", "Next card", show=False),
+    # No letter keys: every printable character typed on a card goes to the prompt.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open"),
+        Binding("ctrl+c", "copy", "Copy", id="copy"),
+        Binding("up", "step(-1)", "Previous card", show=False),
+        Binding("down", "step(1)", "Next card", show=False),
         Binding("escape", "app.focus_prompt", "Back to prompt", show=False),
     ]
-    _BOUND_CHARACTERS = frozenset("cjk?")
 
     class Open(Message):
         """The user asked to read the card's source document."""
@@ -132,12 +200,12 @@ class PassageCard(Vertical, can_focus=True):
             super().__init__()
             self.character = character
 
-    def __init__(self, answer: Answer, hit: Hit, palette: Palette, *, closest: bool = False, scale: float = 1.0) -> None:
+    def __init__(self, answer: Answer, hit: Hit, palette: Palette, *, closest: bool = False, bar: bool = True) -> None:
         super().__init__(classes="card closest" if closest else "card")
         self.answer = answer
         self.hit = hit
         self.palette = palette
-        self.scale = scale
+        self.bar = bar
 
     def compose(self):
         yield Static(card_meta(self.hit, self.palette), classes="card-meta")
@@ -148,7 +216,7 @@ class PassageCard(Vertical, can_focus=True):
 
     def _draw_border(self) -> None:
         self.border_title = card_title(self.hit, self.palette)
-        self.border_subtitle = score_bar(self.hit.score, self.palette, scale=self.scale)
+        self.border_subtitle = score_bar(self.hit.score, self.palette, bar=self.bar)
 
     def recolor(self, palette: Palette) -> None:
         """Draw again in a new theme's colours."""
@@ -165,8 +233,7 @@ class PassageCard(Vertical, can_focus=True):
             self.action_open()
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(clipboard_text(self.hit))
-        self.app.notify(f"Copied [{self.hit.rank}] {self.hit.passage.doc} to the clipboard", markup=False, timeout=3)
+        copy_citation(self.app, self.hit)
 
     def action_step(self, step: int) -> None:
         cards = list(self.screen.query(PassageCard))
@@ -178,7 +245,7 @@ class PassageCard(Vertical, can_focus=True):
 
     def on_key(self, event: events.Key) -> None:
         character = event.character
-        if event.is_printable and character and character not in self._BOUND_CHARACTERS:
+        if event.is_printable and character:
             event.stop()
             event.prevent_default()
             self.post_message(self.TypeAhead(character))
@@ -188,7 +255,8 @@ class Exchange(Vertical):
     """A question and, once it comes, its reply."""
 
     def __init__(
-        self, question: str, history: tuple[str, ...], palette: Palette, *, status: str = "Searching…", animate: bool = True
+        self, question: str, history: tuple[str, ...], palette: Palette, *, status: str = "Searching…",
+        animate: bool = True, mode: str = DEFAULT_MODE, k: int = 5,
     ) -> None:
         super().__init__(classes="exchange")
         self.question = question
@@ -196,17 +264,39 @@ class Exchange(Vertical):
         self.palette = palette
         self.answer: Answer | None = None
         self.error: str | None = None
-        self.mode = "dense"  # the retrieval mode its search used
+        self.mode = mode  # the retrieval mode its search used
+        self.k = k
+        self.asked_at = time.time()
+        self.elapsed_ms = 0.0  # from sending the question to the bot to its answer, measured by the chat
         self.revealed = False  # scrolled into view after its reply came
         self._animate = animate
         self._status_label = status
+        self._reply: list[Static | PassageCard] = []  # a reply given before the widget was composed
+        self._composed = False
+        self._mounting: AwaitMount | None = None
 
     def _question_text(self) -> Text:
         return Text.assemble(("❯ ", Style(color=self.palette.accent, bold=True)), literal(self.question))
 
     def compose(self):
+        self._composed = True
         yield Static(self._question_text(), classes="question")
-        yield Spinner(self._status_label, animate=self._animate, classes="reply-status")
+        if self._reply:  # a reopened conversation: the reply is known already
+            yield from self._reply
+        elif self.answer is None and self.error is None:
+            yield Spinner(self._status_label, animate=self._animate, classes="reply-status")
+
+    def _show(self, widgets: list[Static | PassageCard]) -> None:
+        if self._composed:
+            self._clear_status()
+            self._mounting = self.mount_all(widgets)
+        else:
+            self._reply = widgets
+
+    async def reply_mounted(self) -> None:
+        """Wait until the reply's widgets are mounted (their size is known after the next refresh)."""
+        if self._mounting is not None:
+            await self._mounting
 
     def set_status(self, label: str) -> None:
         self._status_label = label
@@ -219,14 +309,21 @@ class Exchange(Vertical):
 
     def show_error(self, message: str) -> None:
         self.error = message
-        self._clear_status()
-        self.mount(Static(Text(message, style=Style(color=self.palette.error)), classes="reply-error"))
+        self._show([Static(Text(message, style=Style(color=self.palette.error)), classes="reply-error")])
 
-    def show_answer(self, answer: Answer, *, show_timings: bool, cosine_scores: bool = True) -> None:
-        """Show the reply; `cosine_scores` is False for modes whose scores have no fixed scale (bars then
-        compare the passages with the top one)."""
+    def timing_text(self) -> str:
+        """What the reply took, measured here around the whole question; the search part as the bot
+        measured it, or "cached" when that was under a millisecond (a repeated question)."""
+        assert self.answer is not None
+        count = len(self.answer.hits)
+        search = f"search {self.answer.search_ms:.0f} ms" if self.answer.search_ms >= 1 else "search cached"
+        took = f"{self.elapsed_ms:.0f} ms" if self.elapsed_ms >= 1 else "under 1 ms"
+        return f"{count} passage{'s' if count != 1 else ''} · {self.mode} · answered in {took} ({search})"
+
+    def show_answer(self, answer: Answer, *, show_timings: bool, mode_hint: str | None = None) -> None:
+        """Show the reply (passages with the same text from the same document shown once)."""
+        answer = distinct_hits(answer)
         self.answer = answer
-        self._clear_status()
         widgets: list[Static | PassageCard] = []
         palette = self.palette
         if answer.abstained:
@@ -241,22 +338,16 @@ class Exchange(Vertical):
             )
         else:
             widgets.append(Static(answer_text(answer, palette), classes="answer"))
+        if mode_hint:
+            widgets.append(Static(Text(mode_hint, end=""), classes="mode-hint"))
         if show_timings:
-            count = len(answer.hits)
-            widgets.append(
-                Static(
-                    Text(f"{count} passage{'s' if count != 1 else ''}{'' if self.mode == 'dense' else f' · {self.mode}'}"
-                         f" · searched in {answer.search_ms:.0f} ms", end=""),
-                    classes="timing",
-                )
-            )
+            widgets.append(Static(Text(self.timing_text(), end=""), classes="timing"))
         if answer.hits:
             label = "Closest passages — not an answer" if answer.abstained else "Sources"
             widgets.append(Static(Text(label, end=""), classes="cards-label closest" if answer.abstained else "cards-label"))
-        top = max((hit.score for hit in answer.hits), default=1.0)
-        scale = 1.0 if cosine_scores else top
-        widgets += [PassageCard(answer, hit, palette, closest=answer.abstained, scale=scale) for hit in answer.hits]
-        self.mount_all(widgets)
+        bars = self.mode == "dense"  # only dense scores (cosines) have a fixed scale to draw a bar against
+        widgets += [PassageCard(answer, hit, palette, closest=answer.abstained, bar=bars) for hit in answer.hits]
+        self._show(widgets)
 
     def recolor(self, palette: Palette) -> None:
         """Draw again in a new theme's colours."""
