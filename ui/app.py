@@ -40,7 +40,7 @@ from qa import (
     QAError,
 )
 from qa.text import printable
-from ui import settings
+from qa import settings
 from ui.commands import ChatCommands
 from ui.conversations import ConversationStore, QuestionHistory, Turn
 from ui.keys import KEY_IDS, key_label, load_keys
