@@ -22,7 +22,7 @@ from qa.vector_index import (
     search,
 )
 
-# Tiny thresholds so that a 63-passage corpus takes the approximate path; nprobe covers every list
+# Tiny thresholds so that a 70-passage corpus takes the approximate path; nprobe covers every list
 # so search results are deterministic while the index is still quantised.
 SMALL_IVF = IndexPolicy(flat_max=20, lists_per_sqrt=1.0, probe_fraction=1.0, train_points_per_list=8)
 
