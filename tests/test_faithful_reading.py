@@ -299,8 +299,10 @@ def test_qa_inspect_human_output_shows_pages_and_the_reader_s_drops(tmp_path):
     assert "passages (4):" in lines and "  [2] characters 156–174 · § The C library for GNOME" in lines
     assert "  image alt text: GNOME2 Logo" in lines
     assert any(line.startswith("  link list: Main Menu Home Introduction") for line in lines)
-    (tmp_path / "t.pdf").write_bytes(make_table_pdf("Totals", [("Tax", "130")]))
-    assert "  [1] characters 0–15, page 1" in qa("inspect", tmp_path / "t.pdf").stdout
+    (tmp_path / "t.pdf").write_bytes(make_table_pdf("Estimate Totals", [("Parts", "1,900"), ("Tax", "130")]))
+    pdf = qa("inspect", tmp_path / "t.pdf").stdout.splitlines()
+    assert pdf[pdf.index("passages (2):") + 1 :][:4] == [
+        "  [1] characters 0–15, page 1", "      Estimate Totals", "  [2] characters 17–38, page 1", "      Parts: 1,900 Tax: 130"]
 
 
 def test_qa_inspect_of_a_bad_file_is_one_plain_error_line(tmp_path):
