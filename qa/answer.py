@@ -14,8 +14,6 @@ from qa.sentences import sentence_spans
 from qa.text import LIST_MARKER as _LIST_MARKER
 from qa.text import content_terms, question_term_weights
 
-
-
 # Printed by benchmarks/tune_abstention.py: fitted on the seeds dev split only.
 FITTED_ABSTENTION = AbstentionModel(bias=0.52, weights=(3.06, 0.0, -3.01, 0.0, -3.26, -2.93), min_probability=0.37)
 

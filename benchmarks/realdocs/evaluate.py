@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from qa.chunking import split_document  # noqa: E402
-from qa.corpus import find_files, read_document  # noqa: E402
-from qa.errors import CorpusError  # noqa: E402
+from qa.chunking import split_document
+from qa.corpus import find_files, read_document
+from qa.errors import CorpusError
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_FOLDER = Path.home() / ".cache" / "qa-realdocs"
