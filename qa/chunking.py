@@ -132,7 +132,7 @@ def split_document(
         title, date = _title_and_date([line for line in header if line.text], breadcrumbs)
         body = _header_back_to_body(header, breadcrumbs, dropped) + body
         md_title = _first_md_heading(body, markdown_headings) if extracted.markdown else None
-        title = front_matter.get("title") or md_title or title or extracted.title or _fallback_title(doc, header)
+        title = front_matter.get("title") or md_title or title or extracted.title or _fallback_title(doc, [line for line in header if line.text])
         date = find_date(front_matter.get("date", "")) or date or extracted.date
     pages = extracted.page_starts
     passages = [
