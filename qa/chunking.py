@@ -54,6 +54,7 @@ _MD_FURNITURE = (
 )
 _SETEXT = re.compile(r"=+|-+")
 _LINK_LINE = re.compile(r"(?:<?https?://\S+>?|!?\[[^\]]*\]\([^)]*\)|[\s|·,•-])+")
+_ADDRESS_OR_NUMBER = re.compile(r"\d|://|@|www\.")
 _INLINE_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_HEADING = re.compile(r"(#{1,6})\s+(.+?)\s*#*\s*$")
 _NAVIGATION = re.compile(r"(?:back|return|go|skip)\s+to\b", re.IGNORECASE)
@@ -130,9 +131,9 @@ def split_document(
         kept = _drop_trailing_furniture(lines, dropped)
         header, body = _split_header(kept, extracted.markdown)
         title, date = _title_and_date([line for line in header if line.text], breadcrumbs)
-        body = _header_back_to_body(header, breadcrumbs, dropped) + body
         md_title = _first_md_heading(body, markdown_headings) if extracted.markdown else None
         title = front_matter.get("title") or md_title or title or extracted.title or _fallback_title(doc, [line for line in header if line.text])
+        body = _header_back_to_body(header, body[0] if body else None, breadcrumbs, title, dropped) + body
         date = find_date(front_matter.get("date", "")) or date or extracted.date
     pages = extracted.page_starts
     passages = [
@@ -190,15 +191,26 @@ def _inline_text(text: str) -> str:
     return text.strip().strip("*_`").strip() or text.strip()
 
 
-def _header_back_to_body(header: list[_Line], breadcrumbs: set[str], dropped: list[tuple[int, int, str]]) -> list[_Line]:
-    """The header's lines stay in the passages, but for its breadcrumbs and photo captions."""
-    series = _caption_series([line for line in header if line.text])
+def _header_back_to_body(
+    header: list[_Line], first_body: _Line | None, breadcrumbs: set[str], title: str, dropped: list[tuple[int, int, str]]
+) -> list[_Line]:
+    """The header's lines stay in the passages, but for its breadcrumbs and its photo captions:
+    numbered series, and the lines after the date line (but the title) that describe a picture in a
+    phrase: three words or more, no digits, no address, and not a sentence that goes on below."""
+    lines = [line for line in header if line.text]
+    series = _caption_series(lines)
+    date_index = next((i for i, line in enumerate(lines) if find_date(line.text)), None)
+    after_date = {line.start for line in lines[date_index + 1 :]} if date_index is not None else set()
+    following = [*header[1:], first_body]
     kept = []
-    for line in header:
+    for line, below in zip(header, following):
         why = None
         if line.text:
             why = _furniture_reason(line) or ("navigation" if line.text.lower() in breadcrumbs else None)
-            why = why or ("caption" if line.start in series else None)
+            goes_on = below is not None and below.text[:1].islower()
+            described = (line.start in after_date and line.words >= 3 and line.text != title and not goes_on
+                         and not _ADDRESS_OR_NUMBER.search(line.text))
+            why = why or ("caption" if line.start in series or described else None)
         if why:
             dropped.append((line.start, line.end, why))
             kept.append(_blank(line))
@@ -209,11 +221,9 @@ def _header_back_to_body(header: list[_Line], breadcrumbs: set[str], dropped: li
 
 def _caption_series(header: list[_Line]) -> set[int]:
     """Offsets of captions numbered in a series ("Meeting 1", "Meeting 2"): a gallery's labels."""
-    stems = [_TRAILING_NUMBER.sub("", line.text) for line in header]
-    return {
-        line.start for line, stem in zip(header, stems)
-        if stem != line.text and stems.count(stem) > 1
-    }
+    numbered = [(line, _TRAILING_NUMBER.sub("", line.text)) for line in header if _TRAILING_NUMBER.search(line.text)]
+    stems = [stem for _, stem in numbered]
+    return {line.start for line, stem in numbered if stem and stems.count(stem) > 1}
 
 
 def _lines(text: str) -> list[_Line]:

@@ -58,9 +58,10 @@ def test_nested_list_items_carry_their_heading_as_section():
     assert not any(p.text in ("1. General remarks", "[Reference]") for p in layout.passages)
     assert layout.title == "Fifth Japan-UK Foreign and Defence Ministers’ Meeting (“2+2”)"
     assert layout.date == "2023-11-07"
-    # the header's photo descriptions are kept as text of their own, never as the title
-    caption = next(p for p in layout.passages if "hands on top of each other" in p.text)
-    assert caption.text.startswith("November 7, 2023")
+    # the header's title and date lines stay text; its photo captions are left out, and said so
+    assert [p.text for p in layout.passages[:2]] == [layout.title, "November 7, 2023"]
+    assert not any("hands on top of each other" in p.text for p in layout.passages)
+    assert [why for _, _, why in layout.dropped].count("caption") == 3
 
 
 def test_title_is_found_in_caption_lines_and_breadcrumbs_are_not_titles():
