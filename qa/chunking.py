@@ -40,7 +40,7 @@ MAX_WINDOW_WORDS = 150  # all-MiniLM-L6-v2 reads 256 word pieces; leave room for
 # Why a line is in no passage: each reason docs/formats lists (page furniture and structure).
 SECTION_HEADING = "section heading"  # an explicit heading: the section of the passages under it
 DROPPED_ON_PURPOSE = frozenset({
-    SECTION_HEADING, "heading underline", "front matter", "badge", "image", "label", "link reference", "rule",
+    SECTION_HEADING, "title", "date", "heading underline", "front matter", "badge", "image", "label", "link reference", "rule",
     "html tag", "navigation", "caption", "form label",
 })
 _MD_IMAGE = r"!\[[^\]]*\]\([^)]*\)"
@@ -54,6 +54,12 @@ _MD_FURNITURE = (
 )
 _SETEXT = re.compile(r"=+|-+")
 _LINK_LINE = re.compile(r"(?:<?https?://\S+>?|!?\[[^\]]*\]\([^)]*\)|[\s|·,•-])+")
+# A line that is a date and nothing else: "November 7, 2023", "Posted On: 8th January 2016".
+_DATE_ONLY = re.compile(
+    r"(?:(?:posted|published|updated|dated?|on)\b:?|\d{1,4}(?:st|nd|rd|th)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+    r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?|[\s,/.()–-])+",
+    re.IGNORECASE,
+)
 _ADDRESS_OR_NUMBER = re.compile(r"\d|://|@|www\.")
 _INLINE_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_HEADING = re.compile(r"(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -194,23 +200,38 @@ def _inline_text(text: str) -> str:
 def _header_back_to_body(
     header: list[_Line], first_body: _Line | None, breadcrumbs: set[str], title: str, dropped: list[tuple[int, int, str]]
 ) -> list[_Line]:
-    """The header's lines stay in the passages, but for its breadcrumbs and its photo captions:
-    numbered series, and the lines after the date line (but the title) that describe a picture in a
-    phrase: three words or more, no digits, no address, and not a sentence that goes on below."""
+    """The header's lines stay in the passages, but for its breadcrumbs, its photo captions
+    (numbered series, and the lines after the date line, but the title, that describe a picture in a
+    phrase: three words or more, no digits, no address, not a sentence that goes on below) and the
+    lines that are only its title or only its date, standing apart from any kept text (every passage
+    carries both; a title line that runs on into text may be a sentence's start, and stays)."""
     lines = [line for line in header if line.text]
     series = _caption_series(lines)
     date_index = next((i for i, line in enumerate(lines) if find_date(line.text)), None)
     after_date = {line.start for line in lines[date_index + 1 :]} if date_index is not None else set()
-    following = [*header[1:], first_body]
-    kept = []
-    for line, below in zip(header, following):
+    sequence = [*header, first_body] if first_body is not None else list(header)
+    reasons: list[str | None] = []
+    for i, line in enumerate(header):
         why = None
         if line.text:
-            why = _furniture_reason(line) or ("navigation" if line.text.lower() in breadcrumbs else None)
+            below = sequence[i + 1] if i + 1 < len(sequence) else None
             goes_on = below is not None and below.text[:1].islower()
+            why = _furniture_reason(line) or ("navigation" if line.text.lower() in breadcrumbs else None)
             described = (line.start in after_date and line.words >= 3 and line.text != title and not goes_on
                          and not _ADDRESS_OR_NUMBER.search(line.text))
             why = why or ("caption" if line.start in series or described else None)
+            if why is None and line.text == title:
+                why = "title?"
+            elif why is None and _DATE_ONLY.fullmatch(line.text) and find_date(line.text):
+                why = "date?"
+        reasons.append(why)
+    reasons.append(None if first_body is None or not first_body.text else "text")
+    for i, why in enumerate(reasons[: len(header)]):
+        if why in ("title?", "date?"):
+            alone = all(reasons[j] not in (None, "text") or not sequence[j].text for j in (i - 1, i + 1) if 0 <= j < len(sequence))
+            reasons[i] = why[:-1] if alone else None
+    kept = []
+    for line, why in zip(header, reasons):
         if why:
             dropped.append((line.start, line.end, why))
             kept.append(_blank(line))

@@ -19,12 +19,12 @@ def build(corpus, index_dir, factory, **kwargs):
 def test_build_writes_vectors_passages_and_manifest(corpus, index_dir, fake_factory):
     report = build(corpus, index_dir, fake_factory)
     manifest = read_manifest(index_dir)
-    assert report.files == 5 and report.passages == manifest.passage_count == 71
+    assert report.files == 5 and report.passages == manifest.passage_count == 63
     assert manifest.model == "all-MiniLM-L6-v2" and manifest.dimension == 64
     assert set(manifest.files) == {p.name for p in corpus.glob("*.txt")}
     assert all(len(record.sha256) == 64 for record in manifest.files.values())
     index = load_index(index_dir)
-    assert index.vectors.ntotal == len(index.passages) == 71
+    assert index.vectors.ntotal == len(index.passages) == 63
     source = (corpus / index.passages[10].doc).read_text(encoding="utf-8")
     assert source[index.passages[10].start : index.passages[10].end] == index.passages[10].text
 
@@ -71,10 +71,10 @@ def test_only_the_changed_file_is_embedded_again(corpus, index_dir, fake_factory
     index = load_index(index_dir)
     changed = [row for row, passage in enumerate(index.passages) if passage.doc == path.name]
     sentences = sum(len(index.sentence_rows_of(row)) for row in changed)
-    assert report.passages_embedded == len(changed) == 9
+    assert report.passages_embedded == len(changed) == 7
     assert fake_encoder.encoded - before == len(changed) + sentences  # each passage and each of its sentences
     assert any("tea exports" in p.text for p in index.passages)
-    assert len(index.passages) == 72
+    assert len(index.passages) == 64
 
 
 def test_deleted_and_added_files_are_reflected(corpus, index_dir, fake_factory):
@@ -114,7 +114,7 @@ def test_empty_corpus_folder_is_an_error_and_keeps_the_old_index(corpus, tmp_pat
     (blank / "blank.txt").write_text("   \n\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="no indexable text"):
         build(blank, index_dir, fake_factory)
-    assert len(load_index(index_dir).passages) == 71
+    assert len(load_index(index_dir).passages) == 63
 
 
 def test_unwritable_index_directory_is_an_error(corpus, tmp_path, fake_factory):
@@ -213,8 +213,8 @@ def test_a_damaged_index_is_caught_by_its_checksums_and_qa_index_repairs_it(corp
     assert "\n" not in message and message.startswith(f"damaged index in {index_dir}")
     assert message.endswith(f"rebuild it with: qa index {corpus.resolve()} --index-dir {index_dir}")
     report = build(corpus, index_dir, fake_factory)  # the command the message gives
-    assert report.changed and report.passages == 71
-    assert len(Bot(index_dir, encoder_factory=fake_factory).load()._loaded_index().passages) == 71
+    assert report.changed and report.passages == 63
+    assert len(Bot(index_dir, encoder_factory=fake_factory).load()._loaded_index().passages) == 63
 
 
 def test_missing_index_says_how_to_build_one(index_dir, fake_factory):
@@ -244,8 +244,8 @@ def test_reindex_rebuilds_an_index_whose_manifest_is_damaged(corpus, index_dir, 
     (index_dir / "manifest.json").write_text("{not json")
     bot = Bot(index_dir, encoder_factory=fake_factory)
     report = bot.reindex(corpus_dir=corpus)
-    assert report.changed and report.passages == 71
-    assert len(load_index(index_dir).passages) == 71
+    assert report.changed and report.passages == 63
+    assert len(load_index(index_dir).passages) == 63
 
 
 def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, index_dir, fake_factory):
@@ -259,4 +259,4 @@ def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, i
         bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
     assert len(notices) == 2 and "another qa index is writing" in notices[1]
     assert "answering from the index as it is" in notices[1]
-    assert len(bot._loaded_index().passages) == 71
+    assert len(bot._loaded_index().passages) == 63

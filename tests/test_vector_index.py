@@ -22,7 +22,7 @@ from qa.vector_index import (
     search,
 )
 
-# Tiny thresholds so that a 71-passage corpus takes the approximate path; nprobe covers every list
+# Tiny thresholds so that a 63-passage corpus takes the approximate path; nprobe covers every list
 # so search results are deterministic while the index is still quantised.
 SMALL_IVF = IndexPolicy(flat_max=20, lists_per_sqrt=1.0, probe_fraction=1.0, train_points_per_list=8)
 
@@ -54,9 +54,9 @@ def test_index_kind_and_parameters_are_recorded_in_the_manifest(corpus, index_di
     build_index(corpus, index_dir, encoder_factory=fake_factory, index_policy=SMALL_IVF)
     manifest = json.loads((index_dir / MANIFEST).read_text())
     assert manifest["index_type"] == IVF_SQ8
-    assert manifest["index_params"] == {"nlist": 8, "nprobe": 8, "trained_on": manifest["passage_count"]}
+    assert manifest["index_params"] == {"nlist": 7, "nprobe": 7, "trained_on": manifest["passage_count"]}
     loaded = load_index(index_dir)
-    assert faiss.extract_index_ivf(loaded.vectors).nprobe == 8
+    assert faiss.extract_index_ivf(loaded.vectors).nprobe == 7
     assert loaded.spec == VectorIndexSpec(IVF_SQ8, manifest["index_params"])
 
 
@@ -120,7 +120,7 @@ def test_an_approximate_index_whose_manifest_lacks_parameters_loads_with_those_o
     del manifest["index_params"]
     (index_dir / MANIFEST).write_text(json.dumps(manifest))
     loaded = load_index(index_dir)
-    assert loaded.spec.kind == IVF_SQ8 and loaded.spec.params["nlist"] == 8
+    assert loaded.spec.kind == IVF_SQ8 and loaded.spec.params["nlist"] == 7
 
 
 @pytest.mark.parametrize("count", [0, 3])

@@ -37,7 +37,7 @@ DEFAULT_FOLDER = Path.home() / ".cache" / "qa-realdocs"
 # list existed named every heading "heading" and every header line "header": all of it counts as lost.
 # (A copy of qa.chunking.DROPPED_ON_PURPOSE, so that this script measures older versions too.)
 ON_PURPOSE = frozenset({
-    "section heading", "heading underline", "front matter", "badge", "image", "label", "link reference", "rule",
+    "section heading", "title", "date", "heading underline", "front matter", "badge", "image", "label", "link reference", "rule",
     "html tag", "navigation", "caption", "form label",
 })
 
