@@ -204,11 +204,14 @@ def _header_back_to_body(
     (numbered series, and the lines after the date line, but the title, that describe a picture in a
     phrase: three words or more, no digits, no address, not a sentence that goes on below) and the
     lines that are only its title or only its date, standing apart from any kept text (every passage
-    carries both; a title line that runs on into text may be a sentence's start, and stays)."""
+    carries both; a title line that runs on into text may be a sentence's start, and stays; a title
+    is left out only beside a date line of its own, as articles have)."""
     lines = [line for line in header if line.text]
     series = _caption_series(lines)
     date_index = next((i for i, line in enumerate(lines) if find_date(line.text)), None)
     after_date = {line.start for line in lines[date_index + 1 :]} if date_index is not None else set()
+    # A title line is metadata only in a header that also has a date line of its own (an article's).
+    dated_apart = date_index is not None and lines[date_index].text != title
     sequence = [*header, first_body] if first_body is not None else list(header)
     reasons: list[str | None] = []
     for i, line in enumerate(header):
@@ -220,7 +223,7 @@ def _header_back_to_body(
             described = (line.start in after_date and line.words >= 3 and line.text != title and not goes_on
                          and not _ADDRESS_OR_NUMBER.search(line.text))
             why = why or ("caption" if line.start in series or described else None)
-            if why is None and line.text == title:
+            if why is None and line.text == title and dated_apart:
                 why = "title?"
             elif why is None and _DATE_ONLY.fullmatch(line.text) and find_date(line.text):
                 why = "date?"
