@@ -246,8 +246,10 @@ def _header_back_to_body(
 def _caption_series(header: list[_Line]) -> set[int]:
     """Offsets of captions numbered in a series ("Meeting 1", "Meeting 2"): a gallery's labels."""
     numbered = [(line, _TRAILING_NUMBER.sub("", line.text)) for line in header if _TRAILING_NUMBER.search(line.text)]
-    stems = [stem for _, stem in numbered]
-    return {line.start for line, stem in numbered if stem and stems.count(stem) > 1}
+    labels: dict[str, set[str]] = {}
+    for line, stem in numbered:
+        labels.setdefault(stem, set()).add(line.text)
+    return {line.start for line, stem in numbered if re.search(r"[^\W\d_]{2}", stem) and len(labels[stem]) > 1}
 
 
 def _lines(text: str) -> list[_Line]:
