@@ -10,6 +10,8 @@ The rules are general layout rules, not rules for particular files:
 
 No text is lost: header lines and guessed headings stay in the passages (a short line may as well
 be the start of a hard-wrapped sentence); a guessed heading also names the section of what follows.
+Only the header's photo captions, and its lines that are nothing but the title or the date (which
+every passage carries) when they stand apart from the text, are left out.
 Formats with structure of their own (HTML, DOCX) bring their title and heading lines, and these
 rules do not guess them; Markdown adds front matter, `#` and underlined (setext) headings, and
 fenced code blocks, which stay whole. Explicit headings are the section of the passages under them.
