@@ -11,10 +11,8 @@ from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
 from qa.answer_types import expected_fact
 from qa.schema import Answer, AnswerSentence, Hit
 from qa.sentences import sentence_spans
+from qa.text import LIST_MARKER as _LIST_MARKER
 from qa.text import content_terms, question_term_weights
-
-_LIST_MARKER = re.compile(r"(?:\d{1,3}[.)]|[a-zA-Z][.)]|\([0-9a-zA-Z]{1,4}\)|[-*+•·–‣▪◦])\s+")
-
 
 # Printed by benchmarks/tune_abstention.py: fitted on the seeds dev split only.
 FITTED_ABSTENTION = AbstentionModel(bias=0.52, weights=(3.06, 0.0, -3.01, 0.0, -3.26, -2.93), min_probability=0.37)

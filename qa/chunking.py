@@ -6,11 +6,17 @@ The rules are general layout rules, not rules for particular files:
 - a line echoed by a "Back to …" link is a breadcrumb, not the title;
 - list items start new paragraphs even on consecutive lines;
 - a short unpunctuated line that introduces indented or following text is a heading;
-- navigation links, "PhotoN" captions and the dangling short lines that end a page are furniture.
+- navigation links, "PhotoN" captions and the colon-ended form labels that end a page are furniture.
 
+No text is lost: header lines and guessed headings stay in the passages (a short line may as well
+be the start of a hard-wrapped sentence); a guessed heading also names the section of what follows.
+Only the header's photo captions, and its lines that are nothing but the title or the date (which
+every passage carries) when they stand apart from the text, are left out.
 Formats with structure of their own (HTML, DOCX) bring their title and heading lines, and these
-rules do not guess them; Markdown adds front matter, `#` headings and fenced code blocks, which
-stay whole. Every line the rules leave out of the passages is listed, with why, in `dropped`.
+rules do not guess them; Markdown adds front matter, `#` and underlined (setext) headings, and
+fenced code blocks, which stay whole. Explicit headings are the section of the passages under them.
+Markdown's badges, images, MyST labels `(name)=`, link reference definitions, rules and lines of
+bare HTML tags are furniture. Every line left out of the passages is listed, with why, in `dropped`.
 """
 
 from __future__ import annotations
@@ -24,13 +30,40 @@ from qa.dates import find_date
 from qa.formats import Extracted
 from qa.schema import Passage
 from qa.sentences import sentence_spans
+from qa.text import LIST_MARKER
 
 # Bump when the output of split_document changes, so indexes built by older rules are rebuilt.
-SPLITTER_VERSION = "3"  # 2: formats, pages, code blocks; 3: lower-case text splits into sentences
+# 2: formats, pages, code blocks; 3: lower-case text splits into sentences; 4: no lost text (header
+# lines and guessed headings stay in passages), Markdown furniture and setext headings.
+SPLITTER_VERSION = "4"
 
 MAX_WINDOW_WORDS = 150  # all-MiniLM-L6-v2 reads 256 word pieces; leave room for title and section.
 
-_LIST_ITEM = re.compile(r"(?:\d{1,3}[.)]|[a-zA-Z][.)]|\([0-9a-zA-Z]{1,4}\)|[-*+•·–‣▪◦])\s+\S")
+# Why a line is in no passage: each reason docs/formats lists (page furniture and structure).
+SECTION_HEADING = "section heading"  # an explicit heading: the section of the passages under it
+DROPPED_ON_PURPOSE = frozenset({
+    SECTION_HEADING, "title", "date", "heading underline", "front matter", "badge", "image", "label", "link reference", "rule",
+    "html tag", "navigation", "caption", "form label",
+})
+_MD_IMAGE = r"!\[[^\]]*\]\([^)]*\)"
+_MD_FURNITURE = (
+    ("badge", re.compile(rf"(?:\[{_MD_IMAGE}\]\([^)]*\)\s*)+")),  # linked images: CI and version badges
+    ("image", re.compile(rf"(?:{_MD_IMAGE}\s*)+")),
+    ("label", re.compile(r"\(\s*[\w.:-]+\s*\)=")),  # a MyST target label
+    ("link reference", re.compile(r"\[[^\]]+\]:\s*\S+(?:\s+[\"'(].*)?")),
+    ("rule", re.compile(r"(?:[-*_]\s*){3,}")),
+    ("html tag", re.compile(r"(?:</?[a-zA-Z][^>]*>\s*)+")),  # only tags, no text: <div align="center">
+)
+_SETEXT = re.compile(r"=+|-+")
+_LINK_LINE = re.compile(r"(?:<?https?://\S+>?|!?\[[^\]]*\]\([^)]*\)|[\s|·,•-])+")
+# A line that is a date and nothing else: "November 7, 2023", "Posted On: 8th January 2016".
+_DATE_ONLY = re.compile(
+    r"(?:(?:posted|published|updated|dated?|on)\b:?|\d{1,4}(?:st|nd|rd|th)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+    r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?|[\s,/.()–-])+",
+    re.IGNORECASE,
+)
+_ADDRESS_OR_NUMBER = re.compile(r"\d|://|@|www\.")
+_INLINE_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_HEADING = re.compile(r"(#{1,6})\s+(.+?)\s*#*\s*$")
 _NAVIGATION = re.compile(r"(?:back|return|go|skip)\s+to\b", re.IGNORECASE)
 _CAPTION = re.compile(r"(?:photo|image|picture|figure|fig\.?|video)\s*\d*", re.IGNORECASE)
@@ -46,6 +79,7 @@ class _Line:
     end: int  # offset after the last non-space character
     indent: int
     text: str
+    kind: str = ""  # "furniture": a line left out, blanked; "header": a header line kept as text
 
     @property
     def words(self) -> int:
@@ -53,7 +87,8 @@ class _Line:
 
     @property
     def is_list_item(self) -> bool:
-        return bool(_LIST_ITEM.match(self.text))
+        marker = LIST_MARKER.match(self.text)
+        return bool(marker) and marker.end() < len(self.text)
 
     @property
     def is_short(self) -> bool:
@@ -85,8 +120,9 @@ def split_document(
         extracted = Extracted(text=text, markdown=doc.lower().endswith((".md", ".markdown")))
     dropped: list[tuple[int, int, str]] = []
     lines = _lines(text)
+    markdown_headings: dict[int, tuple[int, str]] = {}
     if extracted.headings is not None:
-        body = [line for line in lines]
+        body = lines
         headings = extracted.headings
         first_heading = next((line.text for line in body if line.start in headings), None)
         title = extracted.title or first_heading or _fallback_title(doc, [])
@@ -97,21 +133,125 @@ def split_document(
         front_matter, lines = _front_matter(text, lines)
         if len(lines) < before:
             dropped.append((0, lines[0].start if lines else len(text), "front matter"))
+        if extracted.markdown:
+            lines, markdown_headings = _markdown_structure(lines, dropped)
         breadcrumbs = {m.group(1).lower() for line in lines if (m := _breadcrumb_target(line.text))}
-        kept = _drop_trailing_furniture(lines, extracted.markdown)
-        dropped += [(line.start, line.end, "trailing furniture") for line in lines[len(kept):] if line.text]
+        kept = _drop_trailing_furniture(lines, dropped)
         header, body = _split_header(kept, extracted.markdown)
-        dropped += [(line.start, line.end, "header") for line in header]
-        title, date = _title_and_date(header, breadcrumbs)
-        title = front_matter.get("title") or title or extracted.title or _first_md_heading(body) or _fallback_title(doc, header)
+        title, date = _title_and_date([line for line in header if line.text], breadcrumbs)
+        md_title = _first_md_heading(body, markdown_headings) if extracted.markdown else None
+        title = front_matter.get("title") or md_title or title or extracted.title or _fallback_title(doc, [line for line in header if line.text])
+        body = _header_back_to_body(header, body[0] if body else None, breadcrumbs, title, dropped) + body
         date = find_date(front_matter.get("date", "")) or date or extracted.date
     pages = extracted.page_starts
     passages = [
         Passage(doc=doc, title=title, date=date, section=section, start=start, end=end, text=text[start:end],
                 page=bisect_right(pages, start) if pages else None)
-        for start, end, section in _paragraphs(text, body, title, max_words, extracted.markdown, headings, dropped)
+        for start, end, section in _paragraphs(
+            text, body, title, max_words, extracted.markdown, headings, dropped, markdown_headings
+        )
     ]
     return DocumentLayout(title=title, date=date, passages=passages, dropped=sorted(dropped))
+
+
+def _markdown_structure(lines: list[_Line], dropped: list[tuple[int, int, str]]) -> tuple[list[_Line], dict[int, tuple[int, str]]]:
+    """Markdown's own structure outside code blocks: headings (`#` and underlined) by line offset,
+    as (level, text); furniture lines (badges, images, labels…) blanked and listed in dropped."""
+    out = list(lines)
+    found: dict[int, tuple[int, str]] = {}
+    fence: str | None = None
+    for i, line in enumerate(lines):
+        if fence is not None:
+            if line.text.startswith(fence) and line.text.strip(fence[0]) == "":
+                fence = None
+            continue
+        if opening := _FENCE.match(line.text):
+            fence = opening.group(1)
+            continue
+        if not line.text:
+            continue
+        if md := _MD_HEADING.match(line.text):
+            found[line.start] = (len(md.group(1)), _inline_text(md.group(2)))
+            continue
+        previous = out[i - 1] if i else None
+        if (_SETEXT.fullmatch(line.text) and previous is not None and previous.text and previous.start not in found
+                and not previous.is_list_item and (i < 2 or not out[i - 2].text)):
+            found[previous.start] = (1 if line.text[0] == "=" else 2, _inline_text(previous.text))
+            dropped.append((line.start, line.end, "heading underline"))
+            out[i] = _blank(line)
+            continue
+        for why, pattern in _MD_FURNITURE:
+            if pattern.fullmatch(line.text):
+                dropped.append((line.start, line.end, why))
+                out[i] = _blank(line)
+                break
+    return out, found
+
+
+def _blank(line: _Line) -> _Line:
+    """A furniture line, left out: it ends the paragraph before it, like a blank line."""
+    return _Line(start=line.start, end=line.start, indent=0, text="", kind="furniture")
+
+
+def _inline_text(text: str) -> str:
+    """Heading text without its Markdown links and emphasis: "[libcbor](https://…)" reads "libcbor"."""
+    text = _INLINE_LINK.sub(lambda m: m.group(1), text)
+    return text.strip().strip("*_`").strip() or text.strip()
+
+
+def _header_back_to_body(
+    header: list[_Line], first_body: _Line | None, breadcrumbs: set[str], title: str, dropped: list[tuple[int, int, str]]
+) -> list[_Line]:
+    """The header's lines stay in the passages, but for its breadcrumbs, its photo captions
+    (numbered series, and the lines after the date line, but the title, that describe a picture in a
+    phrase: three words or more, no digits, no address, not a sentence that goes on below) and the
+    lines that are only its title or only its date, standing apart from any kept text (every passage
+    carries both; a title line that runs on into text may be a sentence's start, and stays; a title
+    is left out only beside a date line of its own, as articles have)."""
+    lines = [line for line in header if line.text]
+    series = _caption_series(lines)
+    date_index = next((i for i, line in enumerate(lines) if find_date(line.text)), None)
+    after_date = {line.start for line in lines[date_index + 1 :]} if date_index is not None else set()
+    # A title line is metadata only in a header that also has a date line of its own (an article's).
+    dated_apart = date_index is not None and lines[date_index].text != title
+    sequence = [*header, first_body] if first_body is not None else list(header)
+    reasons: list[str | None] = []
+    for i, line in enumerate(header):
+        why = None
+        if line.text:
+            below = sequence[i + 1] if i + 1 < len(sequence) else None
+            goes_on = below is not None and below.text[:1].islower()
+            why = _furniture_reason(line) or ("navigation" if line.text.lower() in breadcrumbs else None)
+            described = (line.start in after_date and line.words >= 3 and line.text != title and not goes_on
+                         and not _ADDRESS_OR_NUMBER.search(line.text))
+            why = why or ("caption" if line.start in series or described else None)
+            if why is None and line.text == title and dated_apart:
+                why = "title?"
+            elif why is None and _DATE_ONLY.fullmatch(line.text) and find_date(line.text):
+                why = "date?"
+        reasons.append(why)
+    reasons.append(None if first_body is None or not first_body.text else "text")
+    for i, why in enumerate(reasons[: len(header)]):
+        if why in ("title?", "date?"):
+            alone = all(reasons[j] not in (None, "text") or not sequence[j].text for j in (i - 1, i + 1) if 0 <= j < len(sequence))
+            reasons[i] = why[:-1] if alone else None
+    kept = []
+    for line, why in zip(header, reasons):
+        if why:
+            dropped.append((line.start, line.end, why))
+            kept.append(_blank(line))
+        else:
+            kept.append(_Line(start=line.start, end=line.end, indent=line.indent, text=line.text, kind="header"))
+    return kept
+
+
+def _caption_series(header: list[_Line]) -> set[int]:
+    """Offsets of captions numbered in a series ("Meeting 1", "Meeting 2"): a gallery's labels."""
+    numbered = [(line, _TRAILING_NUMBER.sub("", line.text)) for line in header if _TRAILING_NUMBER.search(line.text)]
+    labels: dict[str, set[str]] = {}
+    for line, stem in numbered:
+        labels.setdefault(stem, set()).add(line.text)
+    return {line.start for line, stem in numbered if re.search(r"[^\W\d_]{2}", stem) and len(labels[stem]) > 1}
 
 
 def _lines(text: str) -> list[_Line]:
@@ -150,36 +290,43 @@ def _breadcrumb_target(text: str) -> re.Match | None:
     return re.fullmatch(r"(?:back|return)\s+to\s+(?:the\s+)?(.+?)\s*", text, re.IGNORECASE)
 
 
-def _is_furniture(line: _Line) -> bool:
+def _furniture_reason(line: _Line) -> str | None:
     if _NAVIGATION.match(line.text) and line.is_short:
-        return True
-    return bool(_CAPTION.fullmatch(line.text))
+        return "navigation"
+    return "caption" if _CAPTION.fullmatch(line.text) else None
 
 
-def _drop_trailing_furniture(lines: list[_Line], markdown: bool = False) -> list[_Line]:
-    """Drop the short, unfinished lines that end a page (links, form labels), back to the last content."""
+def _is_furniture(line: _Line) -> bool:
+    return _furniture_reason(line) is not None
+
+
+def _drop_trailing_furniture(lines: list[_Line], dropped: list[tuple[int, int, str]]) -> list[_Line]:
+    """Drop the navigation links and form labels ("Select a page:") that end a page, back to the
+    last content; a short line that is not furniture stays (a signature, a last list item)."""
     end = len(lines)
     while end > 0:
         line = lines[end - 1]
-        if markdown and _FENCE.match(line.text):
-            break
-        dangling = line.is_short and not line.is_list_item and not _MD_HEADING.match(line.text)
-        dangling = dangling and (not _CLOSED_END.search(line.text) or line.text.endswith(":"))
-        if line.text and not (dangling or _is_furniture(line)):
-            break
+        if line.text:
+            form_label = line.is_short and line.text.endswith(":") and not line.is_list_item
+            why = _furniture_reason(line) or ("form label" if form_label else None)
+            if why is None:
+                break
+            dropped.append((line.start, line.end, why))
         end -= 1
     return lines[:end]
 
 
 def _split_header(lines: list[_Line], markdown: bool = False) -> tuple[list[_Line], list[_Line]]:
-    """The header is the short lines before the first body line, list item, Markdown heading or code block."""
+    """The header is the short lines before the first body line, list item, Markdown heading or code
+    block; in Markdown, whose headings say what the title is, there is none."""
+    if markdown:
+        return [], lines
     for i, line in enumerate(lines):
         if not line.text:
             continue
         starts_block = i == 0 or not lines[i - 1].text
-        fence = markdown and _FENCE.match(line.text)
-        if line.is_body(starts_block) or line.is_list_item or _MD_HEADING.match(line.text) or line.words > 30 or fence:
-            return [h for h in lines[:i] if h.text], lines[i:]
+        if line.is_body(starts_block) or line.is_list_item or _MD_HEADING.match(line.text) or line.words > 30:
+            return lines[:i], lines[i:]
     return [], lines
 
 
@@ -190,6 +337,7 @@ def _title_and_date(header: list[_Line], breadcrumbs: set[str]) -> tuple[str | N
         (i, line.text)
         for i, line in enumerate(header)
         if i != date_index and line.text.lower() not in breadcrumbs and not _is_furniture(line)
+        and not _LINK_LINE.fullmatch(line.text)
     ]
     before_date = [text for i, text in candidates if date_index is None or i < date_index]
     if before_date:
@@ -212,12 +360,14 @@ def _title_from_captions(captions: list[str]) -> str | None:
     return None
 
 
-def _first_md_heading(body: list[_Line]) -> str | None:
-    for line in body:
-        if line.text:
-            match = _MD_HEADING.match(line.text)
-            return match.group(2) if match and len(match.group(1)) == 1 else None
-    return None
+def _first_md_heading(body: list[_Line], headings: dict[int, tuple[int, str]]) -> str | None:
+    """A Markdown document's title: its first top-level heading, or its first heading of any level
+    when that comes before any text."""
+    top = next((text for _, (level, text) in sorted(headings.items()) if level == 1), None)
+    if top:
+        return top
+    first = next((line for line in body if line.text), None)
+    return headings[first.start][1] if first is not None and first.start in headings else None
 
 
 def _fallback_title(doc: str, header: list[_Line]) -> str:
@@ -235,84 +385,96 @@ def _paragraphs(
     markdown: bool = False,
     known_headings: dict[int, int] | None = None,
     dropped: list[tuple[int, int, str]] | None = None,
+    markdown_headings: dict[int, tuple[int, str]] | None = None,
 ) -> Iterator[tuple[int, int, str | None]]:
     """(start, end, section) of each paragraph, long ones cut into overlapping windows.
-    known_headings (offset → level) replaces the guessing of headings for structured formats;
-    fenced code blocks in Markdown are one passage each, however long."""
-    headings: list[tuple[int, str]] = []  # (level, heading text); level is indent or -depth for Markdown
+    known_headings (offset → level) replaces the guessing of headings for structured formats, as
+    markdown_headings (offset → (level, text)) does for Markdown's; a guessed heading names the
+    section and stays in the text, at the start of the paragraph after it, as a lead-in line does.
+    Fenced code blocks in Markdown are one passage each, however long."""
+    headings: list[tuple[int, str]] = []  # (level, heading text); level is indent or -depth for explicit ones
     current: list[_Line] = []
-    pending_lead_in: _Line | None = None
+    pending: list[_Line] = []  # lead-in lines and guessed headings, the start of the next paragraph
     fence: str | None = None  # the marker of the open code block
     dropped = dropped if dropped is not None else []
+    markdown_headings = markdown_headings or {}
 
     def section() -> str | None:
         return " › ".join(heading for _, heading in headings) or None
 
     def flush() -> Iterator[tuple[int, int, str | None]]:
-        nonlocal current, pending_lead_in
+        nonlocal current, pending
         if current:
-            first = pending_lead_in or current[0]
-            pending_lead_in = None
+            first = pending[0] if pending else current[0]
+            pending = []
             for start, end in _windows(text, first.start, current[-1].end, max_words):
                 yield start, end, section()
         current = []
 
-    def release_lead_in() -> Iterator[tuple[int, int, str | None]]:
-        """A lead-in line with no paragraph after it is a paragraph of its own."""
-        nonlocal pending_lead_in
-        if pending_lead_in is not None:
-            yield pending_lead_in.start, pending_lead_in.end, section()
-            pending_lead_in = None
+    def release_pending() -> Iterator[tuple[int, int, str | None]]:
+        """Lead-in lines with no paragraph after them are a paragraph of their own."""
+        nonlocal pending
+        if pending:
+            yield from ((start, end, section()) for start, end in _windows(text, pending[0].start, pending[-1].end, max_words))
+            pending = []
 
     for i, line in enumerate(body):
         if fence is not None:
             if line.text:
                 current.append(line)
             if line.text.startswith(fence) and line.text.strip(fence[0]) == "" and len(current) > 1:
-                yield current[0].start, current[-1].end, section()
-                current, fence = [], None
+                yield (pending or current)[0].start, current[-1].end, section()
+                current, pending, fence = [], [], None
             continue
         if markdown and (opening := _FENCE.match(line.text)):
             yield from flush()
-            yield from release_lead_in()
             fence, current = opening.group(1), [line]
             continue
+        if line.kind == "furniture":  # text left out: no passage may span it
+            yield from flush()
+            yield from release_pending()
+            continue
         if not line.text:
-            if len(current) == 1 and _is_lead_in(current[0]) and pending_lead_in is None:
-                pending_lead_in, current = current[0], []
+            if len(current) == 1 and _is_lead_in(current[0]):
+                pending, current = pending + current, []
             else:
                 yield from flush()
             continue
-        if _is_furniture(line):
+        if why := _furniture_reason(line):
             yield from flush()
-            dropped.append((line.start, line.end, "furniture"))
+            yield from release_pending()
+            dropped.append((line.start, line.end, why))
             continue
+        explicit: tuple[int, str] | None = None
         if known_headings is not None:
-            md, is_heading = None, line.start in known_headings
-        else:
-            md = _MD_HEADING.match(line.text)
-            is_heading = bool(md) or _is_heading(line, body, i)
-        if is_heading:
+            if line.start in known_headings:
+                explicit = (known_headings[line.start], line.text)
+        elif line.start in markdown_headings:
+            explicit = markdown_headings[line.start]
+        elif not markdown and line.kind != "header" and _is_heading(line, body, i):
             yield from flush()
-            yield from release_lead_in()
-            dropped.append((line.start, line.end, "heading"))
-            if known_headings is not None:
-                level = -7 + known_headings[line.start]
-            else:
-                level = -7 + len(md.group(1)) if md else line.indent
-            heading = md.group(2) if md else line.text
+            headings = [(lvl, h) for lvl, h in headings if lvl < line.indent]
+            if line.text != title:
+                headings.append((line.indent, line.text))
+            pending.append(line)  # the line may as well start a sentence: it stays in the text
+            continue
+        if explicit is not None:
+            yield from flush()
+            yield from release_pending()
+            dropped.append((line.start, line.end, SECTION_HEADING))
+            level = -7 + explicit[0]
             headings = [(lvl, h) for lvl, h in headings if lvl < level]
-            if heading != title:
-                headings.append((level, heading))
+            if explicit[1] != title:
+                headings.append((level, explicit[1]))
             continue
         if line.is_list_item and current:
             yield from flush()
         current.append(line)
     if fence is not None and current:  # a code block left open runs to the end of the document
-        yield current[0].start, current[-1].end, section()
-        current = []
+        yield (pending or current)[0].start, current[-1].end, section()
+        current, pending = [], []
     yield from flush()
-    yield from release_lead_in()
+    yield from release_pending()
 
 
 def _is_lead_in(line: _Line) -> bool:
@@ -326,6 +488,8 @@ def _is_heading(line: _Line, body: list[_Line], i: int) -> bool:
     following = next((later for later in body[i + 1 :] if later.text), None)
     if following is None:
         return False
+    if i + 1 < len(body) and following is body[i + 1] and following.text[:1].islower():
+        return False  # the next line, right below, goes on with the same sentence
     if following.indent > line.indent:
         return True
     if line.is_list_item:

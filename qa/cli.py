@@ -38,13 +38,22 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     index = commands.add_parser("index", help="build or update the index of a corpus folder", description=(
-        "Split the .txt and .md files under CORPUS_DIR into paragraphs, embed them and write the index. "
-        "Unchanged files are not embedded again."))
+        "Split the documents under CORPUS_DIR (.txt, .md, .html, .pdf, .docx) into paragraphs, embed them and "
+        "write the index. Unchanged files are not embedded again; a file that cannot be read is skipped with "
+        "one warning line, and counted as skipped on later runs."))
     index.add_argument("corpus_dir", nargs="?", type=Path, metavar="CORPUS_DIR",
                        help="folder of documents (default: the folder the index was built from, else seeds/)")
     _index_options(index, DEFAULT_INDEX_DIR)
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    index.add_argument("-v", "--verbose", action="store_true", help="list every skipped file and why, not only those new to this run")
     index.set_defaults(run=_run_index)
+
+    inspect = commands.add_parser("inspect", help="show how one document is read: title, sections, passages, what is left out", description=(
+        "Read FILE as `qa index` does and show its title, date and sections, each passage with its character "
+        "span (and page), and what was left out of the passages and why. Loads no model and needs no index."))
+    inspect.add_argument("file", type=Path, metavar="FILE", help="a .txt, .md, .html, .pdf or .docx file")
+    inspect.add_argument("--json", action="store_true", help="print one JSON object")
+    inspect.set_defaults(run=_run_inspect)
 
     ask = commands.add_parser("ask", help="answer a question with cited passages", description=(
         "Answer QUESTION from the index. With QUESTION '-', read questions from standard input, one per line "
@@ -104,17 +113,33 @@ def _run_index(args: argparse.Namespace) -> int:
     with _stage_progress(enabled=not args.quiet) as progress:
         on_bytes = (lambda done, total: progress("indexing", done, total)) if progress else None
         report = build_index(corpus, args.index_dir, args.model, progress=on_bytes, notice=_warn)
-    for warning in report.warnings:
+    for warning in report.skipped if args.verbose else report.warnings:
         _warn(warning)
     where = f"{args.index_dir}/"
+    skipped = f", {len(report.skipped)} skipped" if report.skipped else ""
     if not report.changed:
-        print(f"{where} is up to date: {report.files} files, {report.passages} passages ({report.seconds:.2f} s)")
+        print(f"{where} is up to date: {report.files} files indexed{skipped}, {report.passages} passages ({report.seconds:.2f} s)")
     else:
         print(
-            f"Indexed {report.files} files, {report.passages} passages into {where} in {report.seconds:.1f} s "
+            f"Indexed {report.files} files{skipped}, {report.passages} passages into {where} in {report.seconds:.1f} s "
             f"(embedded {report.passages_embedded} passages from {report.files_embedded} files, "
             f"reused {report.files_reused} unchanged files)"
         )
+    unsaid = len(report.skipped) - (len(report.skipped) if args.verbose else len(report.warnings))
+    if unsaid > 0:
+        files, them = ("1 file", "it") if unsaid == 1 else (f"{unsaid} files", "them")
+        print(f"{files} skipped as before; qa index --verbose lists {them}")
+    return 0
+
+
+def _run_inspect(args: argparse.Namespace) -> int:
+    from qa.inspect import inspect_file, render_inspection
+
+    inspection = inspect_file(args.file)
+    if args.json:
+        print(json.dumps(inspection.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        render_inspection(inspection)
     return 0
 
 

@@ -19,7 +19,6 @@ from qa.formats import (
 )
 
 SUPPORTED_SUFFIXES = tuple(SUFFIXES)
-MAX_FILE_BYTES = DEFAULT_LIMITS.max_file_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +66,7 @@ def find_files(root: Path) -> list[SourceFile]:
             doc = path.relative_to(root).as_posix()
             found.append(SourceFile(doc=doc, path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
     if not found:
-        raise CorpusError(f"no .txt or .md files, nor any other supported document ({', '.join(SUPPORTED_SUFFIXES[2:])}), in corpus folder: {root}")
+        raise CorpusError(f"no supported documents ({', '.join(SUPPORTED_SUFFIXES)}) in corpus folder: {root}")
     return found
 
 

@@ -36,8 +36,9 @@ class BuildReport:
     passages_embedded: int
     seconds: float
     changed: bool
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # files skipped, found this run: one plain line each
     model_seconds: float = 0.0  # of seconds, the time spent loading the model
+    skipped: list[str] = field(default_factory=list)  # every file skipped, this run or unchanged since (why)
 
     @property
     def passages_per_second(self) -> float:
@@ -72,7 +73,7 @@ def build_index(
             return BuildReport(
                 files=len(sources) - len(skipped), files_embedded=0, files_reused=len(sources) - len(skipped),
                 passages=previous.passage_count, passages_embedded=0, seconds=time.perf_counter() - started,
-                changed=False, warnings=skipped,
+                changed=False, skipped=skipped,
             )
         return _Build(corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size, index_policy).run(sources, started)
 
@@ -182,7 +183,8 @@ class _Build:
         self.pending_bytes = 0  # size of the files whose passages wait in self.pending
         self.done_bytes = self.total_bytes = 0
         self.embedded = self.files_embedded = self.files_reused = 0
-        self.warnings: list[str] = []
+        self.warnings: list[str] = []  # skipped this run
+        self.skipped: list[str] = []  # skipped this run or before, unchanged since
 
     @property
     def encoder(self) -> Encoder:
@@ -227,6 +229,7 @@ class _Build:
             files=sum(1 for r in records.values() if not r.skipped), files_embedded=self.files_embedded,
             files_reused=self.files_reused, passages=writer.count, passages_embedded=self.embedded,
             seconds=time.perf_counter() - started, changed=True, warnings=self.warnings, model_seconds=self.model_seconds,
+            skipped=self.skipped,
         )
 
     def _appendable_base(self, sources: list[SourceFile]) -> StoredIndex | None:
@@ -245,16 +248,14 @@ class _Build:
         if self._same_stat(source):
             self._reuse(writer, source.doc)
             if old.skipped:
-                self.warnings.append(old.skipped)
+                self.skipped.append(old.skipped)  # said when it was first skipped; counted, not repeated
             else:
                 self.files_reused += 1
             return old
         try:
             document = read_document(source)
         except CorpusError as warning:
-            self.warnings.append(str(warning))
-            self._advance(source.size)
-            return FileRecord("", source.size, source.mtime_ns, 0, skipped=str(warning))
+            return self._skip(source, str(warning))
         if old is not None and old.sha256 == document.sha256:
             self._reuse(writer, source.doc)
             self.files_reused += 1
@@ -262,13 +263,19 @@ class _Build:
             return FileRecord(document.sha256, source.size, source.mtime_ns, old.passages)
         layout = split_document(source.doc, document.text, extracted=document.extracted)
         if not layout.passages:
-            self.warnings.append(f"{source.doc}: no text to index")
+            return self._skip(source, f"{source.doc}: skipped, no text to index (all of it is page furniture)")
         self.files_embedded += 1
         self.pending.extend(layout.passages)
         self.pending_bytes += source.size
         if len(self.pending) >= self.batch_size * 4:
             self._flush(writer)
         return FileRecord(document.sha256, source.size, source.mtime_ns, len(layout.passages))
+
+    def _skip(self, source: SourceFile, why: str) -> FileRecord:
+        self.warnings.append(why)
+        self.skipped.append(why)
+        self._advance(source.size)
+        return FileRecord("", source.size, source.mtime_ns, 0, skipped=why)
 
     def _advance(self, size: int) -> None:
         self.done_bytes += size

@@ -64,6 +64,15 @@ class Manifest:
     sentence_index_type: str = FLAT
     sentence_index_params: dict = field(default_factory=dict)
 
+    @property
+    def document_count(self) -> int:
+        """The files indexed, not counting those skipped: what `qa index` reports as indexed."""
+        return sum(1 for record in self.files.values() if not record.skipped)
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(1 for record in self.files.values() if record.skipped)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
 

@@ -81,3 +81,51 @@ def zip_bomb(expanded_bytes: int = 300 * 1024 * 1024) -> bytes:
         for _ in range(expanded_bytes >> 20):
             member.write(block)
     return buffer.getvalue()
+
+
+def make_table_pdf(title: str, rows: list[tuple[str, str]]) -> bytes:
+    """One page with a title line and a two-column table written column by column, as many report
+    generators do: every label first, then every value at the same heights further right."""
+    ops = ["BT /F1 12 Tf", f"1 0 0 1 72 740 Tm ({title}) Tj"]
+    ops += [f"1 0 0 1 72 {700 - i * 16} Tm ({label}) Tj" for i, (label, _) in enumerate(rows)]
+    ops += [f"1 0 0 1 300 {700 - i * 16} Tm ({value}) Tj" for i, (_, value) in enumerate(rows) if value]
+    ops.append("ET")
+    stream = "\n".join(ops).encode("latin-1")
+    objects = [
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 1 0 R >> >> /Contents 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Catalog /Pages 4 0 R >>",
+    ]
+    return pdf_file(objects, 5)
+
+
+def make_docx_nested_table(outer: list[tuple[str, str]], inner: list[tuple[str, str]], before: str) -> bytes:
+    """A .docx with a paragraph, then a two-column table whose last row holds, in its first cell, a
+    two-column table of its own (and text in its second cell)."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph(before)
+    table = document.add_table(rows=len(outer) + 1, cols=2)
+    for row, (label, value) in enumerate(outer):
+        table.cell(row, 0).text, table.cell(row, 1).text = label, value
+    nested = table.cell(len(outer), 0).add_table(rows=len(inner), cols=2)
+    for row, (label, value) in enumerate(inner):
+        nested.cell(row, 0).text, nested.cell(row, 1).text = label, value
+    table.cell(len(outer), 1).text = "Signed by the workshop"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def make_zip(members: dict[str, bytes]) -> bytes:
+    """A zip archive of the given members (a .docx that lacks the parts a Word file must have)."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()

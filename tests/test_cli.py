@@ -116,9 +116,13 @@ def test_index_with_binary_file_warns_and_indexes_the_rest_then_is_a_no_op(tmp_p
     result = qa("index", corpus, "--index-dir", tmp_path / "idx")
     assert result.returncode == 0, result.stderr
     assert result.stderr == "warning: blob.txt: skipped, binary file\n"
-    assert result.stdout.startswith("Indexed 5 files, 63 passages into")
+    assert result.stdout.startswith("Indexed 5 files, 1 skipped, 63 passages into")
     again = qa("index", "--index-dir", tmp_path / "idx")  # corpus remembered from the manifest
-    assert again.returncode == 0 and "is up to date: 5 files, 63 passages" in again.stdout
+    assert again.returncode == 0 and "is up to date: 5 files indexed, 1 skipped, 63 passages" in again.stdout
+    assert again.stderr == ""  # the warning is not repeated on a run that changes nothing…
+    assert "1 file skipped as before; qa index --verbose lists it" in again.stdout
+    verbose = qa("index", "--index-dir", tmp_path / "idx", "--verbose")  # …unless asked for
+    assert verbose.stderr == "warning: blob.txt: skipped, binary file\n"
 
 
 def test_index_killed_mid_build_leaves_a_loadable_index(tmp_path, seed_index):

@@ -107,7 +107,7 @@ def test_empty_corpus_folder_is_an_error_and_keeps_the_old_index(corpus, tmp_pat
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "ignored.odt").write_bytes(b"PK")  # not a supported format
-    with pytest.raises(CorpusError, match="no .txt or .md files"):
+    with pytest.raises(CorpusError, match="no supported documents"):
         build(empty, index_dir, fake_factory)
     blank = tmp_path / "blank"
     blank.mkdir()

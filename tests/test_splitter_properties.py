@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.chunking import split_document
+from qa.chunking import DROPPED_ON_PURPOSE, SECTION_HEADING, split_document
 from qa.formats import Extracted
 
 # Lines that exercise the layout rules, mixed with arbitrary text.
@@ -47,7 +47,7 @@ def test_no_content_character_is_lost_outside_the_lines_the_rules_drop(name, tex
     dropped = [(start, end) for start, end, _ in layout.dropped]
     assert _uncovered_content(text, passages + dropped) == []
     for start, end, why in layout.dropped:  # a dropped line is never also cited
-        assert why in {"front matter", "header", "heading", "furniture", "trailing furniture"}
+        assert why in DROPPED_ON_PURPOSE
         assert not any(s < end and start < e for s, e in passages), (why, text[start:end])
 
 
@@ -73,7 +73,7 @@ def test_structured_formats_lose_nothing_but_their_headings(blocks):
         offset += len(block)
     text = "".join(parts)
     layout = split_document("page.html", text, extracted=Extracted(text=text, title="T", headings=headings))
-    heading_lines = [(s, e) for s, e, why in layout.dropped if why == "heading"]
+    heading_lines = [(s, e) for s, e, why in layout.dropped if why == SECTION_HEADING]
     assert {s for s, _ in heading_lines} <= set(headings)
     assert _uncovered_content(text, [(p.start, p.end) for p in layout.passages] + [(s, e) for s, e, _ in layout.dropped]) == []
     for passage in layout.passages:

@@ -51,6 +51,8 @@ class Extracted:
     headings maps the offset of a heading line to its level (1 = top); None means the format has
     no structure of its own and the plain-text layout rules find title, headings and furniture.
     page_starts holds the offset where each page begins (PDF), in order; empty when unpaged.
+    dropped lists what the format left out of text on purpose, as (why, the text left out): page
+    furniture such as navigation, link lists and image alt text (see `qa inspect`).
     """
 
     text: str
@@ -59,6 +61,7 @@ class Extracted:
     headings: dict[int, int] | None = None
     page_starts: tuple[int, ...] = field(default=())
     markdown: bool = False
+    dropped: tuple[tuple[str, str], ...] = field(default=())
 
 
 class Deadline:
@@ -86,6 +89,8 @@ def extract(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracte
         raise FormatError("not a supported format")
     if len(data) > limits.max_file_bytes:
         raise FormatError(f"larger than {limits.max_file_bytes // (1024 * 1024)} MB")
+    if not data.strip():
+        raise FormatError("empty file")
     deadline = Deadline(limits.max_seconds)
     if kind == "text":
         from qa.formats.text import extract_text as reader
@@ -105,14 +110,10 @@ def extract(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> Extracte
         raise FormatError("nested too deeply to parse") from error
     except MemoryError as error:
         raise FormatError("too large to parse in memory") from error
-    except Exception as error:  # a parser library's own error on a malformed file
-        raise FormatError(f"cannot parse as {kind.upper()} ({_first_line(error)})") from error
+    except Exception as error:  # a parser library's own error on a malformed file: its text means nothing to a reader
+        raise FormatError(f"not a valid {kind.upper()} file (damaged, or another format with a .{kind} name)") from error
     if len(extracted.text) > limits.max_text_chars:
         raise FormatError(f"more than {limits.max_text_chars:,} characters of text")
+    if not extracted.text.strip():
+        raise FormatError("no text in the file")
     return extracted
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    detail = lines[0][:120] if lines else ""
-    return f"{error.__class__.__name__}: {detail}" if detail else error.__class__.__name__

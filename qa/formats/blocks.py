@@ -14,6 +14,20 @@ def collapse(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def row_text(cells: list[str]) -> str:
+    """A table row on one line, so that a value stays beside its label: "Grand total: 2,730" for a
+    label and a value, the cells separated by " | " otherwise. Merged cells repeat their text in every
+    grid cell they span; they are read once."""
+    seen: list[str] = []
+    for cell in (collapse(c) for c in cells):
+        if cell and (not seen or seen[-1] != cell):
+            seen.append(cell)
+    if len(seen) == 2:
+        label, value = seen
+        return f"{label} {value}" if label.endswith(":") else f"{label}: {value}"
+    return " | ".join(seen)
+
+
 class BlockText:
     """Paragraphs separated by a blank line; headings on their own line, their offsets remembered."""
 
@@ -21,6 +35,12 @@ class BlockText:
         self._parts: list[str] = []
         self._length = 0
         self.headings: dict[int, int] = {}
+        self.dropped: list[tuple[str, str]] = []
+
+    def drop(self, why: str, text: str) -> None:
+        """Remember text left out on purpose (page furniture), for `qa inspect`."""
+        if text := collapse(text):
+            self.dropped.append((why, text[:200]))
 
     def paragraph(self, text: str) -> None:
         self._add(text)
@@ -49,4 +69,5 @@ class BlockText:
         self._length += len(text)
 
     def build(self, title: str | None, date: str | None) -> Extracted:
-        return Extracted(text="".join(self._parts), title=title, date=date, headings=dict(self.headings))
+        return Extracted(text="".join(self._parts), title=title, date=date, headings=dict(self.headings),
+                         dropped=tuple(self.dropped))

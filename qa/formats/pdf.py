@@ -4,6 +4,11 @@ pypdf gives the lines of a page but no blank lines between paragraphs, so the ve
 each line is read as well: a gap clearly wider than the page's usual line spacing is a paragraph
 break. Words hyphenated across a line break are re-joined. Pages are separated by a blank line,
 so no passage spans two pages, and each passage is cited with the page it is on.
+
+Tables are often written column by column (all the labels, then all the values), which a text
+extractor reads as a list of labels followed by a list of values. A short line whose position lies
+back up the page, on the height of a short line already read, is a cell of that line's row: the
+row is then one line, "Grand total: 2,730", so that a value stays beside its label.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from itertools import pairwise
 
 from qa.dates import find_date
 from qa.formats import Deadline, Extracted, FormatError, Limits
+from qa.formats.blocks import row_text
 
 _HYPHENATED = re.compile(r"(\w)-\n[ \t]*(?=[a-z])")
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -87,7 +93,28 @@ def _page_text(page) -> str:
         lines.append(("".join(current), height or 0.0))
     if " ".join(text for text, _ in lines).split() != plain.split():
         return _clean(plain)  # the visitor saw the text otherwise than the extractor: keep pypdf's lines
-    return _clean(_with_paragraph_breaks(lines))
+    return _clean(_with_paragraph_breaks(_rows(lines)))
+
+
+CELL_MAX_WORDS = 5  # a table cell, and a row of them before another cell joins it
+SAME_HEIGHT = 2.0  # points between baselines that count as one row
+
+
+def _rows(lines: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Lines read back up the page that sit on the height of a short line already read join its row."""
+    rows: list[list[str]] = []
+    heights: list[float] = []
+    for text, height in lines:
+        target = None
+        if heights and height >= heights[-1] - SAME_HEIGHT and len(text.split()) <= CELL_MAX_WORDS:
+            target = next((i for i, h in enumerate(heights) if abs(h - height) <= SAME_HEIGHT
+                           and len(" ".join(rows[i]).split()) <= CELL_MAX_WORDS * 2), None)
+        if target is None:
+            rows.append([text])
+            heights.append(height)
+        else:
+            rows[target].append(text)
+    return [(row_text(cells) if len(cells) > 1 else cells[0], height) for cells, height in zip(rows, heights)]
 
 
 def _with_paragraph_breaks(lines: list[tuple[str, float]]) -> str:
