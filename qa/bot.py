@@ -67,7 +67,7 @@ class IndexSummary:
     """What an index holds, as the chat's header and `qa index` count it."""
 
     corpus_root: str
-    documents: int  # files with at least one passage
+    documents: int  # files indexed (a file without text is skipped, so each has passages)
     skipped: int  # files found in the corpus but not indexed (unreadable, binary, no text)
     passages: int
 
@@ -104,8 +104,7 @@ class Bot:
 
     def summary(self) -> IndexSummary:
         manifest = self.manifest
-        documents = sum(1 for record in manifest.files.values() if record.passages and not record.skipped)
-        return IndexSummary(manifest.corpus_root, documents, len(manifest.files) - documents, manifest.passage_count)
+        return IndexSummary(manifest.corpus_root, manifest.document_count, manifest.skipped_count, manifest.passage_count)
 
     def load(self) -> Bot:
         """Open the index (updating it first if the corpus changed) and the model that built it."""
