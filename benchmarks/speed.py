@@ -67,7 +67,8 @@ def row(name: str, figure: str, target: str = "", met: bool | None = None) -> No
 
 def seeds_part(index_dir: Path) -> None:
     from qa import Bot
-    from qa.embedder import SentenceTransformerEncoder, load_encoder, resolve_model
+    from qa.encoders import load_encoder, resolve_model
+    from qa.encoders.torch_backend import SentenceTransformerEncoder
 
     print(f"== seeds ({uptime()})")
     load_encoder(None)  # the ONNX export is made once per model and cached; not part of the timings
@@ -148,7 +149,7 @@ def throughput(passages, encoders) -> None:
     """Bare encoder vs a full build (split passages given, vectors written) on the same passages, same run.
     The build encodes each passage and each of its sentences, so the bare encoder encodes those same
     texts; passages/s of both are passages over the time taken."""
-    from qa.embedder import resolve_model
+    from qa.encoders import resolve_model
     from qa.indexer import build_index_from_passages
     from qa.sentences import sentence_texts
 
@@ -185,7 +186,7 @@ def real_vectors(names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Real document and query vectors of the BEIR folders, encoded by the real model.
     Each dataset is cached as it completes (keyed by its corpus file and the model), smallest first."""
     from qa.datasets import load_beir
-    from qa.embedder import load_encoder
+    from qa.encoders import load_encoder
 
     encoder = None
     docs, queries, used = [], [], []

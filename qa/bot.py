@@ -10,7 +10,7 @@ from pathlib import Path
 from qa.answer import AnswerPolicy, compose_answer, inverse_document_frequencies
 from qa.chunking import SPLITTER_VERSION
 from qa.corpus import read_source
-from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
+from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
 from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search

@@ -1,4 +1,4 @@
-"""Ranking passages for a question: dense (FAISS), BM25 (bm25s), fusions of the two, and the
+"""Ranking passages for a question: dense (the vector store), BM25 (bm25s), fusions of the two, and the
 default: z-score fusion of passage, best-sentence and BM25 scores with dense feedback.
 
 Every retriever takes the conversation's earlier questions, so a follow-up such as
@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-from qa.embedder import Encoder
+from qa.encoders import Encoder
 from qa.errors import QAError, QuestionError
 from qa.question_dates import dated_in, years_named
 from qa.schema import Hit
 from qa.store import StoredIndex
-from qa.vector_index import FLAT, reconstruct_all
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,7 +37,7 @@ def check_question(question: str) -> str:
     return stripped
 
 
-Ranking = list[tuple[int, float]]  # (row in the index, score), best first
+Ranking = list[tuple[int, float]]  # (passage id, score), best first
 
 
 class Retriever(Protocol):
@@ -48,11 +47,11 @@ class Retriever(Protocol):
 def search(retriever: Retriever, index: StoredIndex, question: str, history: Sequence[str] = (), k: int = 5) -> list[Hit]:
     question = check_question(question)
     ranking = retriever.rank(question, [h for h in history if h.strip()], k)
-    return [Hit(rank=rank, score=score, passage=index.passages[row]) for rank, (row, score) in enumerate(ranking[:k], start=1)]
+    return [Hit(rank=rank, score=score, passage=index.passage(pid)) for rank, (pid, score) in enumerate(ranking[:k], start=1)]
 
 
 class DenseRetriever:
-    """Cosine similarity of unit vectors in FAISS; history blended into the query vector."""
+    """Cosine similarity of unit vectors in the vector store; history blended into the query vector."""
 
     def __init__(self, index: StoredIndex, encoder: Encoder) -> None:
         self.index = index
@@ -75,8 +74,8 @@ class DenseRetriever:
         return (combined / np.linalg.norm(combined)).astype(np.float32)[None, :]
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
-        scores, rows = self.index.search(self.query_vector(question, history), depth)
-        return [(int(row), float(score)) for score, row in zip(scores[0], rows[0]) if row >= 0]
+        scores, ids = self.index.search(self.query_vector(question, history), depth)
+        return [(int(pid), float(score)) for score, pid in zip(scores[0], ids[0]) if pid >= 0]
 
 
 class BM25Retriever:
@@ -99,7 +98,7 @@ class BM25Retriever:
         return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), return_ids=return_ids, show_progress=False)
 
     def scores(self, question: str, history: Sequence[str]) -> np.ndarray:
-        """BM25 score of every passage (zeros when no query word is indexed)."""
+        """BM25 score of every passage, by row of the index (zeros when no query word is indexed)."""
         import numpy as np
 
         query = " ".join([*history[-1:], question])
@@ -110,7 +109,7 @@ class BM25Retriever:
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
         scores = self.scores(question, history)
-        return [(row, score) for row, score in _top(scores, depth) if score > 0]
+        return [(int(self.index.ids[row]), score) for row, score in _top(scores, depth) if score > 0]
 
 
 class ConvexFusion:
@@ -179,13 +178,14 @@ class SentenceFusion:
 
         self.dense, self.bm25, self.weights = dense, bm25, weights
         index = dense.index
-        self._passages = reconstruct_all(index.vectors)
-        self._sentences = reconstruct_all(index.sentence_vectors)
+        self._passages = index.store.vectors(index.ids)
+        self._sentences, owners = index.store.sentence_vectors(index.ids)
         # First sentence row of each passage, for a max over each passage's sentences.
-        self._starts = np.searchsorted(index.sentence_owners, np.arange(len(index.passages)))
+        self._starts = np.searchsorted(owners, np.arange(len(index.passages)))
         self._dated = any(p.date for p in index.passages)
 
     def scores(self, question: str, history: Sequence[str]) -> np.ndarray:
+        """The fused score of every passage, by row of the index."""
         import numpy as np
 
         w = self.weights
@@ -211,11 +211,13 @@ class SentenceFusion:
         return _z(self._passages @ query), _z(best_sentence)
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
-        ranking = _top(self.scores(question, history), max(depth, FUSION_DEPTH))
-        return _documents_spread(ranking, self.dense.index.passages, self.weights.same_document)[:depth]
+        index = self.dense.index
+        ranking = _documents_spread(_top(self.scores(question, history), max(depth, FUSION_DEPTH)), index.passages, self.weights.same_document)
+        return [(int(index.ids[row]), score) for row, score in ranking[:depth]]
 
 
 def _documents_spread(ranking: Ranking, passages: Sequence, penalty: float) -> Ranking:
+    # Here a ranking holds rows of passages, not ids.
     """Greedy re-ranking: each of the first DIVERSE_TOP places goes to the candidate with the best
     score less penalty when its document already holds a place; the rest follow, penalised alike.
     The scores returned are the penalised ones, so they still decrease down the list."""
@@ -284,15 +286,9 @@ class Retrievers:
     def fused(self) -> SentenceFusion:
         return SentenceFusion(self.dense, self.bm25)
 
-    @property
-    def exact(self) -> bool:
-        """Whether both vector sets are exact; fused scores every passage and sentence, which only
-        an exact index of a corpus under the size limit of flat search affords."""
-        return self.index.spec.kind == FLAT and self.index.sentence_spec.kind == FLAT
-
     def get(self, mode: str) -> Retriever:
         if mode == "fused":
-            return self.fused if self.exact else self.dense
+            return self.fused
         if mode == "dense":
             return self.dense
         if mode == "bm25":
