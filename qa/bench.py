@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa.answer import AnswerPolicy, inverse_document_frequencies
+from qa import lexicon
+from qa.answer import AnswerPolicy
 from qa.bot import answer_from_hits
 from qa.chunking import SPLITTER_VERSION
 from qa.datasets import NO_GOLD, Dataset, Query
@@ -114,7 +115,7 @@ def run_bench(
     judged = [q for q in queries if q.id in dataset.qrels]
     gold_of = _gold_mapper(dataset, index)
     seeds = dataset.name == "seeds"
-    idf = inverse_document_frequencies([p.text for p in index.passages]) if seeds else {}
+    idf = lexicon.load_idf(index.directory, index.manifest.lexicon) if seeds else {}
     results = []
     for mode in modes:
         retriever = retrievers.get(mode)

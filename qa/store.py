@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 3  # 2: sentence vectors beside passage vectors; 3: stable passage ids, vectors in a named store
 MANIFEST = "manifest.json"
+HASH_ON_LOAD_BYTES = 64 << 20  # larger files are checked by size when a reader loads the index
 LOCK = ".lock"
 
 
@@ -66,7 +67,9 @@ class Manifest:
     store: StoreRecord  # which store holds the vectors, and its files
     next_id: int = 0  # the id the next new passage gets
     sentence_count: int = 0
+    lexicon: dict[str, str] = field(default_factory=dict)  # BM25 and IDF files (qa.lexicon), by role
     checksums: dict[str, str] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # bytes of each file in checksums
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> str:
@@ -92,6 +95,7 @@ class StoredIndex:
     passages: list[Passage]
     ids: np.ndarray  # int64, ascending: ids[i] is the id of passages[i]
     store: VectorStore
+    directory: Path = Path(".")
 
     def passage(self, passage_id: int) -> Passage:
         return self.passages[self.row_of(passage_id)]
@@ -142,11 +146,19 @@ def rebuild_command(index_dir: Path, manifest: Manifest) -> str:
     return f"rebuild it with: qa index {manifest.corpus_root} --index-dir {index_dir}"
 
 
-def verify_checksums(index_dir: Path, manifest: Manifest) -> None:
-    """Raise IndexMismatchError when a file of the index is missing or differs from what the build wrote."""
+def verify_checksums(index_dir: Path, manifest: Manifest, full: bool = True) -> None:
+    """Raise IndexMismatchError when a file of the index is missing or differs from what the build wrote.
+
+    full=False (every reader's load): files over HASH_ON_LOAD_BYTES are checked by size only, since
+    hashing costs about a second per GB and a 100k-passage index holds over a GB of vectors. Builds
+    (qa index) always hash every file before reusing any of them."""
     for name, expected in manifest.checksums.items():
+        path = Path(index_dir) / name
         try:
-            actual = _sha256_file(Path(index_dir) / name)
+            size = path.stat().st_size
+            if not full and size > HASH_ON_LOAD_BYTES and manifest.sizes.get(name) == size:
+                continue
+            actual = _sha256_file(path)
         except OSError as error:
             raise IndexMismatchError(f"damaged index in {index_dir} ({name}: {error.strerror}); {rebuild_command(index_dir, manifest)}") from error
         if actual != expected:
@@ -165,7 +177,7 @@ def _load_files(index_dir: Path, manifest: Manifest, verified: bool) -> StoredIn
             f" (stable passage ids); {rebuild}"
         )
     if not verified:
-        verify_checksums(index_dir, manifest)
+        verify_checksums(index_dir, manifest, full=False)
     try:
         passages = [Passage.from_dict(json.loads(line)) for line in (index_dir / manifest.passages_file).open(encoding="utf-8")]
         store = load_store(index_dir, manifest.store)
@@ -177,7 +189,7 @@ def _load_files(index_dir: Path, manifest: Manifest, verified: bool) -> StoredIn
             f"index in {index_dir} is inconsistent ({store.count()} vectors, {len(passages)} passages, "
             f"manifest says {manifest.passage_count}); {rebuild}"
         )
-    return StoredIndex(manifest=manifest, passages=passages, ids=np.asarray(store.ids(), dtype=np.int64), store=store)
+    return StoredIndex(manifest=manifest, passages=passages, ids=np.asarray(store.ids(), dtype=np.int64), store=store, directory=index_dir)
 
 
 def check_writable(index_dir: Path) -> None:
@@ -238,6 +250,7 @@ class IndexWriter:
         self._removed: set[str] = set()
         self._new = (self.index_dir / self._new_file).open("w", encoding="utf-8")
         self._store_files: tuple[str, ...] = ()
+        self._lexicon_files: dict[str, str] = {}
 
     @property
     def count(self) -> int:
@@ -245,7 +258,7 @@ class IndexWriter:
 
     @property
     def files(self) -> tuple[str, ...]:
-        return (self.passages_file, self._new_file, *self._store_files)
+        return (self.passages_file, self._new_file, *self._store_files, *self._lexicon_files.values())
 
     def remove_documents(self, docs: Collection[str]) -> None:
         """Drop these documents' passages and vectors (changed or deleted files)."""
@@ -281,19 +294,29 @@ class IndexWriter:
             out.flush()
             os.fsync(out.fileno())
         (self.index_dir / self._new_file).unlink()
-        kept = (self.passages_file, *self._store_files)
+        self._lexicon_files = self._write_lexicon()
+        kept = (self.passages_file, *self._store_files, *self._lexicon_files.values())
         manifest = Manifest(
             passage_count=self.store.count(),
             passages_file=self.passages_file,
             store=record,
             next_id=self.next_id,
             sentence_count=self.store.count(VectorSet.SENTENCES),
+            lexicon=self._lexicon_files,
             checksums={name: _sha256_file(self.index_dir / name) for name in kept},
+            sizes={name: (self.index_dir / name).stat().st_size for name in kept},
             **manifest_fields,
         )
         write_atomic(self.index_dir / MANIFEST, manifest.to_json())
         remove_unreferenced(self.index_dir, keep=set(kept))
         return manifest
+
+    def _write_lexicon(self) -> dict[str, str]:
+        from qa import lexicon
+
+        with (self.index_dir / self.passages_file).open(encoding="utf-8") as lines:
+            passages = [Passage.from_dict(json.loads(line)) for line in lines]
+        return lexicon.save(self.index_dir, self.build_id, [p.embedding_text() for p in passages], (p.text for p in passages))
 
     def abort(self) -> None:
         self._new.close()
@@ -316,7 +339,7 @@ def remove_unreferenced(index_dir: Path, keep: Iterable[str]) -> None:
     keep = set(keep)
     for path in Path(index_dir).iterdir():
         name = path.name
-        ours = name.startswith(("passages-", "store-", "vectors-", "sentence-vectors-", "sentence-owners-")) or (
+        ours = name.startswith(("passages-", "store-", "bm25-", "idf-", "vectors-", "sentence-vectors-", "sentence-owners-")) or (
             name.startswith(".manifest.json.") and name.endswith(".tmp")
         )
         if ours and name not in keep:

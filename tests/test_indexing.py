@@ -150,7 +150,8 @@ def test_interrupted_build_leaves_the_previous_index_usable(corpus, index_dir, f
         build(corpus, index_dir, dying_factory, batch_size=4)
     after = load_index(index_dir)
     assert after.passages == before.passages and after.manifest == before.manifest
-    leftovers = {p.name for p in index_dir.iterdir()} - {"manifest.json", ".lock", after.manifest.passages_file, *after.manifest.store.files.values()}
+    leftovers = {p.name for p in index_dir.iterdir()} - {"manifest.json", ".lock", after.manifest.passages_file, *after.manifest.store.files.values(),
+        *after.manifest.lexicon.values()}
     assert leftovers == set()
 
 
@@ -266,3 +267,41 @@ def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, i
     assert len(notices) == 2 and "another qa index is writing" in notices[1]
     assert "answering from the index as it is" in notices[1]
     assert len(bot._loaded_index().passages) == 63
+
+
+def test_bm25_and_idf_saved_by_the_build_score_exactly_as_when_built_in_memory(corpus, index_dir, fake_factory):
+    from qa import lexicon
+    from qa.answer import inverse_document_frequencies
+    from qa.retrieval import BM25Retriever
+
+    build(corpus, index_dir, fake_factory)
+    (corpus / "late.txt").write_text("A late document about harbour boats and tea.\n", encoding="utf-8")
+    build(corpus, index_dir, fake_factory)  # incremental: the saved statistics cover the new passages too
+    index = load_index(index_dir)
+    assert {"bm25-data", "bm25-vocab", "idf"} <= set(index.manifest.lexicon)
+    loaded = BM25Retriever(index)
+    fresh = lexicon.build_bm25([p.embedding_text() for p in index.passages])
+    for question in ("harbour boats", "Who met the Prime Minister in London?", "semiconductor supply chains", "the boats of zzzz"):
+        tokens = lexicon.tokenize([question], return_ids=False)[0]
+        np.testing.assert_array_equal(loaded.scores(question, []), fresh.get_scores(tokens))
+    assert loaded.scores("harbour boats", []).max() > 0
+    assert lexicon.load_idf(index.directory, index.manifest.lexicon) == inverse_document_frequencies([p.text for p in index.passages])
+
+
+def test_large_files_are_checked_by_size_on_load_and_hashed_by_every_build(corpus, index_dir, fake_factory, fake_encoder, monkeypatch):
+    from qa import store
+
+    build(corpus, index_dir, fake_factory)
+    monkeypatch.setattr(store, "HASH_ON_LOAD_BYTES", 0)  # every file counts as large
+    vectors = index_dir / read_manifest(index_dir).store.files["passage_vectors"]
+    data = bytearray(vectors.read_bytes())
+    data[-1] ^= 0x01
+    vectors.write_bytes(bytes(data))
+    load_index(index_dir)  # same size: a reader does not hash it
+    before = fake_encoder.encoded
+    report = build(corpus, index_dir, fake_factory)
+    assert report.changed and fake_encoder.encoded - before >= 63  # the build hashed it and rebuilt
+    vectors = index_dir / read_manifest(index_dir).store.files["passage_vectors"]
+    vectors.write_bytes(vectors.read_bytes()[:-4])
+    with pytest.raises(IndexMismatchError, match="does not match its checksum"):
+        load_index(index_dir)

@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 from qa import Bot, build_index
 from qa.errors import IndexMismatchError
@@ -120,3 +121,20 @@ def test_building_again_over_an_older_format_re_embeds_everything(corpus, index_
     _age(index_dir)
     report = build_index(corpus, index_dir, encoder_factory=fake_factory)
     assert report.changed and report.files_embedded == 5 and load_index(index_dir).manifest.format_version == FORMAT_VERSION
+
+
+def test_fused_on_candidates_ranks_the_seeds_questions_as_exact_fused(seed_bot):
+    """Candidates from ANN passage, ANN sentence and BM25 searches (20, 60 sentences and 20 of 63
+    passages here), statistics from a sample that is the whole collection: the same ranking."""
+    from qa.retrieval import CandidatePolicy, Retrievers
+
+    exact = seed_bot._loaded_retrievers()
+    candidates = Retrievers(exact.index, exact.encoder, CandidatePolicy(exact_max=0, depth=20, sentence_depth=60, sample=10_000))
+    assert exact.fused.exact and not candidates.fused.exact
+    records = [json.loads(line) for line in (REPO / "benchmarks/seeds/questions.jsonl").open(encoding="utf-8")]
+    assert any(record["history"] for record in records)  # follow-ups (no feedback) are covered too
+    for record in records:
+        expected = exact.fused.rank(record["question"], record["history"], 10)
+        got = candidates.fused.rank(record["question"], record["history"], 10)
+        assert [pid for pid, _ in got] == [pid for pid, _ in expected], record["question"]
+        np.testing.assert_allclose([score for _, score in got], [score for _, score in expected], rtol=1e-5)
