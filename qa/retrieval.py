@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
+from qa import lexicon
 from qa.encoders import Encoder
 from qa.errors import QAError, QuestionError
-from qa import lexicon
 from qa.question_dates import dated_in, years_named
 from qa.schema import Hit
 from qa.store import StoredIndex
