@@ -1,8 +1,8 @@
 """Interchangeable vector stores behind one protocol (`qa.stores.base.VectorStore`).
 
 `STORES` maps the kind recorded in the manifest to the class that opens it; each class has
-`create(dimension, policy)` for a new, empty store and `load(directory, record, policy)` for a saved
-generation. FAISS is the default. A new store (e.g. Milvus) adds its class here and passes
+`create(dimension, policy, workdir)` for a new, empty store and `load(directory, record, policy,
+workdir)` for a saved generation (workdir: where a build's temporary files may go, or None). FAISS is the default. A new store (e.g. Milvus) adds its class here and passes
 tests/test_store_contract.py, which runs every test against every entry of STORES.
 """
 
@@ -20,12 +20,13 @@ STORES: dict[str, type] = {FaissStore.kind: FaissStore}
 DEFAULT_STORE = FaissStore.kind
 
 
-def create_store(kind: str, dimension: int, policy: IndexPolicy = IndexPolicy()) -> VectorStore:
-    return _class_of(kind).create(dimension, policy)
+def create_store(kind: str, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> VectorStore:
+    """A new, empty store; workdir: where a build's temporary files may go (None: in memory)."""
+    return _class_of(kind).create(dimension, policy, workdir)
 
 
-def load_store(directory: Path, record: StoreRecord, policy: IndexPolicy = IndexPolicy()) -> VectorStore:
-    return _class_of(record.kind).load(Path(directory), record, policy)
+def load_store(directory: Path, record: StoreRecord, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> VectorStore:
+    return _class_of(record.kind).load(Path(directory), record, policy, workdir)
 
 
 def _class_of(kind: str) -> type:
