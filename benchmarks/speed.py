@@ -67,7 +67,8 @@ def row(name: str, figure: str, target: str = "", met: bool | None = None) -> No
 
 def seeds_part(index_dir: Path) -> None:
     from qa import Bot
-    from qa.embedder import SentenceTransformerEncoder, load_encoder, resolve_model
+    from qa.encoders import load_encoder, resolve_model
+    from qa.encoders.torch_backend import SentenceTransformerEncoder
 
     print(f"== seeds ({uptime()})")
     load_encoder(None)  # the ONNX export is made once per model and cached; not part of the timings
@@ -148,7 +149,7 @@ def throughput(passages, encoders) -> None:
     """Bare encoder vs a full build (split passages given, vectors written) on the same passages, same run.
     The build encodes each passage and each of its sentences, so the bare encoder encodes those same
     texts; passages/s of both are passages over the time taken."""
-    from qa.embedder import resolve_model
+    from qa.encoders import resolve_model
     from qa.indexer import build_index_from_passages
     from qa.sentences import sentence_texts
 
@@ -185,7 +186,7 @@ def real_vectors(names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Real document and query vectors of the BEIR folders, encoded by the real model.
     Each dataset is cached as it completes (keyed by its corpus file and the model), smallest first."""
     from qa.datasets import load_beir
-    from qa.embedder import load_encoder
+    from qa.encoders import load_encoder
 
     encoder = None
     docs, queries, used = [], [], []
@@ -294,8 +295,8 @@ def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file:
 
 def bm25_scale() -> None:
     """bm25s indexing and query time on real text: the BEIR documents, repeated to 100k passages."""
+    from qa import lexicon
     from qa.datasets import load_beir
-    from qa.retrieval import BM25Retriever
     from qa.schema import Passage
 
     texts = []
@@ -308,19 +309,19 @@ def bm25_scale() -> None:
         passages = [Passage(doc=str(i), title="", date=None, section=None, start=0, end=0, text=texts[i % len(texts)]) for i in range(size)]
 
         started = time.perf_counter()
-        retriever = BM25Retriever(SimpleNamespace(passages=passages))  # BM25 reads only the passages
+        model = lexicon.build_bm25([p.embedding_text() for p in passages])
         index_s = time.perf_counter() - started
         times = []
         for question in ("effect of vitamin D on bone density", "boundary layer heat transfer", "information retrieval evaluation"):
             t = time.perf_counter()
-            retriever.rank(question, [], 10)
+            np.argsort(-model.get_scores(lexicon.tokenize([question], return_ids=False)[0]))[:10]
             times.append((time.perf_counter() - t) * 1000)
         row(f"BM25 (bm25s) on {size:,} passages: index / query", f"{index_s:.1f} s / {statistics.median(times):.0f} ms")
         with tempfile.TemporaryDirectory() as tmp:  # what persisting it would cost and save (numpy arrays + JSON, no pickle)
             import bm25s
 
             started = time.perf_counter()
-            retriever._model.save(tmp)
+            model.save(tmp)
             save_s = time.perf_counter() - started
             started = time.perf_counter()
             bm25s.BM25.load(tmp, mmap=True)

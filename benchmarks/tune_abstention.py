@@ -20,7 +20,7 @@ import numpy as np
 from qa.abstention import SIGNAL_NAMES, AbstentionModel, AbstentionSignals
 from qa.answer import AnswerPolicy, answer_signals, inverse_document_frequencies
 from qa.datasets import NO_GOLD, load_seed_questions
-from qa.embedder import load_encoder, resolve_model
+from qa.encoders import load_encoder, resolve_model
 from qa.indexer import build_index
 from qa.retrieval import DEFAULT_MODE, Retrievers, search
 from qa.store import load_index

@@ -16,11 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa.answer import AnswerPolicy, inverse_document_frequencies
+from qa import lexicon
+from qa.answer import AnswerPolicy
 from qa.bot import answer_from_hits
 from qa.chunking import SPLITTER_VERSION
 from qa.datasets import NO_GOLD, Dataset, Query
-from qa.embedder import ModelSpec, load_encoder, resolve_model
+from qa.encoders import ModelSpec, load_encoder, resolve_model
 from qa.indexer import EncoderFactory, build_index, build_index_from_passages
 from qa.retrieval import MODES, Retrievers
 from qa.schema import Hit
@@ -114,7 +115,7 @@ def run_bench(
     judged = [q for q in queries if q.id in dataset.qrels]
     gold_of = _gold_mapper(dataset, index)
     seeds = dataset.name == "seeds"
-    idf = inverse_document_frequencies([p.text for p in index.passages]) if seeds else {}
+    idf = lexicon.load_idf(index.directory, index.manifest.lexicon) if seeds else {}
     results = []
     for mode in modes:
         retriever = retrievers.get(mode)
@@ -184,10 +185,10 @@ def _gold_mapper(dataset: Dataset, index: StoredIndex) -> Callable[[str, int], s
     query's gold span that the passage contains (so labels survive changes to the splitter), else
     the passage's own id."""
     if dataset.passages is not None:
-        return lambda qid, row: index.passages[row].doc
+        return lambda qid, pid: index.passage(pid).doc
 
     def gold_id(qid: str, row: int) -> str:
-        passage = index.passages[row]
+        passage = index.passage(row)
         for gid in dataset.qrels.get(qid, {}):
             doc, start, end = dataset.gold_spans[gid]
             if doc == passage.doc and passage.start <= start and end <= passage.end:
@@ -268,7 +269,7 @@ def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_o
     multi_gold = multi_found = factoids = answers_with_span = 0
     for query in queries:
         top = rankings[query.id][:ANSWER_K]
-        hits = [Hit(rank=i, score=score, passage=index.passages[row]) for i, (row, score) in enumerate(top, start=1)]
+        hits = [Hit(rank=i, score=score, passage=index.passage(pid)) for i, (pid, score) in enumerate(top, start=1)]
         answer = answer_from_hits(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
         if query.kind == NO_GOLD:
             unanswerable += 1

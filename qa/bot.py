@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.answer import AnswerPolicy, compose_answer, inverse_document_frequencies
+from qa import lexicon
+from qa.answer import AnswerPolicy, compose_answer
 from qa.chunking import SPLITTER_VERSION
 from qa.corpus import read_source
-from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
+from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
 from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search
@@ -204,5 +205,6 @@ class Bot:
 
     def _document_frequencies(self) -> dict[str, float]:
         if self._idf is None:
-            self._idf = inverse_document_frequencies([p.text for p in self._loaded_index().passages])
+            index = self._loaded_index()
+            self._idf = lexicon.load_idf(index.directory, index.manifest.lexicon)  # computed by the build
         return self._idf

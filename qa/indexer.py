@@ -10,15 +10,24 @@ from typing import TYPE_CHECKING
 
 from qa.chunking import SPLITTER_VERSION, split_document
 from qa.corpus import SourceFile, find_files, read_document, source_sha256
-from qa.embedder import Encoder, ModelSpec, load_encoder, resolve_model
+from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import CorpusError, QAError
 from qa.schema import Passage
 from qa.sentences import sentence_texts
 from qa.store import (
-    FORMAT_VERSION, FileRecord, IndexWriter, Manifest, StoredIndex, check_writable, load_index, read_manifest, verify_checksums,
+    FORMAT_VERSION,
+    FileRecord,
+    IndexWriter,
+    Manifest,
+    StoredIndex,
+    check_writable,
+    load_index,
+    read_manifest,
+    verify_checksums,
     write_lock,
 )
-from qa.vector_index import FLAT, IndexPolicy, reconstruct
+from qa.stores import DEFAULT_STORE
+from qa.vector_index import IndexPolicy
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,8 +67,10 @@ def build_index(
     notice: Callable[[str], None] | None = None,
     lock_timeout: float = 600,
     index_policy: IndexPolicy = IndexPolicy(),
+    store_kind: str = DEFAULT_STORE,
 ) -> BuildReport:
-    """Index every supported document (.txt, .md, .html, .pdf, .docx) under corpus_root into index_dir, re-embedding only changed files."""
+    """Index every supported document (.txt, .md, .html, .pdf, .docx) under corpus_root into index_dir, re-embedding only changed files.
+    store_kind: the vector store of a new index (an existing index keeps the store its manifest records)."""
     started = time.perf_counter()
     corpus_root = Path(corpus_root)
     sources = find_files(corpus_root)
@@ -75,7 +86,8 @@ def build_index(
                 passages=previous.passage_count, passages_embedded=0, seconds=time.perf_counter() - started,
                 changed=False, skipped=skipped,
             )
-        return _Build(corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size, index_policy).run(sources, started)
+        build = _Build(corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size, index_policy, store_kind)
+        return build.run(sources, started)
 
 
 def build_index_from_passages(
@@ -166,8 +178,9 @@ def _unchanged(manifest: Manifest, sources: list[SourceFile]) -> bool:
 
 
 class _Build:
-    def __init__(self, corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size, index_policy) -> None:
+    def __init__(self, corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size, index_policy, store_kind) -> None:
         self.index_policy = index_policy
+        self.store_kind = store_kind
         self.corpus_root = corpus_root
         self.index_dir = Path(index_dir)
         self.spec = spec
@@ -177,8 +190,6 @@ class _Build:
         self.batch_size = batch_size
         self._encoder: Encoder | None = None
         self.model_seconds = 0.0
-        self._old: StoredIndex | None = None
-        self._old_rows: dict[str, list[int]] = {}
         self.pending: list[Passage] = []
         self.pending_bytes = 0  # size of the files whose passages wait in self.pending
         self.done_bytes = self.total_bytes = 0
@@ -194,29 +205,24 @@ class _Build:
             self.model_seconds = time.perf_counter() - started
         return self._encoder
 
-    def old_index(self) -> StoredIndex:
-        if self._old is None:
-            # _reusable_manifest verified its checksums, under the write lock this build holds.
-            self._old = load_index(self.index_dir, verified=True)
-            for row, passage in enumerate(self._old.passages):
-                self._old_rows.setdefault(passage.doc, []).append(row)
-        return self._old
-
-    def old_rows(self, doc: str) -> tuple[StoredIndex, list[int]]:
-        return self.old_index(), self._old_rows.get(doc, [])
-
     def run(self, sources: list[SourceFile], started: float) -> BuildReport:
         self.total_bytes = sum(s.size for s in sources if not self._same_stat(s))
-        writer = IndexWriter(self.index_dir, self._dimension(), self.index_policy, base=self._appendable_base(sources))
+        writer = IndexWriter(self.index_dir, self._dimension(), self.index_policy, base=self._base(), store_kind=self._store_kind())
         try:
+            present = {source.doc for source in sources}
+            writer.remove_documents([doc for doc in (self.previous.files if self.previous else {}) if doc not in present])
             records = {source.doc: self._add_file(writer, source) for source in sources}
             self._flush(writer)
             if writer.count == 0:
                 raise CorpusError(f"no indexable text in corpus folder {self.corpus_root}; the previous index is unchanged")
+            dimension = self._dimension()
+            # The encoder (onnxruntime's arena: hundreds of MB) is not needed past this point; let its
+            # memory go before the commit builds BM25 and any ANN index.
+            self._encoder = None
             writer.commit(
                 dict(
                     model=self.spec.name,
-                    dimension=self._dimension(),
+                    dimension=dimension,
                     splitter_version=SPLITTER_VERSION,
                     corpus_root=str(Path(self.corpus_root).resolve()),
                     files=records,
@@ -232,21 +238,18 @@ class _Build:
             skipped=self.skipped,
         )
 
-    def _appendable_base(self, sources: list[SourceFile]) -> StoredIndex | None:
-        """The current index, when it is approximate and no file it holds was changed or removed:
-        new files' vectors are then added to its trained index rather than building one anew."""
-        if self.previous is None or self.previous.index_type == FLAT or self.previous.corpus_root != str(Path(self.corpus_root).resolve()):
-            return None
-        current = {source.doc: source for source in sources}
-        if not all(doc in current and self._same_stat(current[doc]) for doc in self.previous.files):
-            return None
-        return self.old_index()
+    def _base(self) -> StoredIndex | None:
+        """The current index, which the new one starts from (its unchanged documents are kept by id)."""
+        # _reusable_manifest verified its checksums, under the write lock this build holds.
+        return load_index(self.index_dir, verified=True) if self.previous else None
+
+    def _store_kind(self) -> str:
+        return self.previous.store.kind if self.previous else self.store_kind
 
     def _add_file(self, writer: IndexWriter, source: SourceFile) -> FileRecord:
-        """Reuse the file's passages and vectors when it is unchanged; otherwise split it for embedding."""
+        """Keep the file's passages and vectors when it is unchanged; otherwise split it for embedding."""
         old = self.previous.files.get(source.doc) if self.previous else None
         if self._same_stat(source):
-            self._reuse(writer, source.doc)
             if old.skipped:
                 self.skipped.append(old.skipped)  # said when it was first skipped; counted, not repeated
             else:
@@ -255,12 +258,13 @@ class _Build:
         try:
             document = read_document(source)
         except CorpusError as warning:
+            writer.remove_documents([source.doc])
             return self._skip(source, str(warning))
         if old is not None and old.sha256 == document.sha256:
-            self._reuse(writer, source.doc)
             self.files_reused += 1
             self._advance(source.size)
             return FileRecord(document.sha256, source.size, source.mtime_ns, old.passages)
+        writer.remove_documents([source.doc])
         layout = split_document(source.doc, document.text, extracted=document.extracted)
         if not layout.passages:
             return self._skip(source, f"{source.doc}: skipped, no text to index (all of it is page furniture)")
@@ -288,15 +292,6 @@ class _Build:
 
     def _dimension(self) -> int:
         return self.previous.dimension if self.previous else self.encoder.dimension
-
-    def _reuse(self, writer: IndexWriter, doc: str) -> None:
-        if writer.base is not None:
-            return  # the writer started from the old index, which holds this file already
-        old, rows = self.old_rows(doc)
-        sentence_rows = [[*old.sentence_rows_of(row)] for row in rows]
-        flat = [sentence_row for group in sentence_rows for sentence_row in group]
-        sentence_vectors = reconstruct(old.sentence_vectors, flat)
-        writer.add([old.passages[row] for row in rows], old.vectors_of(rows), sentence_vectors, [len(group) for group in sentence_rows])
 
     def _flush(self, writer: IndexWriter) -> None:
         while self.pending:

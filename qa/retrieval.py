@@ -1,4 +1,4 @@
-"""Ranking passages for a question: dense (FAISS), BM25 (bm25s), fusions of the two, and the
+"""Ranking passages for a question: dense (the vector store), BM25 (bm25s), fusions of the two, and the
 default: z-score fusion of passage, best-sentence and BM25 scores with dense feedback.
 
 Every retriever takes the conversation's earlier questions, so a follow-up such as
@@ -13,12 +13,12 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-from qa.embedder import Encoder
+from qa import lexicon
+from qa.encoders import Encoder
 from qa.errors import QAError, QuestionError
 from qa.question_dates import dated_in, years_named
 from qa.schema import Hit
 from qa.store import StoredIndex
-from qa.vector_index import FLAT, reconstruct_all
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,7 +39,7 @@ def check_question(question: str) -> str:
     return stripped
 
 
-Ranking = list[tuple[int, float]]  # (row in the index, score), best first
+Ranking = list[tuple[int, float]]  # (passage id, score), best first
 
 
 class Retriever(Protocol):
@@ -49,11 +49,11 @@ class Retriever(Protocol):
 def search(retriever: Retriever, index: StoredIndex, question: str, history: Sequence[str] = (), k: int = 5) -> list[Hit]:
     question = check_question(question)
     ranking = retriever.rank(question, [h for h in history if h.strip()], k)
-    return [Hit(rank=rank, score=score, passage=index.passages[row]) for rank, (row, score) in enumerate(ranking[:k], start=1)]
+    return [Hit(rank=rank, score=score, passage=index.passage(pid)) for rank, (pid, score) in enumerate(ranking[:k], start=1)]
 
 
 class DenseRetriever:
-    """Cosine similarity of unit vectors in FAISS; history blended into the query vector."""
+    """Cosine similarity of unit vectors in the vector store; history blended into the query vector."""
 
     def __init__(self, index: StoredIndex, encoder: Encoder) -> None:
         self.index = index
@@ -76,42 +76,31 @@ class DenseRetriever:
         return (combined / np.linalg.norm(combined)).astype(np.float32)[None, :]
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
-        scores, rows = self.index.search(self.query_vector(question, history), depth)
-        return [(int(row), float(score)) for score, row in zip(scores[0], rows[0]) if row >= 0]
+        scores, ids = self.index.search(self.query_vector(question, history), depth)
+        return [(int(pid), float(score)) for score, pid in zip(scores[0], ids[0]) if pid >= 0]
 
 
 class BM25Retriever:
-    """Okapi BM25 (bm25s, Lucene scoring) over title, section and text, Snowball-stemmed, stop words out.
-    A follow-up's query also holds the previous question's words."""
+    """Okapi BM25 (bm25s, Lucene scoring) over title, section and text, Snowball-stemmed, stop words out,
+    as the build saved it (qa.lexicon). A follow-up's query also holds the previous question's words."""
 
-    def __init__(self, index: StoredIndex, k1: float = 1.5, b: float = 0.75) -> None:
-        import bm25s
-
+    def __init__(self, index: StoredIndex) -> None:
         self.index = index
-        self._model = bm25s.BM25(k1=k1, b=b)
-        self._model.index(self._tokenize([p.embedding_text() for p in index.passages]), show_progress=False)
-
-    @staticmethod
-    def _tokenize(texts: list[str], return_ids: bool = True):
-        import bm25s
-
-        from qa.text import stemmer
-
-        return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), return_ids=return_ids, show_progress=False)
+        self._model = lexicon.load_bm25(index.directory, index.manifest.lexicon)
 
     def scores(self, question: str, history: Sequence[str]) -> np.ndarray:
-        """BM25 score of every passage (zeros when no query word is indexed)."""
+        """BM25 score of every passage, by row of the index (zeros when no query word is indexed)."""
         import numpy as np
 
         query = " ".join([*history[-1:], question])
-        tokens = self._tokenize([query], return_ids=False)[0]
+        tokens = lexicon.tokenize([query], return_ids=False)[0]
         if not tokens:
             return np.zeros(len(self.index.passages), np.float32)
         return self._model.get_scores(tokens)
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
         scores = self.scores(question, history)
-        return [(row, score) for row, score in _top(scores, depth) if score > 0]
+        return [(int(self.index.ids[row]), score) for row, score in _top(scores, depth) if score > 0]
 
 
 class ConvexFusion:
@@ -169,57 +158,124 @@ class SentenceFusionWeights:
 DIVERSE_TOP = 10  # places reordered for diversity
 
 
+@dataclass(frozen=True)
+class CandidatePolicy:
+    """Above exact_max passages, fused scores candidates instead of every passage: the top `depth`
+    of an ANN passage search, of an ANN sentence search (`sentence_depth` sentences, several per
+    passage) and of BM25, scored exactly as below. The dense z-score statistics come from a fixed
+    random sample of passages (a shift of a mean moves every candidate alike; only the spread
+    changes the order, and `sample` passages estimate it within a few per cent). BM25's statistics
+    stay exact: its scores of every passage cost little."""
+
+    exact_max: int = 20_000  # up to this many passages, every one is scored (exact fused)
+    depth: int = 300
+    sentence_depth: int = 900
+    sample: int = 1_000
+    seed: int = 1234
+
+
 class SentenceFusion:
     """Every passage scored three ways, each z-scored over the collection and summed with weights:
     cosine of the passage vector, best cosine over its sentences ("title\nsentence", so a one-fact
     question finds the passage whose single sentence states it), and BM25. Then dense Rocchio
-    feedback: the query vector moves toward the fused top passages and the dense scores are redone."""
+    feedback: the query vector moves toward the fused top passages and the dense scores are redone.
+    Above CandidatePolicy.exact_max passages the same scores are computed for candidates only."""
 
-    def __init__(self, dense: DenseRetriever, bm25: BM25Retriever, weights: SentenceFusionWeights = SentenceFusionWeights()) -> None:
+    def __init__(
+        self, dense: DenseRetriever, bm25: BM25Retriever, weights: SentenceFusionWeights = SentenceFusionWeights(),
+        candidates: CandidatePolicy = CandidatePolicy(),
+    ) -> None:
         import numpy as np
 
-        self.dense, self.bm25, self.weights = dense, bm25, weights
+        self.dense, self.bm25, self.weights, self.candidates = dense, bm25, weights, candidates
         index = dense.index
-        self._passages = reconstruct_all(index.vectors)
-        self._sentences = reconstruct_all(index.sentence_vectors)
-        # First sentence row of each passage, for a max over each passage's sentences.
-        self._starts = np.searchsorted(index.sentence_owners, np.arange(len(index.passages)))
+        count = len(index.passages)
+        self.exact = count <= candidates.exact_max
+        # Exact: every passage. Otherwise a fixed sample, whose vectors stay in memory for the statistics.
+        self._sample = np.arange(count) if self.exact or candidates.sample >= count else np.sort(
+            np.random.default_rng(candidates.seed).choice(count, size=candidates.sample, replace=False)
+        )
+        self._sample_vectors = self._vectors_of(self._sample)
         self._dated = any(p.date for p in index.passages)
 
+    def _vectors_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Passage vectors of rows, their sentence vectors, and the first sentence row of each passage."""
+        import numpy as np
+
+        store, ids = self.dense.index.store, self.dense.index.ids
+        passages = store.vectors(ids[rows])
+        sentences, owners = store.sentence_vectors(ids[rows])
+        return passages, sentences, np.searchsorted(owners, np.arange(len(rows)))
+
     def scores(self, question: str, history: Sequence[str]) -> np.ndarray:
+        """The fused score of every passage, by row of the index (exact fused)."""
+        return self._fused(question, history, exact=True)[1]
+
+    def _fused(self, question: str, history: Sequence[str], exact: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, their fused scores): every row when exact, else the candidates found for the query,
+        grown by those found for the feedback query."""
         import numpy as np
 
         w = self.weights
         query = self.dense.query_vector(question, history)[0]
-        lexical = _z(self.bm25.scores(question, history)) * w.bm25 + self._date_bonus(question)
-        passage, sentence = self._dense_scores(query)
-        fused = w.passage * passage + w.sentence * sentence + lexical
+        lexical_all = _z(self.bm25.scores(question, history)) * w.bm25 + self._date_bonus(question)
+        rows = self._sample if exact else self._candidates(query, lexical_all)
+        vectors = self._sample_vectors if exact else self._vectors_of(rows)
+        passage, sentence = self._dense_scores(query, vectors)
+        fused = w.passage * passage + w.sentence * sentence + lexical_all[rows]
         if w.feedback_docs <= 0 or (history and not w.feedback_on_follow_ups):
-            return fused
-        top = [row for row, _ in _top(fused, w.feedback_docs)]
-        moved = query + w.feedback_weight * self._passages[top].mean(axis=0)
-        passage, sentence = self._dense_scores((moved / np.linalg.norm(moved)).astype(np.float32))
-        return w.passage_after * passage + w.sentence_after * sentence + lexical
+            return rows, fused
+        top = [position for position, _ in _top(fused, w.feedback_docs)]
+        moved = query + w.feedback_weight * vectors[0][top].mean(axis=0)
+        moved = (moved / np.linalg.norm(moved)).astype(np.float32)
+        if not exact:
+            rows = np.union1d(rows, self._candidates(moved, None))
+            vectors = self._vectors_of(rows)
+        passage, sentence = self._dense_scores(moved, vectors)
+        return rows, w.passage_after * passage + w.sentence_after * sentence + lexical_all[rows]
+
+    def _candidates(self, query: np.ndarray, lexical: np.ndarray | None) -> np.ndarray:
+        """Rows found by ANN passage search, ANN sentence search and (when given) the lexical scores."""
+        import numpy as np
+
+        from qa.stores import VectorSet
+
+        index, c = self.dense.index, self.candidates
+        found = [index.search(query[None, :], c.depth)[1][0], index.search(query[None, :], c.sentence_depth, VectorSet.SENTENCES)[1][0]]
+        ids = np.unique(np.concatenate(found))
+        rows = np.searchsorted(index.ids, ids[ids >= 0])
+        if lexical is not None:
+            rows = np.union1d(rows, [row for row, _ in _top(lexical, c.depth)])
+        return rows.astype(np.int64)
 
     def _date_bonus(self, question: str) -> np.ndarray | float:
         years = years_named(question) if self.weights.date and self._dated else frozenset()
         return self.weights.date * dated_in(self.dense.index.passages, years) if years else 0.0
 
-    def _dense_scores(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _dense_scores(self, query: np.ndarray, vectors: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """z-scores of the passage and best-sentence cosines of these vectors; mean and spread from the sample."""
         import numpy as np
 
-        best_sentence = np.maximum.reduceat(self._sentences @ query, self._starts)
-        return _z(self._passages @ query), _z(best_sentence)
+        passages, sentences, starts = vectors
+        sample_passages, sample_sentences, sample_starts = self._sample_vectors
+        passage, sentence = passages @ query, np.maximum.reduceat(sentences @ query, starts)
+        if vectors is self._sample_vectors:
+            return _z(passage), _z(sentence)
+        return _z(passage, sample_passages @ query), _z(sentence, np.maximum.reduceat(sample_sentences @ query, sample_starts))
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
-        ranking = _top(self.scores(question, history), max(depth, FUSION_DEPTH))
-        return _documents_spread(ranking, self.dense.index.passages, self.weights.same_document)[:depth]
+        index = self.dense.index
+        rows, fused = self._fused(question, history, exact=self.exact)
+        top = [(int(rows[position]), score) for position, score in _top(fused, max(depth, FUSION_DEPTH))]
+        ranking = _documents_spread(top, index.passages, self.weights.same_document)
+        return [(int(index.ids[row]), score) for row, score in ranking[:depth]]
 
 
 def _documents_spread(ranking: Ranking, passages: Sequence, penalty: float) -> Ranking:
     """Greedy re-ranking: each of the first DIVERSE_TOP places goes to the candidate with the best
     score less penalty when its document already holds a place; the rest follow, penalised alike.
-    The scores returned are the penalised ones, so they still decrease down the list."""
+    The scores returned are the penalised ones, so they still decrease down the list. (The ranking
+    here holds rows of passages, not ids.)"""
     if penalty <= 0:
         return ranking
     candidates, chosen, seen = list(ranking), [], set()
@@ -236,10 +292,12 @@ def _documents_spread(ranking: Ranking, passages: Sequence, penalty: float) -> R
     return chosen + rest
 
 
-def _z(scores: np.ndarray) -> np.ndarray:
-    """Scores as standard deviations from their mean over the collection (all zero when flat)."""
-    spread = float(scores.std())
-    return (scores - scores.mean()) / spread if spread > 0 else scores * 0.0
+def _z(scores: np.ndarray, sample: np.ndarray | None = None) -> np.ndarray:
+    """Scores as standard deviations from their mean over the collection, or over a sample of it
+    (all zero when flat)."""
+    reference = scores if sample is None else sample
+    spread = float(reference.std())
+    return (scores - reference.mean()) / spread if spread > 0 else scores * 0.0
 
 
 def _top(scores: np.ndarray, depth: int) -> Ranking:
@@ -282,6 +340,7 @@ class Retrievers:
 
     index: StoredIndex
     encoder: Encoder
+    candidates: CandidatePolicy = CandidatePolicy()
 
     @cached_property
     def dense(self) -> DenseRetriever:
@@ -293,17 +352,11 @@ class Retrievers:
 
     @cached_property
     def fused(self) -> SentenceFusion:
-        return SentenceFusion(self.dense, self.bm25)
-
-    @property
-    def exact(self) -> bool:
-        """Whether both vector sets are exact; fused scores every passage and sentence, which only
-        an exact index of a corpus under the size limit of flat search affords."""
-        return self.index.spec.kind == FLAT and self.index.sentence_spec.kind == FLAT
+        return SentenceFusion(self.dense, self.bm25, candidates=self.candidates)
 
     def get(self, mode: str) -> Retriever:
         if mode == "fused":
-            return self.fused if self.exact else self.dense
+            return self.fused
         if mode == "dense":
             return self.dense
         if mode == "bm25":

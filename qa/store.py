@@ -1,9 +1,13 @@
-"""The index on disk: FAISS files of unit vectors (one row per passage, and one per sentence of each
-passage), the passages as JSON Lines, the sentences' owning passage rows, and a manifest.
+"""The index on disk: the passages as JSON Lines (ascending passage id), a vector store holding
+their passage and sentence vectors by id (`qa.stores`; FAISS files by default), and a manifest
+naming both.
 
 A build writes new files under fresh names and then replaces manifest.json in one rename, so a
 reader sees either the old index or the new one, never a mix, and a killed build leaves the old
 one in place. Writers take a file lock; readers need none.
+
+Passage ids are stable: a passage keeps its id for as long as its document is unchanged, and a new
+passage gets the manifest's next_id, so ids never repeat and ascending id order is the file order.
 """
 
 from __future__ import annotations
@@ -13,23 +17,30 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa import vector_index
 from qa.errors import IndexMismatchError, IndexMissingError, IndexWriteError
 from qa.schema import Passage
-from qa.vector_index import FLAT, IndexPolicy, VectorIndexSpec
+from qa.stores import (
+    DEFAULT_STORE,
+    StoreRecord,
+    VectorSet,
+    VectorStore,
+    create_store,
+    load_store,
+)
+from qa.vector_index import IndexPolicy
 
 if TYPE_CHECKING:
-    import faiss
     import numpy as np
 
-FORMAT_VERSION = 2  # 2: sentence vectors beside passage vectors
+FORMAT_VERSION = 3  # 2: sentence vectors beside passage vectors; 3: stable passage ids, vectors in a named store
 MANIFEST = "manifest.json"
+HASH_ON_LOAD_BYTES = 64 << 20  # larger files are checked by size when a reader loads the index
 LOCK = ".lock"
 
 
@@ -53,16 +64,13 @@ class Manifest:
     files: dict[str, FileRecord]
     passage_count: int
     passages_file: str
-    vectors_file: str
-    checksums: dict[str, str] = field(default_factory=dict)
-    index_type: str = FLAT
-    format_version: int = FORMAT_VERSION
-    index_params: dict = field(default_factory=dict)  # absent from manifests written before issue 6
-    sentence_vectors_file: str = ""
-    sentence_owners_file: str = ""  # int32 .npy: the passage row of each sentence vector, ascending
+    store: StoreRecord  # which store holds the vectors, and its files
+    next_id: int = 0  # the id the next new passage gets
     sentence_count: int = 0
-    sentence_index_type: str = FLAT
-    sentence_index_params: dict = field(default_factory=dict)
+    lexicon: dict[str, str] = field(default_factory=dict)  # BM25 and IDF files (qa.lexicon), by role
+    checksums: dict[str, str] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # bytes of each file in checksums
+    format_version: int = FORMAT_VERSION
 
     @property
     def document_count(self) -> int:
@@ -80,34 +88,38 @@ class Manifest:
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
         data["files"] = {doc: FileRecord(**record) for doc, record in data["files"].items()}
+        if data.get("format_version") != FORMAT_VERSION:
+            # An older format: keep what names the corpus and the model, so the reader can say to rebuild.
+            data = {name: data[name] for name in ("model", "dimension", "splitter_version", "corpus_root", "files", "format_version")}
+            return cls(**data, passage_count=0, passages_file="", store=StoreRecord(kind=""))
+        data["store"] = StoreRecord.from_dict(data["store"])
         return cls(**data)
 
 
 @dataclass(frozen=True)
 class StoredIndex:
-    """A loaded index: the manifest, the passages in vector order, and the FAISS index."""
+    """A loaded index: the manifest, the passages in ascending id order with their ids, and the store."""
 
     manifest: Manifest
     passages: list[Passage]
-    vectors: faiss.Index
-    sentence_vectors: faiss.Index
-    sentence_owners: np.ndarray  # passage row of each sentence vector, ascending; every passage has one
-    spec: VectorIndexSpec = field(default_factory=VectorIndexSpec)
-    sentence_spec: VectorIndexSpec = field(default_factory=VectorIndexSpec)
+    ids: np.ndarray  # int64, ascending: ids[i] is the id of passages[i]
+    store: VectorStore
+    directory: Path = Path(".")
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and row numbers of the k nearest passages for each query row (-1 pads)."""
-        return vector_index.search(self.vectors, queries, min(k, len(self.passages)))
+    def passage(self, passage_id: int) -> Passage:
+        return self.passages[self.row_of(passage_id)]
 
-    def vectors_of(self, rows: list[int]) -> np.ndarray:
-        return vector_index.reconstruct(self.vectors, rows)
-
-    def sentence_rows_of(self, row: int) -> range:
-        """The sentence vectors of passage row (owners are ascending, so they are contiguous)."""
+    def row_of(self, passage_id: int) -> int:
         import numpy as np
 
-        first, last = np.searchsorted(self.sentence_owners, [row, row + 1])
-        return range(int(first), int(last))
+        row = int(np.searchsorted(self.ids, passage_id))
+        if row >= len(self.ids) or self.ids[row] != passage_id:
+            raise KeyError(f"no passage with id {passage_id}")
+        return row
+
+    def search(self, queries: np.ndarray, k: int, target: VectorSet = VectorSet.PASSAGES) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and passage ids of the k nearest passages (or sentences) for each query row (-1 pads)."""
+        return self.store.search(queries, k, target)
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -143,11 +155,19 @@ def rebuild_command(index_dir: Path, manifest: Manifest) -> str:
     return f"rebuild it with: qa index {manifest.corpus_root} --index-dir {index_dir}"
 
 
-def verify_checksums(index_dir: Path, manifest: Manifest) -> None:
-    """Raise IndexMismatchError when a file of the index is missing or differs from what the build wrote."""
+def verify_checksums(index_dir: Path, manifest: Manifest, full: bool = True) -> None:
+    """Raise IndexMismatchError when a file of the index is missing or differs from what the build wrote.
+
+    full=False (every reader's load): files over HASH_ON_LOAD_BYTES are checked by size only, since
+    hashing costs about a second per GB and a 100k-passage index holds over a GB of vectors. Builds
+    (qa index) always hash every file before reusing any of them."""
     for name, expected in manifest.checksums.items():
+        path = Path(index_dir) / name
         try:
-            actual = _sha256_file(Path(index_dir) / name)
+            size = path.stat().st_size
+            if not full and size > HASH_ON_LOAD_BYTES and manifest.sizes.get(name) == size:
+                continue
+            actual = _sha256_file(path)
         except OSError as error:
             raise IndexMismatchError(f"damaged index in {index_dir} ({name}: {error.strerror}); {rebuild_command(index_dir, manifest)}") from error
         if actual != expected:
@@ -163,68 +183,22 @@ def _load_files(index_dir: Path, manifest: Manifest, verified: bool) -> StoredIn
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index in {index_dir} has format {manifest.format_version}, this version of qa reads format {FORMAT_VERSION}"
-            f" (it adds sentence vectors); {rebuild}"
+            f" (stable passage ids); {rebuild}"
         )
     if not verified:
-        verify_checksums(index_dir, manifest)
+        verify_checksums(index_dir, manifest, full=False)
     try:
-        vectors = read_vector_set(index_dir / manifest.vectors_file)
         passages = [Passage.from_dict(json.loads(line)) for line in (index_dir / manifest.passages_file).open(encoding="utf-8")]
-        sentence_vectors = read_vector_set(index_dir / manifest.sentence_vectors_file)
-        owners = np.load(index_dir / manifest.sentence_owners_file, allow_pickle=False)
+        store = load_store(index_dir, manifest.store)
+        store.validate(manifest.passage_count)
     except (OSError, RuntimeError, ValueError, KeyError) as error:
         raise IndexMismatchError(f"damaged index in {index_dir} ({str(error).splitlines()[0][:120]}); {rebuild}") from error
-    if vectors.ntotal != len(passages) or len(passages) != manifest.passage_count or vectors.d != manifest.dimension:
+    if len(passages) != manifest.passage_count or store.dimension != manifest.dimension or store.count(VectorSet.SENTENCES) != manifest.sentence_count:
         raise IndexMismatchError(
-            f"index in {index_dir} is inconsistent ({vectors.ntotal} vectors, {len(passages)} passages, "
+            f"index in {index_dir} is inconsistent ({store.count()} vectors, {len(passages)} passages, "
             f"manifest says {manifest.passage_count}); {rebuild}"
         )
-    if not _owners_fit(owners, sentence_vectors, manifest):
-        raise IndexMismatchError(
-            f"index in {index_dir} has inconsistent sentence vectors ({sentence_vectors.ntotal} vectors, {len(owners)} owners, "
-            f"manifest says {manifest.sentence_count}); {rebuild}"
-        )
-    spec = _spec_of(manifest.index_type, manifest.index_params, vectors)
-    sentence_spec = _spec_of(manifest.sentence_index_type, manifest.sentence_index_params, sentence_vectors)
-    return StoredIndex(
-        manifest=manifest, passages=passages, vectors=vector_index.prepare(vectors, spec),
-        sentence_vectors=vector_index.prepare(sentence_vectors, sentence_spec), sentence_owners=owners,
-        spec=spec, sentence_spec=sentence_spec,
-    )
-
-
-def _spec_of(index_type: str, params: dict, vectors: faiss.Index) -> VectorIndexSpec:
-    if index_type == FLAT or not params:
-        return vector_index.describe(vectors)  # older manifests name only the type
-    return VectorIndexSpec(index_type, dict(params))
-
-
-def _owners_fit(owners: np.ndarray, sentence_vectors: faiss.Index, manifest: Manifest) -> bool:
-    import numpy as np
-
-    if owners.ndim != 1 or len(owners) != sentence_vectors.ntotal or len(owners) != manifest.sentence_count:
-        return False
-    if sentence_vectors.d != manifest.dimension:
-        return False
-    # Every passage owns at least one sentence, in passage order.
-    return len(owners) == 0 == manifest.passage_count or bool(
-        owners[0] == 0 and np.all(np.diff(owners) >= 0) and np.all(np.diff(owners) <= 1) and owners[-1] == manifest.passage_count - 1
-    )
-
-
-def write_vector_set(path: Path, vectors: faiss.Index) -> None:
-    """Write one set of vectors (passages or sentences) and flush it to disk. Callers write under a
-    fresh name; the manifest's rename makes it current."""
-    import faiss
-
-    faiss.write_index(vectors, str(path))
-    _fsync_path(path)
-
-
-def read_vector_set(path: Path) -> faiss.Index:
-    import faiss
-
-    return faiss.read_index(str(path))
+    return StoredIndex(manifest=manifest, passages=passages, ids=np.asarray(store.ids(), dtype=np.int64), store=store, directory=index_dir)
 
 
 def check_writable(index_dir: Path) -> None:
@@ -259,98 +233,103 @@ def write_lock(index_dir: Path, timeout: float = 600, notice: Callable[[str], No
 
 
 class IndexWriter:
-    """Streams passages to a new file and gathers their vectors; commit() builds the vector index
-    (of the kind the policy picks for its size) and makes both the current index.
+    """Builds the next generation of an index: starts from the current one (base), drops the
+    documents the build replaces or that are gone, and adds new passages with fresh ids; commit()
+    writes it under new names and makes it current with the manifest's rename.
 
-    Given a base (the current index, approximate), the writer starts from it: its passages are
-    copied and new vectors are added to its trained indexes instead of building them anew."""
+    Vectors of unchanged documents are neither re-embedded nor copied out of the store: the store
+    keeps them under their ids (an approximate index keeps its training too)."""
 
-    def __init__(self, index_dir: Path, dimension: int, policy: IndexPolicy = IndexPolicy(), base: StoredIndex | None = None) -> None:
+    def __init__(
+        self, index_dir: Path, dimension: int, policy: IndexPolicy = IndexPolicy(), base: StoredIndex | None = None,
+        store_kind: str = DEFAULT_STORE,
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.dimension = dimension
-        self.policy = policy
         self.base = base
         self.build_id = secrets.token_hex(4)
         self.passages_file = f"passages-{self.build_id}.jsonl"
-        self.vectors_file = f"vectors-{self.build_id}.faiss"
-        self.sentence_vectors_file = f"sentence-vectors-{self.build_id}.faiss"
-        self.sentence_owners_file = f"sentence-owners-{self.build_id}.npy"
-        self._passages = (self.index_dir / self.passages_file).open("w", encoding="utf-8")
-        self._chunks: list[np.ndarray] = []
-        self._sentence_chunks: list[np.ndarray] = []
-        self._sentence_owners: list[int] = []
-        self.count = 0
+        self._new_file = f"passages-{self.build_id}.new"  # new passages, appended after the kept ones at commit
         if base is not None:
-            with (self.index_dir / base.manifest.passages_file).open(encoding="utf-8") as old:
-                shutil.copyfileobj(old, self._passages)
-            self.count = len(base.passages)
-            self._sentence_owners = base.sentence_owners.tolist()
+            self.store = load_store(self.index_dir, base.manifest.store, policy, workdir=self.index_dir)  # a copy this build changes
+            self.next_id = base.manifest.next_id
+        else:
+            self.store = create_store(store_kind, dimension, policy, workdir=self.index_dir)
+            self.next_id = 0
+        self._removed: set[str] = set()
+        self._new = (self.index_dir / self._new_file).open("w", encoding="utf-8")
+        self._store_files: tuple[str, ...] = ()
+        self._lexicon_files: dict[str, str] = {}
+
+    @property
+    def count(self) -> int:
+        return self.store.count()
 
     @property
     def files(self) -> tuple[str, ...]:
-        return (self.passages_file, self.vectors_file, self.sentence_vectors_file, self.sentence_owners_file)
+        return (self.passages_file, self._new_file, *self._store_files, *self._lexicon_files.values())
 
-    def add(self, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray, sentence_counts: list[int]) -> None:
+    def remove_documents(self, docs: Collection[str]) -> None:
+        """Drop these documents' passages and vectors (changed or deleted files)."""
+        docs = set(docs) - self._removed
+        if docs and self.base is not None:
+            self.store.delete_documents(docs)
+            self._removed |= docs
+
+    def add(self, passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray, sentence_counts: list[int]) -> np.ndarray:
         """Append passages with their vectors, and the vectors of their sentences (sentence_counts[i]
-        of them, at least one, belong to passages[i], in order)."""
-        assert len(passages) == len(vectors) == len(sentence_counts) and sum(sentence_counts) == len(sentence_vectors)
-        assert all(count >= 1 for count in sentence_counts)
-        for passage in passages:
-            self._passages.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
-        if len(passages):
-            self._chunks.append(vectors)
-            self._sentence_chunks.append(sentence_vectors)
-        for offset, count in enumerate(sentence_counts):
-            self._sentence_owners.extend([self.count + offset] * count)
-        self.count += len(passages)
-
-    def _vector_index(self, chunks: list[np.ndarray], base: faiss.Index | None, base_spec: VectorIndexSpec | None) -> tuple[faiss.Index, VectorIndexSpec]:
+        of them, at least one, belong to passages[i], in order); the ids given to the passages."""
         import numpy as np
 
-        new = np.concatenate(chunks) if chunks else np.zeros((0, self.dimension), np.float32)
-        chunks.clear()
-        if base is not None and base_spec is not None:
-            vector_index.add(base, new)
-            return base, base_spec
-        return vector_index.build(new, self.dimension, self.policy)
+        ids = np.arange(self.next_id, self.next_id + len(passages), dtype=np.int64)
+        self.store.add(passages, ids, vectors, sentence_vectors, sentence_counts)
+        self.next_id += len(passages)
+        for passage in passages:
+            self._new.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+        return ids
 
     def commit(self, manifest_fields: dict) -> Manifest:
-        import numpy as np
-
-        self._passages.flush()
-        os.fsync(self._passages.fileno())
-        self._passages.close()
-        base = self.base
-        vectors, spec = self._vector_index(self._chunks, base and base.vectors, base and base.spec)
-        sentence_vectors, sentence_spec = self._vector_index(
-            self._sentence_chunks, base and base.sentence_vectors, base and base.sentence_spec
-        )
-        write_vector_set(self.index_dir / self.vectors_file, vectors)
-        write_vector_set(self.index_dir / self.sentence_vectors_file, sentence_vectors)
-        with (self.index_dir / self.sentence_owners_file).open("wb") as handle:
-            np.save(handle, np.asarray(self._sentence_owners, dtype=np.int32), allow_pickle=False)
-            handle.flush()
-            os.fsync(handle.fileno())
+        self._new.close()
+        record = self.store.save(self.index_dir, self.build_id)
+        self._store_files = tuple(record.files.values())
+        with (self.index_dir / self.passages_file).open("w", encoding="utf-8") as out:
+            if self.base is not None:
+                with (self.index_dir / self.base.manifest.passages_file).open(encoding="utf-8") as old:
+                    for line in old:
+                        if not self._removed or json.loads(line)["doc"] not in self._removed:
+                            out.write(line)
+            with (self.index_dir / self._new_file).open(encoding="utf-8") as new:
+                shutil.copyfileobj(new, out)
+            out.flush()
+            os.fsync(out.fileno())
+        (self.index_dir / self._new_file).unlink()
+        self._lexicon_files = self._write_lexicon()
+        kept = (self.passages_file, *self._store_files, *self._lexicon_files.values())
         manifest = Manifest(
-            passage_count=self.count,
+            passage_count=self.store.count(),
             passages_file=self.passages_file,
-            vectors_file=self.vectors_file,
-            sentence_vectors_file=self.sentence_vectors_file,
-            sentence_owners_file=self.sentence_owners_file,
-            sentence_count=len(self._sentence_owners),
-            checksums={name: _sha256_file(self.index_dir / name) for name in self.files},
-            index_type=spec.kind,
-            index_params=dict(spec.params),
-            sentence_index_type=sentence_spec.kind,
-            sentence_index_params=dict(sentence_spec.params),
+            store=record,
+            next_id=self.next_id,
+            sentence_count=self.store.count(VectorSet.SENTENCES),
+            lexicon=self._lexicon_files,
+            checksums={name: _sha256_file(self.index_dir / name) for name in kept},
+            sizes={name: (self.index_dir / name).stat().st_size for name in kept},
             **manifest_fields,
         )
         write_atomic(self.index_dir / MANIFEST, manifest.to_json())
-        remove_unreferenced(self.index_dir, keep=set(self.files))
+        remove_unreferenced(self.index_dir, keep=set(kept))
         return manifest
 
+    def _write_lexicon(self) -> dict[str, str]:
+        from qa import lexicon
+
+        with (self.index_dir / self.passages_file).open(encoding="utf-8") as lines:
+            passages = [Passage.from_dict(json.loads(line)) for line in lines]
+        return lexicon.save(self.index_dir, self.build_id, [p.embedding_text() for p in passages], (p.text for p in passages))
+
     def abort(self) -> None:
-        self._passages.close()
+        self._new.close()
+        self.store.discard()
         for name in self.files:
             (self.index_dir / name).unlink(missing_ok=True)
 
@@ -370,7 +349,9 @@ def remove_unreferenced(index_dir: Path, keep: Iterable[str]) -> None:
     keep = set(keep)
     for path in Path(index_dir).iterdir():
         name = path.name
-        ours = name.startswith(("passages-", "vectors-", "sentence-vectors-", "sentence-owners-")) or (name.startswith(".manifest.json.") and name.endswith(".tmp"))
+        ours = name.startswith(("passages-", "store-", "bm25-", "idf-", "vectors-", "sentence-vectors-", "sentence-owners-")) or (
+            name.startswith(".manifest.json.") and name.endswith(".tmp")
+        )
         if ours and name not in keep:
             path.unlink(missing_ok=True)
 

@@ -57,15 +57,16 @@ def choose(count: int, policy: IndexPolicy = IndexPolicy()) -> VectorIndexSpec:
     return VectorIndexSpec(IVF_SQ8, {"nlist": nlist, "nprobe": nprobe, "trained_on": count})
 
 
-def build(vectors: np.ndarray, dimension: int, policy: IndexPolicy = IndexPolicy()) -> tuple[faiss.Index, VectorIndexSpec]:
-    """A new index of the kind `choose` picks for these vectors, holding them in row order."""
+def build(vectors: np.ndarray, dimension: int, policy: IndexPolicy = IndexPolicy(), ids: np.ndarray | None = None) -> tuple[faiss.Index, VectorIndexSpec]:
+    """A new index of the kind `choose` picks for these vectors, holding them under ids (default:
+    their row numbers)."""
     import faiss
     import numpy as np
 
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
+    vectors = vectors.reshape(-1, dimension)
     spec = choose(len(vectors), policy)
     if spec.kind == FLAT:
-        index = faiss.IndexFlatIP(dimension)
+        index = faiss.IndexFlatIP(dimension) if ids is None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
     else:
         nlist = spec.params["nlist"]
         quantizer = faiss.IndexFlatIP(dimension)
@@ -75,18 +76,54 @@ def build(vectors: np.ndarray, dimension: int, policy: IndexPolicy = IndexPolicy
         index.cp.max_points_per_centroid = policy.train_points_per_list
         sample = min(len(vectors), nlist * policy.train_points_per_list)
         rows = np.random.default_rng(policy.seed).choice(len(vectors), size=sample, replace=False)
-        index.train(vectors[np.sort(rows)])
+        index.train(np.ascontiguousarray(vectors[np.sort(rows)], dtype=np.float32))
         index.nprobe = spec.params["nprobe"]
-    add(index, vectors)
+    for first in range(0, len(vectors), 65_536):  # bounded temporary memory for a memory-mapped input
+        add(index, vectors[first : first + 65_536], None if ids is None else ids[first : first + 65_536])
     return index, spec
 
 
-def add(index: faiss.Index, vectors: np.ndarray) -> None:
-    """Append vectors (rows continue the index's numbering); a trained index is not retrained."""
+def add(index: faiss.Index, vectors: np.ndarray, ids: np.ndarray | None = None) -> None:
+    """Append vectors under ids (default: rows continue the index's numbering); a trained index is not retrained."""
     import numpy as np
 
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    if not len(vectors):
+        return
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if ids is None:
+        index.add(vectors)
+    else:
+        index.add_with_ids(vectors, np.ascontiguousarray(ids, dtype=np.int64))
+
+
+def remove(index: faiss.Index, ids: np.ndarray) -> None:
+    """Remove the vectors stored under these ids."""
+    import faiss
+    import numpy as np
+
+    if len(ids):
+        index.remove_ids(faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64)))
+
+
+def knn(queries: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact inner-product search of a plain (possibly memory-mapped) array: scores and rows."""
+    import faiss
+    import numpy as np
+
+    return faiss.knn(np.ascontiguousarray(queries, dtype=np.float32), vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
+
+
+def serialize(index: faiss.Index) -> bytes:
+    import faiss
+
+    return faiss.serialize_index(index).tobytes()
+
+
+def deserialize(path, mmap: bool = False) -> faiss.Index:
+    """An index read from a file; mmap: its inverted lists stay on disk, paged in as searched (read-only)."""
+    import faiss
+
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP if mmap else 0)
 
 
 def prepare(index: faiss.Index, spec: VectorIndexSpec) -> faiss.Index:

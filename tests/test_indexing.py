@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 
 from qa import Bot, build_index
-from qa.errors import CorpusError, IndexMismatchError, IndexMissingError, IndexWriteError
+from qa.errors import (
+    CorpusError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexWriteError,
+)
 from qa.sentences import sentence_texts
 from qa.store import FORMAT_VERSION, load_index, read_manifest
+from qa.stores import VectorSet
 
 
 def build(corpus, index_dir, factory, **kwargs):
@@ -24,7 +30,7 @@ def test_build_writes_vectors_passages_and_manifest(corpus, index_dir, fake_fact
     assert set(manifest.files) == {p.name for p in corpus.glob("*.txt")}
     assert all(len(record.sha256) == 64 for record in manifest.files.values())
     index = load_index(index_dir)
-    assert index.vectors.ntotal == len(index.passages) == 63
+    assert index.store.count() == len(index.passages) == 63
     source = (corpus / index.passages[10].doc).read_text(encoding="utf-8")
     assert source[index.passages[10].start : index.passages[10].end] == index.passages[10].text
 
@@ -36,11 +42,12 @@ def test_every_passage_keeps_its_own_sentence_vectors_across_an_incremental_buil
     build(corpus, index_dir, fake_factory)
     index = load_index(index_dir)
     manifest = read_manifest(index_dir)
-    assert manifest.format_version == FORMAT_VERSION and manifest.sentence_count == index.sentence_vectors.ntotal > len(index.passages)
-    for row, passage in enumerate(index.passages):
+    assert manifest.format_version == FORMAT_VERSION and manifest.sentence_count == index.store.count(VectorSet.SENTENCES) > len(index.passages)
+    for passage_id, passage in zip(index.ids, index.passages, strict=True):
         expected = fake_encoder.encode(sentence_texts(passage.title, passage.text))
-        stored = index.sentence_vectors.reconstruct_batch(list(index.sentence_rows_of(row)))
+        stored, _ = index.store.sentence_vectors([passage_id])
         np.testing.assert_allclose(stored, expected, atol=1e-6)
+        np.testing.assert_allclose(index.store.vectors([passage_id])[0], fake_encoder.encode([passage.embedding_text()])[0], atol=1e-6)
 
 
 def test_reindex_with_no_change_embeds_nothing(corpus, index_dir, fake_factory, fake_encoder):
@@ -69,8 +76,8 @@ def test_only_the_changed_file_is_embedded_again(corpus, index_dir, fake_factory
     report = build(corpus, index_dir, fake_factory)
     assert report.files_embedded == 1 and report.files_reused == 4
     index = load_index(index_dir)
-    changed = [row for row, passage in enumerate(index.passages) if passage.doc == path.name]
-    sentences = sum(len(index.sentence_rows_of(row)) for row in changed)
+    changed = [pid for pid, passage in zip(index.ids, index.passages, strict=True) if passage.doc == path.name]
+    sentences = len(index.store.sentence_vectors(changed)[0])
     assert report.passages_embedded == len(changed) == 7
     assert fake_encoder.encoded - before == len(changed) + sentences  # each passage and each of its sentences
     assert any("tea exports" in p.text for p in index.passages)
@@ -143,8 +150,8 @@ def test_interrupted_build_leaves_the_previous_index_usable(corpus, index_dir, f
         build(corpus, index_dir, dying_factory, batch_size=4)
     after = load_index(index_dir)
     assert after.passages == before.passages and after.manifest == before.manifest
-    leftovers = {p.name for p in index_dir.iterdir()} - {"manifest.json", ".lock", after.manifest.passages_file, after.manifest.vectors_file,
-        after.manifest.sentence_vectors_file, after.manifest.sentence_owners_file}
+    leftovers = {p.name for p in index_dir.iterdir()} - {"manifest.json", ".lock", after.manifest.passages_file, *after.manifest.store.files.values(),
+        *after.manifest.lexicon.values()}
     assert leftovers == set()
 
 
@@ -178,7 +185,7 @@ def test_index_with_another_dimension_than_its_model_is_refused(corpus, index_di
 
 def test_truncated_vectors_file_is_reported_as_damaged(corpus, index_dir, fake_factory):
     build(corpus, index_dir, fake_factory)
-    vectors = index_dir / read_manifest(index_dir).vectors_file
+    vectors = index_dir / read_manifest(index_dir).store.files["passage_vectors"]
     vectors.write_bytes(vectors.read_bytes()[:100])
     with pytest.raises(IndexMismatchError, match="damaged index.*qa index"):
         load_index(index_dir)
@@ -196,12 +203,12 @@ def test_passages_that_do_not_match_the_vectors_are_reported(corpus, index_dir, 
 def test_a_damaged_index_is_caught_by_its_checksums_and_qa_index_repairs_it(corpus, index_dir, fake_factory, damage):
     build(corpus, index_dir, fake_factory)
     manifest = read_manifest(index_dir)
-    vectors, passages = index_dir / manifest.vectors_file, index_dir / manifest.passages_file
+    vectors, passages = index_dir / manifest.store.files["passage_vectors"], index_dir / manifest.passages_file
     if damage == "truncate vectors":
         vectors.write_bytes(vectors.read_bytes()[:-64])
     elif damage == "flip a vector byte":
         data = bytearray(vectors.read_bytes())
-        data[len(data) // 2] ^= 0x01  # still a readable FAISS file: only the checksum can tell
+        data[len(data) // 2] ^= 0x01  # still a readable vectors file: only the checksum can tell
         vectors.write_bytes(bytes(data))
     elif damage == "drop a passage":
         passages.write_text("".join(passages.read_text(encoding="utf-8").splitlines(keepends=True)[1:]), encoding="utf-8")
@@ -260,3 +267,41 @@ def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, i
     assert len(notices) == 2 and "another qa index is writing" in notices[1]
     assert "answering from the index as it is" in notices[1]
     assert len(bot._loaded_index().passages) == 63
+
+
+def test_bm25_and_idf_saved_by_the_build_score_exactly_as_when_built_in_memory(corpus, index_dir, fake_factory):
+    from qa import lexicon
+    from qa.answer import inverse_document_frequencies
+    from qa.retrieval import BM25Retriever
+
+    build(corpus, index_dir, fake_factory)
+    (corpus / "late.txt").write_text("A late document about harbour boats and tea.\n", encoding="utf-8")
+    build(corpus, index_dir, fake_factory)  # incremental: the saved statistics cover the new passages too
+    index = load_index(index_dir)
+    assert {"bm25-data", "bm25-vocab", "idf"} <= set(index.manifest.lexicon)
+    loaded = BM25Retriever(index)
+    fresh = lexicon.build_bm25([p.embedding_text() for p in index.passages])
+    for question in ("harbour boats", "Who met the Prime Minister in London?", "semiconductor supply chains", "the boats of zzzz"):
+        tokens = lexicon.tokenize([question], return_ids=False)[0]
+        np.testing.assert_array_equal(loaded.scores(question, []), fresh.get_scores(tokens))
+    assert loaded.scores("harbour boats", []).max() > 0
+    assert lexicon.load_idf(index.directory, index.manifest.lexicon) == inverse_document_frequencies([p.text for p in index.passages])
+
+
+def test_large_files_are_checked_by_size_on_load_and_hashed_by_every_build(corpus, index_dir, fake_factory, fake_encoder, monkeypatch):
+    from qa import store
+
+    build(corpus, index_dir, fake_factory)
+    monkeypatch.setattr(store, "HASH_ON_LOAD_BYTES", 0)  # every file counts as large
+    vectors = index_dir / read_manifest(index_dir).store.files["passage_vectors"]
+    data = bytearray(vectors.read_bytes())
+    data[-1] ^= 0x01
+    vectors.write_bytes(bytes(data))
+    load_index(index_dir)  # same size: a reader does not hash it
+    before = fake_encoder.encoded
+    report = build(corpus, index_dir, fake_factory)
+    assert report.changed and fake_encoder.encoded - before >= 63  # the build hashed it and rebuilt
+    vectors = index_dir / read_manifest(index_dir).store.files["passage_vectors"]
+    vectors.write_bytes(vectors.read_bytes()[:-4])
+    with pytest.raises(IndexMismatchError, match="does not match its checksum"):
+        load_index(index_dir)

@@ -10,8 +10,14 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from qa.embedder import SentenceTransformerEncoder, load_encoder, resolve_model
-from qa.onnx_encoder import OnnxEncoder, ensure_export, export_folder, find_export
+from qa.encoders import load_encoder, resolve_model
+from qa.encoders.onnx_backend import (
+    OnnxEncoder,
+    ensure_export,
+    export_folder,
+    find_export,
+)
+from qa.encoders.torch_backend import SentenceTransformerEncoder
 
 pytestmark = pytest.mark.slow
 

@@ -8,12 +8,14 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 from qa import Bot, build_index
 from qa.errors import IndexMismatchError
 from qa.retrieval import DEFAULT_MODE
 from qa.sentences import sentence_spans, sentence_texts
 from qa.store import FORMAT_VERSION, MANIFEST, load_index
+from qa.stores import VectorSet
 
 
 def top_docs(answer, n=5):
@@ -32,9 +34,9 @@ def test_a_one_fact_question_finds_the_passage_through_its_sentence(seed_bot):
     # The fact is one sentence of the passage, and that sentence is the passage's closest to the question
     # (whole-passage dense ranks another passage first).
     index = seed_bot._loaded_index()
-    row = index.passages.index(top)
+    passage_id = index.ids[index.passages.index(top)]
     query = seed_bot._loaded_retrievers().dense.query_vector(question)[0]
-    sentences = index.sentence_vectors.reconstruct_batch(list(index.sentence_rows_of(row)))
+    sentences, _ = index.store.sentence_vectors([passage_id])
     best = int(np.argmax(sentences @ query))
     assert "KIHARA Minoru" in sentence_texts(top.title, top.text)[best]
     assert "KIHARA Minoru" not in seed_bot.ask(question, mode="dense").hits[0].passage.text
@@ -84,15 +86,15 @@ def test_sentence_spans_of_every_seed_passage_are_exact_and_cover_its_words(seed
 
 def test_every_passage_has_sentence_vectors_of_its_own_sentences(seed_bot):
     index = seed_bot._loaded_index()
-    assert index.manifest.sentence_count == index.sentence_vectors.ntotal > len(index.passages)
-    for row, passage in enumerate(index.passages):
-        assert len(index.sentence_rows_of(row)) == len(sentence_texts(passage.title, passage.text))
+    assert index.manifest.sentence_count == index.store.count(VectorSet.SENTENCES) > len(index.passages)
+    for passage_id, passage in zip(index.ids, index.passages, strict=True):
+        assert len(index.store.sentence_vectors([passage_id])[0]) == len(sentence_texts(passage.title, passage.text))
 
 
 def _age(index_dir, version=1):
     manifest = json.loads((index_dir / MANIFEST).read_text())
     manifest["format_version"] = version
-    for key in ("sentence_vectors_file", "sentence_owners_file", "sentence_count"):
+    for key in ("store", "next_id", "sentence_count"):
         manifest.pop(key)
     (index_dir / MANIFEST).write_text(json.dumps(manifest))
 
@@ -119,3 +121,20 @@ def test_building_again_over_an_older_format_re_embeds_everything(corpus, index_
     _age(index_dir)
     report = build_index(corpus, index_dir, encoder_factory=fake_factory)
     assert report.changed and report.files_embedded == 5 and load_index(index_dir).manifest.format_version == FORMAT_VERSION
+
+
+def test_fused_on_candidates_ranks_the_seeds_questions_as_exact_fused(seed_bot):
+    """Candidates from ANN passage, ANN sentence and BM25 searches (20, 60 sentences and 20 of 63
+    passages here), statistics from a sample that is the whole collection: the same ranking."""
+    from qa.retrieval import CandidatePolicy, Retrievers
+
+    exact = seed_bot._loaded_retrievers()
+    candidates = Retrievers(exact.index, exact.encoder, CandidatePolicy(exact_max=0, depth=20, sentence_depth=60, sample=10_000))
+    assert exact.fused.exact and not candidates.fused.exact
+    records = [json.loads(line) for line in (REPO / "benchmarks/seeds/questions.jsonl").open(encoding="utf-8")]
+    assert any(record["history"] for record in records)  # follow-ups (no feedback) are covered too
+    for record in records:
+        expected = exact.fused.rank(record["question"], record["history"], 10)
+        got = candidates.fused.rank(record["question"], record["history"], 10)
+        assert [pid for pid, _ in got] == [pid for pid, _ in expected], record["question"]
+        np.testing.assert_allclose([score for _, score in got], [score for _, score in expected], rtol=1e-5)

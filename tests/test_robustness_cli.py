@@ -53,7 +53,7 @@ def test_two_index_runs_at_once_one_waits_and_ask_meanwhile_reads_the_previous_i
 def test_truncated_vectors_file_is_a_one_line_error_whose_command_repairs_the_index(tmp_path, seed_index):
     index = tmp_path / "idx"
     shutil.copytree(seed_index, index)
-    vectors = index / read_manifest(index).vectors_file
+    vectors = index / read_manifest(index).store.files["passage_vectors"]
     vectors.write_bytes(vectors.read_bytes()[: vectors.stat().st_size // 2])
     broken = qa("ask", "Why did Philip Hammond travel to Tokyo?", "--index-dir", index)
     assert broken.returncode == 1 and broken.stderr.count("\n") == 1 and "Traceback" not in broken.stderr

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa.embedder import ModelSpec
+from qa.encoders.spec import ModelSpec
 from qa.errors import QAError
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ def _export(spec: ModelSpec, folder: Path) -> dict:
     import numpy as np
     import torch
 
-    from qa.embedder import SentenceTransformerEncoder
+    from qa.encoders.torch_backend import SentenceTransformerEncoder
 
     reference = SentenceTransformerEncoder(spec)
     transformer = reference._model[0].auto_model.eval()

@@ -1,0 +1,422 @@
+"""The default vector store: numpy files beside the manifest, searched with FAISS.
+
+Files of one generation (`store-<role>-<generation>.<ext>`):
+- passage-ids (int64, ascending) and passage-vectors (float32, one row per id), as .npy;
+- sentence-owners (int64: the passage id of each sentence row, ascending) and sentence-vectors;
+- passage-docs (JSON list: the document of each passage row), read only by a build;
+- passage-ann / sentence-ann (.faiss), only above `IndexPolicy.flat_max` vectors: an IVF-SQ8 index
+  holding each passage under its id, and each sentence under `passage id << 16 | its position`.
+
+The float32 arrays are memory-mapped when read (and the ANN indexes' lists too), so a reader pays in
+RAM only for the pages it touches, and `vectors`/`sentence_vectors` return exact values even when
+search is approximate. Up to flat_max vectors, search is exact (faiss.knn over the array).
+
+Memory during a build stays bounded: vectors a build adds are appended to spill files, deletions
+are a mask over the previous generation, and `save` streams both into the new generation's files
+in blocks of CHUNK rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qa import vector_index
+from qa.stores.base import StoreRecord, VectorSet
+from qa.vector_index import FLAT, IndexPolicy, VectorIndexSpec
+
+if TYPE_CHECKING:
+    import faiss
+    import numpy as np
+
+    from qa.schema import Passage
+
+KIND = "faiss"
+CHUNK = 16_384  # rows copied at a time when a generation is written
+SENTENCE_BITS = 16  # a sentence's ANN label: passage id << 16 | position (passages hold far fewer than 65,536 sentences)
+_ROLES = {
+    "passage_ids": "npy", "passage_vectors": "npy", "sentence_owners": "npy", "sentence_vectors": "npy",
+    "passage_docs": "json", "passage_ann": "faiss", "sentence_ann": "faiss",
+}
+
+
+class FaissStore:
+    """Passage and sentence vectors in numpy arrays keyed by passage id, with IVF indexes for large sets."""
+
+    kind = KIND
+
+    def __init__(self, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> None:
+        import numpy as np
+
+        self.dimension = dimension
+        self.policy = policy
+        empty = np.zeros((0, dimension), np.float32)
+        # The current generation (memory-mapped once saved or loaded) ...
+        self._ids = np.zeros(0, np.int64)
+        self._vectors: np.ndarray = empty
+        self._owners = np.zeros(0, np.int64)
+        self._sentences: np.ndarray = empty
+        # ... less the rows deleted since (None: none deleted) ...
+        self._keep: np.ndarray | None = None
+        # ... plus the rows added since: (ids, vectors, owners, sentence vectors), the vectors None when spilled.
+        self._pending: list[tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]] = []
+        self._spill = _Spill(Path(workdir) / f"store-spill-{secrets.token_hex(4)}", dimension) if workdir is not None else None
+        self._docs: list[str] | None = []  # document of each row: current generation's, then pending
+        self._docs_file: Path | None = None
+        self._ann: dict[VectorSet, tuple[faiss.Index, VectorIndexSpec]] = {}
+        self._ann_files: dict[VectorSet, Path] = {}  # read memory-mapped (read-only) until first changed
+
+    @classmethod
+    def create(cls, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> FaissStore:
+        """A new, empty store. workdir: where the vectors a build adds wait until save, in spill files
+        (save and discard remove them); without it they wait in memory."""
+        return cls(dimension, policy, workdir)
+
+    @classmethod
+    def load(cls, directory: Path, record: StoreRecord, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> FaissStore:
+        """Open a generation: arrays and ANN lists memory-mapped, searched with the parameters the record keeps."""
+        store = cls(int(record.params["dimension"]), policy, workdir)
+        store._open(directory, record)
+        return store
+
+    def _open(self, directory: Path, record: StoreRecord) -> None:
+        import numpy as np
+
+        files = record.files
+        self._ids = np.load(directory / files["passage_ids"], allow_pickle=False)
+        self._vectors = np.load(directory / files["passage_vectors"], mmap_mode="r", allow_pickle=False)
+        self._owners = np.load(directory / files["sentence_owners"], allow_pickle=False)
+        self._sentences = np.load(directory / files["sentence_vectors"], mmap_mode="r", allow_pickle=False)
+        self._keep, self._pending = None, []
+        self._docs, self._docs_file = None, directory / files["passage_docs"]
+        self._ann, self._ann_files = {}, {}
+        for target in VectorSet:
+            name = files.get(_role(target, "ann"))
+            if name:
+                spec = VectorIndexSpec(**record.params[_role(target, "index")])
+                self._ann[target] = (vector_index.prepare(vector_index.deserialize(directory / name, mmap=True), spec), spec)
+                self._ann_files[target] = directory / name
+
+    def validate(self, passage_count: int) -> None:
+        import numpy as np
+
+        self._consolidate()
+        if len(self._ids) != passage_count or self._vectors.shape != (passage_count, self.dimension):
+            raise ValueError(f"{len(self._ids)} passage vectors of shape {self._vectors.shape}, expected {passage_count}")
+        if self._sentences.shape != (len(self._owners), self.dimension):
+            raise ValueError(f"{len(self._owners)} sentence owners for {self._sentences.shape[0]} sentence vectors")
+        if len(self._ids) and not (np.all(np.diff(self._ids) > 0) and np.array_equal(np.unique(self._owners), self._ids)):
+            raise ValueError("sentence vectors do not belong to the passages, one group each, in id order")
+        for target, (index, _) in self._ann.items():
+            if index.ntotal != self.count(target):
+                raise ValueError(f"the {target.value} index holds {index.ntotal} vectors, expected {self.count(target)}")
+
+    def add(self, passages: Sequence[Passage], ids: np.ndarray, vectors: np.ndarray, sentence_vectors: np.ndarray, sentence_counts: Sequence[int]) -> None:
+        import numpy as np
+
+        from qa.stores.base import sentence_rows
+
+        ids = np.asarray(ids, dtype=np.int64)
+        counts = np.asarray(sentence_counts, dtype=np.int64)
+        if not (len(passages) == len(ids) == len(vectors) == len(counts)) or int(counts.sum()) != len(sentence_vectors) or np.any(counts < 1):
+            raise ValueError("each passage needs one id, one vector and at least one sentence vector")
+        if not len(ids):
+            return
+        last = self._pending[-1][0][-1] if self._pending else (self._ids[-1] if len(self._ids) else -1)
+        if ids[0] <= last or np.any(np.diff(ids) <= 0):
+            raise ValueError("passage ids must be new and ascending")
+        owners = ids[sentence_rows(counts)]
+        vectors = np.asarray(vectors, dtype=np.float32)
+        sentence_vectors = np.asarray(sentence_vectors, dtype=np.float32)
+        if self._spill is not None:
+            self._spill.write(vectors, sentence_vectors)
+            self._pending.append((ids, None, owners, None))
+        else:
+            self._pending.append((ids, vectors, owners, sentence_vectors))
+        self._documents().extend(p.doc for p in passages)
+        for target in list(self._ann):
+            index = self._writable_ann(target)
+            if target is VectorSet.PASSAGES:
+                vector_index.add(index, vectors, ids)
+            else:
+                vector_index.add(index, sentence_vectors, _sentence_labels(owners))
+
+    def delete_documents(self, docs: Collection[str]) -> int:
+        import numpy as np
+
+        wanted = set(docs)
+        documents = self._documents()
+        drop = np.fromiter((doc in wanted for doc in documents), dtype=bool, count=len(documents))
+        if not drop.any():
+            return 0
+        if drop[len(self._ids) :].any():
+            self._consolidate()  # rows added since the last save: merge them first (not a build's path)
+            documents = self._documents()
+            drop = np.fromiter((doc in wanted for doc in documents), dtype=bool, count=len(documents))
+        base = len(self._ids)
+        keep = self._keep if self._keep is not None else np.ones(base, bool)
+        removed = int((keep & drop[:base]).sum())
+        gone = self._ids[keep & drop[:base]]
+        for target in list(self._ann):
+            index = self._writable_ann(target)
+            labels = gone if target is VectorSet.PASSAGES else _sentence_labels(self._owners)[np.isin(self._owners, gone)]
+            vector_index.remove(index, labels)
+        self._keep = keep & ~drop[:base]
+        return removed
+
+    def search(self, queries: np.ndarray, k: int, target: VectorSet = VectorSet.PASSAGES) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        self._consolidate()
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dimension)
+        total = self.count(target)
+        depth = min(k, total)
+        scores = np.full((len(queries), k), -np.inf, np.float32)
+        ids = np.full((len(queries), k), -1, np.int64)
+        if depth == 0:
+            return scores, ids
+        if target in self._ann:
+            found_scores, labels = vector_index.search(self._ann[target][0], queries, depth)
+            found = labels if target is VectorSet.PASSAGES else np.where(labels >= 0, labels >> SENTENCE_BITS, -1)
+        else:
+            found_scores, rows = vector_index.knn(queries, self._sentences if target is VectorSet.SENTENCES else self._vectors, depth)
+            keys = self._owners if target is VectorSet.SENTENCES else self._ids
+            found = np.where(rows >= 0, keys[np.maximum(rows, 0)], -1)
+        scores[:, :depth], ids[:, :depth] = found_scores, found
+        return scores, ids
+
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        self._consolidate()
+        rows = self._rows(np.asarray(ids, dtype=np.int64))
+        if len(rows) == len(self._ids) and np.array_equal(rows, np.arange(len(rows))):
+            return self._vectors  # every passage, in order: the (memory-mapped) array itself
+        return np.asarray(self._vectors[rows])
+
+    def sentence_vectors(self, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        self._consolidate()
+        ids = np.asarray(ids, dtype=np.int64)
+        self._rows(ids)  # KeyError for an unknown id
+        if len(ids) == len(self._ids) and np.array_equal(ids, self._ids):
+            return self._sentences, np.searchsorted(self._ids, self._owners)
+        first = np.searchsorted(self._owners, ids, side="left")
+        last = np.searchsorted(self._owners, ids, side="right")
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(first, last, strict=True)]) if len(ids) else np.zeros(0, np.int64)
+        return np.asarray(self._sentences[rows]), np.repeat(np.arange(len(ids)), last - first)
+
+    def ids(self) -> np.ndarray:
+        self._consolidate()
+        return self._ids
+
+    def count(self, target: VectorSet = VectorSet.PASSAGES) -> int:
+        passages = target is VectorSet.PASSAGES
+        pending = sum(len(chunk[0 if passages else 2]) for chunk in self._pending)
+        if self._keep is None:
+            return pending + len(self._ids if passages else self._owners)
+        return pending + int(self._keep.sum() if passages else self._sentence_keep().sum())
+
+    def save(self, directory: Path, generation: str) -> StoreRecord:
+        """Stream the current generation (less deletions) and the added rows into new files, block by block."""
+        import numpy as np
+
+        files = {role: f"store-{role.replace('_', '-')}-{generation}.{ext}" for role, ext in _ROLES.items()}
+        keep, sentence_keep = self._keep, self._sentence_keep() if self._keep is not None else None
+        ids = np.concatenate([self._ids if keep is None else self._ids[keep], *(chunk[0] for chunk in self._pending)])
+        owners = np.concatenate([self._owners if keep is None else self._owners[sentence_keep], *(chunk[2] for chunk in self._pending)])
+        for role, array in (("passage_ids", ids), ("sentence_owners", owners)):
+            _write(directory / files[role], lambda handle, array=array: np.save(handle, array, allow_pickle=False))
+        spilled = self._spill.arrays() if self._spill is not None else None
+        for role, base, mask, position in (("passage_vectors", self._vectors, keep, 1), ("sentence_vectors", self._sentences, sentence_keep, 3)):
+            added = [spilled[position // 2]] if spilled is not None else [chunk[position] for chunk in self._pending]
+            _write_rows(directory / files[role], self.dimension, base, mask, added)
+        documents = self._documents()
+        if keep is not None:
+            documents = [doc for doc, kept in zip(documents[: len(keep)], keep, strict=True) if kept] + documents[len(keep) :]
+        _write(directory / files["passage_docs"], lambda handle: handle.write(json.dumps(documents, ensure_ascii=False).encode()))
+        self._ann_files = {}  # the indexes are now those of the new generation, written below
+        self._ids, self._owners, self._keep, self._pending, self._docs = ids, owners, None, [], documents
+        self._vectors = np.load(directory / files["passage_vectors"], mmap_mode="r", allow_pickle=False)
+        self._sentences = np.load(directory / files["sentence_vectors"], mmap_mode="r", allow_pickle=False)
+        self.discard()
+        self._choose_indexes()
+        params: dict = {"dimension": self.dimension}
+        for target in VectorSet:
+            params[_role(target, "index")] = asdict_spec(self.index_spec(target))
+            if target in self._ann:
+                index = self._ann[target][0]
+                _write(directory / files[_role(target, "ann")], lambda handle, index=index: handle.write(vector_index.serialize(index)))
+            else:
+                del files[_role(target, "ann")]
+        return StoreRecord(kind=KIND, files=files, params=params)
+
+    def discard(self) -> None:
+        """Remove the spill files (an aborted build; save calls it too)."""
+        if self._spill is not None:
+            self._spill.remove()
+
+    def index_spec(self, target: VectorSet = VectorSet.PASSAGES) -> VectorIndexSpec:
+        """How the vector set is searched: exact (FLAT) or the ANN index's kind and parameters."""
+        return self._ann[target][1] if target in self._ann else VectorIndexSpec(FLAT, {})
+
+    def _choose_indexes(self) -> None:
+        """An ANN index for each set that outgrew exact search (trained once; later vectors are
+        added to it without retraining); none for a set back under the limit."""
+        for target in VectorSet:
+            if self.count(target) <= self.policy.flat_max:
+                self._ann.pop(target, None)
+            elif target not in self._ann:
+                if target is VectorSet.PASSAGES:
+                    self._ann[target] = vector_index.build(self._vectors, self.dimension, self.policy, ids=self._ids)
+                else:
+                    self._ann[target] = vector_index.build(self._sentences, self.dimension, self.policy, ids=_sentence_labels(self._owners))
+
+    def _writable_ann(self, target: VectorSet) -> faiss.Index:
+        """The ANN index, read fully into memory the first time it is changed (its mapped lists are read-only)."""
+        if target in self._ann_files:
+            spec = self._ann[target][1]
+            self._ann[target] = (vector_index.prepare(vector_index.deserialize(self._ann_files.pop(target)), spec), spec)
+        return self._ann[target][0]
+
+    def _sentence_keep(self) -> np.ndarray:
+        import numpy as np
+
+        assert self._keep is not None
+        return np.isin(self._owners, self._ids[self._keep])
+
+    def _documents(self) -> list[str]:
+        if self._docs is None:
+            assert self._docs_file is not None
+            self._docs = json.loads(self._docs_file.read_text(encoding="utf-8"))
+        return self._docs
+
+    def _consolidate(self) -> None:
+        """Apply deletions and added rows in memory (for reads between saves, e.g. in tests)."""
+        import numpy as np
+
+        if self._keep is not None:
+            keep, sentence_keep = self._keep, self._sentence_keep()
+            documents = self._documents()
+            self._docs = [doc for doc, kept in zip(documents[: len(keep)], keep, strict=True) if kept] + documents[len(keep) :]
+            self._ids, self._vectors = self._ids[keep], np.asarray(self._vectors[keep])
+            self._owners, self._sentences = self._owners[sentence_keep], np.asarray(self._sentences[sentence_keep])
+            self._keep = None
+        if not self._pending:
+            return
+        if self._spill is not None:
+            vectors, sentences = (np.array(array) for array in self._spill.arrays())
+            self._spill.remove()
+        else:
+            vectors = np.concatenate([chunk[1] for chunk in self._pending])
+            sentences = np.concatenate([chunk[3] for chunk in self._pending])
+        self._ids = np.concatenate([self._ids, *(chunk[0] for chunk in self._pending)])
+        self._owners = np.concatenate([self._owners, *(chunk[2] for chunk in self._pending)])
+        self._vectors = np.concatenate([self._vectors, vectors])
+        self._sentences = np.concatenate([self._sentences, sentences])
+        self._pending = []
+
+    def _rows(self, ids: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        rows = np.searchsorted(self._ids, ids)
+        inside = rows < len(self._ids)
+        if not (inside.all() and np.array_equal(self._ids[rows], ids)):
+            missing = ids[~inside] if not inside.all() else ids[self._ids[rows] != ids]
+            raise KeyError(f"no passage with id {int(missing[0])} in the store")
+        return rows
+
+
+class _Spill:
+    """Two append-only files of float32 rows (passage and sentence vectors), read back memory-mapped."""
+
+    def __init__(self, prefix: Path, dimension: int) -> None:
+        self.paths = (Path(f"{prefix}-passages.f32"), Path(f"{prefix}-sentences.f32"))
+        self.dimension = dimension
+        self.rows = [0, 0]
+        self._handles: list | None = None
+
+    def write(self, vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+        if self._handles is None:
+            self._handles = [path.open("wb") for path in self.paths]
+        for position, array in enumerate((vectors, sentence_vectors)):
+            self._handles[position].write(array.astype("<f4", copy=False).tobytes())
+            self.rows[position] += len(array)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        if self._handles is not None:
+            for handle in self._handles:
+                handle.flush()
+        return tuple(  # type: ignore[return-value]
+            np.memmap(path, dtype="<f4", mode="r", shape=(rows, self.dimension)) if rows else np.zeros((0, self.dimension), np.float32)
+            for path, rows in zip(self.paths, self.rows, strict=True)
+        )
+
+    def remove(self) -> None:
+        if self._handles is not None:
+            for handle in self._handles:
+                handle.close()
+            self._handles = None
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+        self.rows = [0, 0]
+
+
+def asdict_spec(spec: VectorIndexSpec) -> dict:
+    return {"kind": spec.kind, "params": dict(spec.params)}
+
+
+def _role(target: VectorSet, what: str) -> str:
+    return f"{target.value[:-1]}_{what}"
+
+
+def _sentence_labels(owners: np.ndarray) -> np.ndarray:
+    """Stable ANN labels of sentence rows: owner id << SENTENCE_BITS | position within the passage."""
+    import numpy as np
+
+    owners = np.asarray(owners, dtype=np.int64)
+    position = np.arange(len(owners)) - np.searchsorted(owners, owners, side="left")
+    return (owners << SENTENCE_BITS) | position
+
+
+def _write_rows(path: Path, dimension: int, base: np.ndarray, mask: np.ndarray | None, added: list[np.ndarray]) -> None:
+    """A float32 .npy of base's rows where mask (all when None), then the added arrays, copied CHUNK rows at a time."""
+    import numpy as np
+
+    kept = len(base) if mask is None else int(mask.sum())
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(kept + sum(len(a) for a in added), dimension))
+    position = 0
+    for first in range(0, len(base), CHUNK):
+        block = np.asarray(base[first : first + CHUNK])
+        if mask is not None:
+            block = block[mask[first : first + CHUNK]]
+        out[position : position + len(block)] = block
+        position += len(block)
+    for array in added:
+        for first in range(0, len(array), CHUNK):
+            block = array[first : first + CHUNK]
+            out[position : position + len(block)] = block
+            position += len(block)
+    out.flush()
+    del out
+    _fsync(path)
+
+
+def _write(path: Path, write) -> None:
+    """Write a file of a new generation and flush it to disk before the manifest can name it."""
+    with path.open("wb") as handle:
+        write(handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
