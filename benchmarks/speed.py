@@ -29,7 +29,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -177,9 +176,9 @@ def throughput(passages, encoders) -> None:
 
 
 def cache_dir() -> Path:
-    from platformdirs import user_cache_dir
+    from qa import settings
 
-    return Path(os.environ.get("QA_CACHE_DIR") or user_cache_dir("qa")) / "speed"
+    return settings.cache_dir() / "speed"
 
 
 def real_vectors(names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -6,11 +6,12 @@
 """
 
 from qa.answer import AnswerPolicy
-from qa.bot import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR, DEFAULT_K, Bot, IndexSummary
+from qa.bot import DEFAULT_K, Bot, IndexSummary
 from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, build_index
 from qa.retrieval import DEFAULT_MODE, Mode
 from qa.schema import Answer, AnswerSentence, Hit, Passage
+from qa.settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR
 
 __all__ = [
     "Answer", "AnswerPolicy", "AnswerSentence", "Bot", "BuildReport", "DEFAULT_CORPUS_DIR",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa import lexicon
+from qa import lexicon, settings
 from qa.answer import AnswerPolicy
 from qa.bot import answer_from_hits
 from qa.chunking import SPLITTER_VERSION
@@ -81,11 +81,8 @@ def _without_nan(value):
 
 
 def default_cache_dir() -> Path:
-    import os
 
-    from platformdirs import user_cache_dir
-
-    return Path(os.environ.get("QA_CACHE_DIR") or user_cache_dir("qa")) / "bench"
+    return settings.cache_dir() / "bench"
 
 
 def run_bench(

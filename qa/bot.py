@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import lexicon
+from qa import lexicon, settings
 from qa.answer import AnswerPolicy, compose_answer
 from qa.chunking import SPLITTER_VERSION
 from qa.corpus import read_source
@@ -17,10 +16,9 @@ from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
 from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search
 from qa.schema import Answer, Hit
+from qa.settings import DEFAULT_CORPUS_DIR
 from qa.store import FORMAT_VERSION, Manifest, StoredIndex, load_index, read_manifest
 
-DEFAULT_INDEX_DIR = Path(os.environ.get("QA_INDEX_DIR", "embeddings"))
-DEFAULT_CORPUS_DIR = Path("seeds")
 DEFAULT_K = 5
 
 Notice = Callable[[str], None]
@@ -78,7 +76,7 @@ class Bot:
 
     def __init__(
         self,
-        index_dir: Path = DEFAULT_INDEX_DIR,
+        index_dir: Path | None = None,
         model: str | None = None,
         *,
         notice: Notice = _ignore,
@@ -87,7 +85,7 @@ class Bot:
         auto_update: bool = True,
         mode: str = DEFAULT_MODE,
     ) -> None:
-        self.index_dir = Path(index_dir)
+        self.index_dir = Path(index_dir) if index_dir is not None else settings.index_dir()
         self.model = model
         self.notice = notice
         self.encoder_factory = encoder_factory

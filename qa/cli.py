@@ -16,6 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["chat", *(argv if argv is not None else sys.argv[1:])])
+    if getattr(args, "index_dir", False) is None:
+        from qa import settings
+
+        args.index_dir = settings.index_dir()
     try:
         return args.run(args)
     except QAError as error:
@@ -27,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from qa.bot import DEFAULT_INDEX_DIR, DEFAULT_K
+    from qa.bot import DEFAULT_K
     from qa.retrieval import DEFAULT_MODE, MODES
 
     parser = argparse.ArgumentParser(
@@ -43,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         "one warning line, and counted as skipped on later runs."))
     index.add_argument("corpus_dir", nargs="?", type=Path, metavar="CORPUS_DIR",
                        help="folder of documents (default: the folder the index was built from, else seeds/)")
-    _index_options(index, DEFAULT_INDEX_DIR)
+    _index_options(index)
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     index.add_argument("-v", "--verbose", action="store_true", help="list every skipped file and why, not only those new to this run")
     index.set_defaults(run=_run_index)
@@ -64,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help=f"retrieval mode (default {DEFAULT_MODE})")
     ask.add_argument("--history", action="append", default=[], metavar="EARLIER_QUESTION",
                      help="an earlier question of the same conversation (repeat, oldest first)")
-    _index_options(ask, DEFAULT_INDEX_DIR)
+    _index_options(ask)
     ask.set_defaults(run=_run_ask)
 
     bench = commands.add_parser("bench", help="measure retrieval quality and speed of every mode", description=(
@@ -86,14 +90,16 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(run=_run_bench)
 
     chat = commands.add_parser("chat", help="open the chat (the default command)")
-    _index_options(chat, DEFAULT_INDEX_DIR)
+    _index_options(chat)
     chat.set_defaults(run=_run_chat)
     return parser
 
 
-def _index_options(parser: argparse.ArgumentParser, default_index_dir: Path) -> None:
-    parser.add_argument("--index-dir", type=Path, default=default_index_dir, metavar="DIR",
-                        help=f"index directory (default: {default_index_dir}/, or $QA_INDEX_DIR)")
+def _index_options(parser: argparse.ArgumentParser) -> None:
+    from qa.settings import DEFAULT_INDEX_DIR
+
+    parser.add_argument("--index-dir", type=Path, metavar="DIR",
+                        help=f"index directory (default: $QA_INDEX_DIR, else {DEFAULT_INDEX_DIR}/)")
     parser.add_argument("--model", metavar="PATH_OR_NAME",
                         help="local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
 
@@ -263,7 +269,13 @@ class _stage_progress:
         if not self.enabled:
             return None
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self._progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
                                   console=Console(stderr=True), transient=True)

@@ -30,7 +30,6 @@ from textual.widgets import Footer, ProgressBar, Static
 
 from qa import (
     DEFAULT_CORPUS_DIR,
-    DEFAULT_INDEX_DIR,
     DEFAULT_K,
     DEFAULT_MODE,
     Answer,
@@ -38,9 +37,9 @@ from qa import (
     IndexMissingError,
     IndexSummary,
     QAError,
+    settings,
 )
 from qa.text import printable
-from qa import settings
 from ui.commands import ChatCommands
 from ui.conversations import ConversationStore, QuestionHistory, Turn
 from ui.keys import KEY_IDS, key_label, load_keys
@@ -114,7 +113,7 @@ class ChatApp(App[int]):
         self,
         bot: Bot | None = None,
         *,
-        index_dir: Path = DEFAULT_INDEX_DIR,
+        index_dir: Path | None = None,
         model: str | None = None,
         k: int = DEFAULT_K,
         data_dir: Path | None = None,
@@ -765,9 +764,9 @@ class ChatApp(App[int]):
             ))
 
 
-def run_chat(index_dir: Path = DEFAULT_INDEX_DIR, model: str | None = None) -> int:
+def run_chat(index_dir: Path | None = None, model: str | None = None) -> int:
     """Entry point for `qa chat` and a bare `qa`."""
-    app = ChatApp(index_dir=Path(index_dir), model=model)
+    app = ChatApp(index_dir=index_dir, model=model)
     loop = asyncio.new_event_loop()
     try:
         result = app.run(loop=loop)

@@ -110,9 +110,9 @@ def answers(folder: Path, questions: list[dict], index_dir: Path) -> dict:
 def _default_index_dir() -> Path:
     import os
 
-    from platformdirs import user_cache_dir
+    from qa import settings
 
-    return Path(os.environ.get("QA_CACHE_DIR") or user_cache_dir("qa")) / "realdocs-index"
+    return settings.cache_dir() / "realdocs-index"
 
 
 def main(argv: list[str]) -> int:

@@ -4,8 +4,7 @@ once), and `load_encoder`, which picks a back-end, on top. Imports flow one way,
 
 from __future__ import annotations
 
-import os
-
+from qa import settings
 from qa.encoders.spec import DEFAULT_MODEL, Encoder, ModelSpec, resolve_model
 from qa.errors import QAError
 
@@ -19,7 +18,7 @@ def load_encoder(spec: str | ModelSpec | None, backend: str | None = None) -> En
 
     backend is "auto" (the default, or $QA_ENCODER), "onnx" (fail if it cannot be used) or "torch"."""
     spec = spec if isinstance(spec, ModelSpec) else resolve_model(spec)
-    backend = (backend or os.environ.get("QA_ENCODER") or "auto").lower()
+    backend = (backend or settings.encoder_backend()).lower()
     if backend not in BACKENDS:
         raise QAError(f"unknown encoder backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if backend != "torch":

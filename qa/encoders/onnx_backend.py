@@ -64,9 +64,9 @@ class OnnxSettings:
 
 
 def default_cache_dir() -> Path:
-    from platformdirs import user_cache_dir
+    from qa import settings
 
-    return Path(os.environ.get("QA_CACHE_DIR") or user_cache_dir("qa")) / "onnx"
+    return settings.cache_dir() / "onnx"
 
 
 def export_folder(spec: ModelSpec, cache_dir: Path) -> Path:
