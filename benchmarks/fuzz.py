@@ -20,7 +20,6 @@ duration and peak memory. Exits non-zero on any crash or loss.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import random
@@ -41,6 +40,7 @@ from format_fixtures import make_docx, make_pdf, pdf_file, zip_bomb
 
 from qa.chunking import split_document
 from qa.corpus import SourceFile, read_document
+from qa.encoders.hashing import HashingEncoder
 from qa.errors import CorpusError
 
 WORDS = ["harbour", "festival", "council", "budget", "library", "tea", "green", "report", "page", "boats", "music", "tickets", "town", "hall"]
@@ -169,7 +169,7 @@ def run(scale: float, seed: int) -> dict:
             slowest[kind] = max(slowest[kind], time.perf_counter() - began)
         read_seconds = time.perf_counter() - started
         index_started = time.perf_counter()
-        report = build_index(corpus, Path(tmp) / "index", encoder_factory=lambda spec: _HashingEncoder())
+        report = build_index(corpus, Path(tmp) / "index", encoder_factory=lambda spec: HashingEncoder(dimension=32))
         index = load_index(Path(tmp) / "index")
         index_seconds = time.perf_counter() - index_started
         lost = []
@@ -198,23 +198,6 @@ def run(scale: float, seed: int) -> dict:
         "crashes": crashes,
         "controls_lost": lost,
     }
-
-
-class _HashingEncoder:
-    """Bag of hashed words: a fast stand-in for the model (the parsers are under test here)."""
-
-    name = "all-MiniLM-L6-v2"
-    dimension = 32
-
-    def encode(self, texts, batch_size=32):
-        import numpy as np
-
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.split()[:200]:
-                vectors[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
-        vectors[:, 0] += 1e-3
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def _print_table(result: dict) -> None:

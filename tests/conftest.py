@@ -2,36 +2,41 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from qa.encoders.hashing import HashingEncoder
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
+# Fixtures that load the real model: every test using one is in the slow tier.
+REAL_MODEL_FIXTURES = {"seed_index", "seed_bot", "ui_seeds_bot"}
 
 
-class HashingEncoder:
-    """A fast stand-in for the real model, for tests of indexing logic (never of retrieval quality):
-    bag of hashed words, so texts sharing words are close."""
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if REAL_MODEL_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
-    dimension = 64
 
-    def __init__(self, name: str = "all-MiniLM-L6-v2") -> None:
-        self.name = name
-        self.encoded = 0
+@pytest.fixture(autouse=True)
+def _real_model_only_in_slow_tests(request, monkeypatch):
+    """The fast tier (`pytest -m "not slow"`) must never load the real model: a test that does
+    fails here, in the test process, with the fix named (tests that run `qa` in a subprocess with
+    the real model are marked slow by hand)."""
+    if request.node.get_closest_marker("slow"):
+        return
 
-    def encode(self, texts, batch_size=32):
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                vectors[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
-        vectors[:, 0] += 1e-3
-        self.encoded += len(texts)
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{request.node.nodeid} loads the real embedding model: mark it @pytest.mark.slow")
+
+    import qa.encoders.onnx_backend as onnx_backend
+    import qa.encoders.torch_backend as torch_backend
+
+    monkeypatch.setattr(onnx_backend.OnnxEncoder, "__init__", refuse)
+    monkeypatch.setattr(torch_backend.SentenceTransformerEncoder, "__init__", refuse)
 
 
 @pytest.fixture

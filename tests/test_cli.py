@@ -111,6 +111,7 @@ def test_unknown_model_is_a_one_line_error_and_nothing_is_downloaded(tmp_path, c
     assert not (tmp_path / "idx" / "manifest.json").exists()
 
 
+@pytest.mark.slow
 def test_index_with_binary_file_warns_and_indexes_the_rest_then_is_a_no_op(tmp_path, corpus):
     (corpus / "blob.txt").write_bytes(os.urandom(64) + b"\x00" * 16)
     result = qa("index", corpus, "--index-dir", tmp_path / "idx")

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from format_fixtures import make_docx, make_pdf
 
 from qa.store import load_index, read_manifest
@@ -65,6 +66,7 @@ def test_truncated_vectors_file_is_a_one_line_error_whose_command_repairs_the_in
     assert len(load_index(index).passages) == 63
 
 
+@pytest.mark.slow
 def test_index_and_ask_succeed_with_sockets_blocked(tmp_path):
     """No network at run time: any socket use raises, and a mixed-format corpus still indexes and answers."""
     blocker = tmp_path / "no_network"

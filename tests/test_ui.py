@@ -39,13 +39,9 @@ CAKE_QUESTION = "What is the recipe for chocolate cake?"
 
 
 @pytest.fixture(scope="session")
-def ui_seeds_bot(tmp_path_factory) -> Bot:
-    """The seeds corpus indexed with the real model into a temporary folder, and a Bot loaded on it,
-    shared by the tests (loading the model is the slow part)."""
-    index_dir = tmp_path_factory.mktemp("ui-seeds-index")
-    bot = Bot(index_dir)
-    bot.reindex(corpus_dir=SEEDS)  # builds, then loads: the model is loaded once
-    return bot
+def ui_seeds_bot(seed_index) -> Bot:
+    """A Bot of its own over the shared real seeds index: the chat sets k and mode on it."""
+    return Bot(seed_index).load()
 
 
 @pytest.fixture(autouse=True)
