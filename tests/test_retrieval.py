@@ -22,8 +22,17 @@ def top_docs(answer, n=5):
     return [hit.passage.doc[:3] for hit in answer.hits[:n]]
 
 
-def test_the_default_mode_is_the_sentence_fusion():
-    assert DEFAULT_MODE == "fused"
+def test_a_bot_ranks_with_the_sentence_fusion_unless_told_otherwise(corpus, index_dir, fake_factory):
+    build_index(corpus, index_dir, encoder_factory=fake_factory)
+    bot = Bot(index_dir, encoder_factory=fake_factory).load()
+    question = "Which companies will the Foreign Secretary visit in Japan?"
+
+    def ranked(**mode):
+        return [(hit.passage.doc, hit.passage.start, round(hit.score, 6)) for hit in bot.ask(question, **mode).hits]
+
+    assert DEFAULT_MODE == "fused" and bot.mode == DEFAULT_MODE
+    assert ranked() == ranked(mode="fused")
+    assert ranked() != ranked(mode="dense")
 
 
 def test_a_one_fact_question_finds_the_passage_through_its_sentence(seed_bot):

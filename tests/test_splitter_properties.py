@@ -51,11 +51,6 @@ def test_no_content_character_is_lost_outside_the_lines_the_rules_drop(name, tex
         assert not any(s < end and start < e for s, e in passages), (why, text[start:end])
 
 
-@given(_NAME, _TEXT)
-def test_splitting_is_deterministic(name, text):
-    assert split_document(name, text) == split_document(name, text)
-
-
 @given(st.lists(st.tuples(st.booleans(), st.text(min_size=1, max_size=80)), max_size=30))
 def test_structured_formats_lose_nothing_but_their_headings(blocks):
     """HTML and DOCX text: blocks separated by blank lines, some of them known headings."""
