@@ -104,7 +104,7 @@ def seeds_part(index_dir: Path) -> None:
         row(f"query encode alone ({name})", f"p50 {pct(times, 50):.1f} ms")
 
     chat_first_paint_and_answer(index_dir)
-    throughput(bot._loaded_index().passages, encoders)
+    throughput(bot.index.passages, encoders)
 
 
 def chat_first_paint_and_answer(index_dir: Path) -> None:

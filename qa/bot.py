@@ -17,7 +17,7 @@ from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale
 from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search
 from qa.schema import Answer, Hit
 from qa.settings import DEFAULT_CORPUS_DIR
-from qa.store import FORMAT_VERSION, Manifest, StoredIndex, load_index, read_manifest
+from qa.store import FORMAT_VERSION, Manifest, StoredIndex, load_index, read_manifest, rebuild_command
 
 DEFAULT_K = 5
 
@@ -99,7 +99,12 @@ class Bot:
 
     @property
     def manifest(self) -> Manifest:
-        return self._loaded_index().manifest
+        return self.index.manifest
+
+    @property
+    def index(self) -> StoredIndex:
+        """The loaded index: its manifest, passages and vector store."""
+        return self._loaded_index()
 
     def summary(self) -> IndexSummary:
         manifest = self.manifest
@@ -120,7 +125,7 @@ class Bot:
         if self._encoder.dimension != self._index.manifest.dimension:
             raise IndexMismatchError(
                 f"model {spec.name} makes {self._encoder.dimension}-dimensional vectors but the index holds "
-                f"{self._index.manifest.dimension}; rebuild it with: qa index {self._index.manifest.corpus_root} --index-dir {self.index_dir}"
+                f"{self._index.manifest.dimension}; {rebuild_command(self.index_dir, self._index.manifest)}"
             )
         self._retrievers = Retrievers(self._index, self._encoder)
         self._idf = None
@@ -166,7 +171,7 @@ class Bot:
         if wanted != manifest.model:
             raise IndexMismatchError(
                 f"the index in {self.index_dir} was built with model {manifest.model}, not {wanted}; "
-                f"rebuild it with: qa index {manifest.corpus_root} --index-dir {self.index_dir} --model {self.model}"
+                + rebuild_command(self.index_dir, manifest, self.model)
             )
 
     def _update_if_stale(self, manifest: Manifest) -> None:

@@ -116,7 +116,7 @@ def _run_index(args: argparse.Namespace) -> int:
     from qa.indexer import build_index
 
     corpus = args.corpus_dir or corpus_of(readable_manifest(args.index_dir))
-    with _stage_progress(enabled=not args.quiet) as progress:
+    with _StageProgress(enabled=not args.quiet) as progress:
         on_bytes = (lambda done, total: progress("indexing", done, total)) if progress else None
         report = build_index(corpus, args.index_dir, args.model, progress=on_bytes, notice=_warn)
     for warning in report.skipped if args.verbose else report.warnings:
@@ -237,7 +237,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         for name in args.datasets
     ]
     results = []
-    with _stage_progress(enabled=not args.json) as progress:
+    with _StageProgress(enabled=not args.json) as progress:
         for dataset in datasets:
             results.append(run_bench(dataset, model=args.model, modes=modes, limit=args.limit, cache_dir=args.cache_dir,
                                      split=args.split or ("all" if dataset.name == "seeds" else "test"), progress=progress))
@@ -257,7 +257,7 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-class _stage_progress:
+class _StageProgress:
     """A rich progress bar per stage (indexing, querying each mode) on stderr, on a terminal only."""
 
     def __init__(self, enabled: bool) -> None:

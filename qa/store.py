@@ -130,7 +130,7 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         return Manifest.from_json(path.read_text(encoding="utf-8"))
     except (ValueError, TypeError, KeyError) as error:
         raise IndexMismatchError(
-            f"damaged manifest in {index_dir} ({error.__class__.__name__}); rebuild it with: qa index CORPUS_DIR --index-dir {index_dir}"
+            f"damaged manifest in {index_dir} ({error.__class__.__name__}); {rebuild_command(index_dir)}"
         ) from error
 
 
@@ -151,8 +151,10 @@ def load_index(index_dir: Path, verified: bool = False) -> StoredIndex:
     return _load_files(index_dir, read_manifest(index_dir), verified)
 
 
-def rebuild_command(index_dir: Path, manifest: Manifest) -> str:
-    return f"rebuild it with: qa index {manifest.corpus_root} --index-dir {index_dir}"
+def rebuild_command(index_dir: Path, manifest: Manifest | None = None, model: str | None = None) -> str:
+    """The fix named by every message about an index that cannot be used as it is."""
+    corpus = manifest.corpus_root if manifest is not None else "CORPUS_DIR"
+    return f"rebuild it with: qa index {corpus} --index-dir {index_dir}" + (f" --model {model}" if model else "")
 
 
 def verify_checksums(index_dir: Path, manifest: Manifest, full: bool = True) -> None:

@@ -119,7 +119,7 @@ def test_every_format_keeps_the_citation_contract_through_the_bot(tmp_path, fake
     (corpus / "plain.txt").write_text("Plain text body sentence here.\n", encoding="utf-8")
     build_index(corpus, tmp_path / "index", encoder_factory=fake_factory)
     bot = Bot(tmp_path / "index", encoder_factory=fake_factory).load()
-    passages = bot._loaded_index().passages
+    passages = bot.index.passages
     assert {p.doc for p in passages} == {"festival.html", "report.pdf", "tea.docx", "notes.md", "plain.txt"}
     for passage in passages:
         assert bot.source_text(passage.doc)[passage.start : passage.end] == passage.text

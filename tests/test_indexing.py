@@ -221,7 +221,7 @@ def test_a_damaged_index_is_caught_by_its_checksums_and_qa_index_repairs_it(corp
     assert message.endswith(f"rebuild it with: qa index {corpus.resolve()} --index-dir {index_dir}")
     report = build(corpus, index_dir, fake_factory)  # the command the message gives
     assert report.changed and report.passages == 63
-    assert len(Bot(index_dir, encoder_factory=fake_factory).load()._loaded_index().passages) == 63
+    assert len(Bot(index_dir, encoder_factory=fake_factory).load().index.passages) == 63
 
 
 def test_missing_index_says_how_to_build_one(index_dir, fake_factory):
@@ -235,7 +235,7 @@ def test_stale_index_is_updated_on_load_with_a_notice(corpus, index_dir, fake_fa
     notices = []
     bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
     assert len(notices) == 1 and "late.txt" in notices[0] and "updating" in notices[0]
-    assert any(p.doc == "late.txt" for p in bot._loaded_index().passages)
+    assert any(p.doc == "late.txt" for p in bot.index.passages)
 
 
 def test_manifest_is_json_and_nothing_is_pickled(corpus, index_dir, fake_factory):
@@ -266,7 +266,7 @@ def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, i
         bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
     assert len(notices) == 2 and "another qa index is writing" in notices[1]
     assert "answering from the index as it is" in notices[1]
-    assert len(bot._loaded_index().passages) == 63
+    assert len(bot.index.passages) == 63
 
 
 def test_bm25_and_idf_saved_by_the_build_score_exactly_as_when_built_in_memory(corpus, index_dir, fake_factory):

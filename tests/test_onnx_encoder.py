@@ -30,7 +30,7 @@ def onnx_export(tmp_path_factory):
 
 def test_onnx_and_sentence_transformers_agree_on_every_seeds_passage_and_question(onnx_export, seed_bot):
     questions = [json.loads(line)["question"] for line in (REPO / "benchmarks/seeds/questions.jsonl").open(encoding="utf-8")]
-    passages = [p.embedding_text() for p in seed_bot._loaded_index().passages]
+    passages = [p.embedding_text() for p in seed_bot.index.passages]
     texts = passages + questions + ["an over-long passage " * 200]  # past max_seq_length: both must truncate alike
     onnx_vectors = OnnxEncoder(onnx_export).encode(texts, batch_size=16)
     torch_vectors = SentenceTransformerEncoder(resolve_model(None)).encode(texts, batch_size=16)

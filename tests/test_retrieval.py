@@ -42,7 +42,7 @@ def test_a_one_fact_question_finds_the_passage_through_its_sentence(seed_bot):
     assert "joined by Mr. KIHARA Minoru, Minister of Defense of Japan" in top.text
     # The fact is one sentence of the passage, and that sentence is the passage's closest to the question
     # (whole-passage dense ranks another passage first).
-    index = seed_bot._loaded_index()
+    index = seed_bot.index
     passage_id = index.ids[index.passages.index(top)]
     query = seed_bot._loaded_retrievers().dense.query_vector(question)[0]
     sentences, _ = index.store.sentence_vectors([passage_id])
@@ -85,7 +85,7 @@ def test_capitalised_text_still_keeps_abbreviations_and_lower_case_continuations
 
 
 def test_sentence_spans_of_every_seed_passage_are_exact_and_cover_its_words(seed_bot):
-    for passage in seed_bot._loaded_index().passages:
+    for passage in seed_bot.index.passages:
         spans = sentence_spans(passage.text)
         assert all(a < b <= c < d for (a, b), (c, d) in pairwise(spans))
         pieces = [passage.text[s:e] for s, e in spans]
@@ -94,7 +94,7 @@ def test_sentence_spans_of_every_seed_passage_are_exact_and_cover_its_words(seed
 
 
 def test_every_passage_has_sentence_vectors_of_its_own_sentences(seed_bot):
-    index = seed_bot._loaded_index()
+    index = seed_bot.index
     assert index.manifest.sentence_count == index.store.count(VectorSet.SENTENCES) > len(index.passages)
     for passage_id, passage in zip(index.ids, index.passages, strict=True):
         assert len(index.store.sentence_vectors([passage_id])[0]) == len(sentence_texts(passage.title, passage.text))
