@@ -151,6 +151,16 @@ def run_bench(
     )
 
 
+def bench_index(dataset: Dataset, *, model: str | None = None, cache_dir: Path | None = None,
+                encoder_factory: EncoderFactory = load_encoder) -> tuple[StoredIndex, Retrievers]:
+    """The cached index of a dataset (built on first use) and its retrievers, for tuning scripts."""
+    spec = resolve_model(model)
+    encoder = encoder_factory(spec)
+    index_dir = _cache_path(cache_dir or default_cache_dir(), dataset, spec)
+    index = _prepare_index(dataset, index_dir, spec, lambda s: encoder, None)[0]
+    return index, Retrievers(index, encoder)
+
+
 def _cache_path(cache_dir: Path, dataset: Dataset, spec: ModelSpec) -> Path:
     # The index format and the splitter (which cuts the sentences) are part of what was built.
     model_slug = hashlib.sha256(f"{spec.name}|format {FORMAT_VERSION}|splitter {SPLITTER_VERSION}".encode()).hexdigest()[:8]
