@@ -4,9 +4,10 @@
         --unanswerable-from 18-23 --per-article 100 CACHE/cand-squad.jsonl
     .venv/bin/python benchmarks/fit_answer_model.py CACHE/cand-squad.jsonl --squad PATH/dev-v1.1.json [--write]
 
-Cues: for each question class (qa.answer_types.question_class), the share of its gold answers that
-have each fact shape, kept where it is at least MIN_SHARE and at least MIN_LIFT times the share of
-the other sentences of the passages shown (what the sentence adds to the question) that have it.
+Cues: for each question class (qa.answer_types.question_class) and fact shape, the log of the lift:
+the share of the class's gold answers that have the shape over the share of the other sentences of
+the passages shown (what they add to the question) that have it; kept where at least MIN_COUNT gold
+answers have it and the lift is at least MIN_LIFT.
 Selector: a logistic regression (scikit-learn, L2) of "the sentence contains a gold answer" over
 qa.answer.SELECTOR_FEATURES, on the sentences of the top passages of answerable questions. The
 articles are split in halves: the cues and the selector are fitted on the first, the second only reports. Only articles 0-17 go in.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -27,8 +29,8 @@ from qa.answer_types import QUESTION_CLASSES, SHAPE_NAMES, answer_shapes, fact_s
 from qa.schema import Hit, Passage
 from qa.squad import answer_contains
 
-MIN_SHARE = 0.15
-MIN_LIFT = 1.5
+MIN_COUNT = 2  # gold answers of the class with the shape
+MIN_LIFT = 1.05
 FITTED = Path(__file__).resolve().parent.parent / "qa" / "fitted.py"
 
 
@@ -66,13 +68,13 @@ def fit_cues(rows: list[dict], shown: int) -> dict[str, dict[str, float]]:
             continue
         kept = {}
         for shape in SHAPE_NAMES:
-            share = gold[cls][shape] / asked[cls]
-            base = (other[cls][shape] + 1) / (sentences[cls] + 2)
-            if share >= MIN_SHARE and share / base >= MIN_LIFT:
-                kept[shape] = round(share, 3)
+            share = (gold[cls][shape] + 0.5) / (asked[cls] + 1)
+            base = (other[cls][shape] + 0.5) / (sentences[cls] + 1)
+            if gold[cls][shape] >= MIN_COUNT and share / base >= MIN_LIFT:
+                kept[shape] = round(math.log(share / base), 3)
         if kept:
             cues[cls] = kept
-        print(f"{cls:9s} {asked[cls]:4d} questions; cues {kept}")
+        print(f"{cls:9s} {asked[cls]:4d} questions; cues (log lift) {kept}")
     return cues
 
 
@@ -88,13 +90,14 @@ def feature_rows(rows, idf, cues, shown):
         x = np.array([[f[name] for name in SELECTOR_FEATURES] for _, _, _, f, _ in found])
         texts = [hit.passage.text[s:e] for hit, s, e, _, _ in found]
         y = np.array([answer_contains(t, row["answers"]) for t in texts], dtype=float)
-        out.append((row, x, y, texts))
+        places = [(hit.rank, s) for hit, s, _, _, _ in found]
+        out.append((row, x, y, texts, places))
     return out
 
 
 def evaluate(questions, bias, weights, margin, max_sentences=3):
     first = full = count = 0
-    for _, x, y, texts in questions:
+    for _, x, y, texts, _places in questions:
         scores = bias + x @ weights
         order = np.argsort(-scores)
         chosen, seen = [], set()
@@ -105,7 +108,7 @@ def evaluate(questions, bias, weights, margin, max_sentences=3):
             chosen.append(i)
             if len(chosen) == max_sentences:
                 break
-        first += y[order[0]]
+        first += y[order[0]]  # the best sentence is quoted first
         full += y[chosen].max()
         count += len(chosen)
     n = len(questions)
@@ -145,7 +148,7 @@ def main() -> int:
     margins = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
     results = {m: evaluate(held, bias, weights, m) for m in margins}
     for m, (f, c, k) in results.items():
-        print(f"margin {m:4.2f}: held-out answer {c:.3f}, sentences {k:.2f}")
+        print(f"margin {m:4.2f}: held-out answer {c:.3f}, first sentence {f:.3f}, sentences {k:.2f}")
     margin = max((m for m in margins if results[m][2] <= args.max_sentences_mean), key=lambda m: results[m][1], default=margins[0])
     print(f"chosen margin {margin}")
     selector = {"bias": round(bias, 3), "weights": {n: round(float(w), 3) for n, w in zip(SELECTOR_FEATURES, weights, strict=True)}}

@@ -181,8 +181,10 @@ def _choose(candidates: list[_Candidate], policy: AnswerPolicy) -> list[_Candida
         fact = next((c for c in candidates if c.holds_fact and _supports(c, chosen[0])), None)
         if fact is not None:
             chosen = [*chosen[: policy.max_sentences - 1], fact]
-    # Read in document order within each cited passage, best passage first.
-    return sorted(chosen, key=lambda c: (c.hit.rank, c.start))
+    # The best sentence first (a reader who stops there has the answer), the others in document
+    # order within each cited passage, best passage first.
+    best, *others = chosen
+    return [best, *sorted(others, key=lambda c: (c.hit.rank, c.start))]
 
 
 def _supports(candidate: _Candidate, best: _Candidate) -> bool:

@@ -5,7 +5,7 @@ fact shapes (a year, an era such as "430 BC", a decade, a century, a month, a nu
 a multi-word name, an organisation…) are plain English surface patterns, looked for only in the
 words the sentence does not share with the question ("When was the Treaty of Paris signed?" is not
 answered by the words "Treaty of Paris"). Which shapes answer which class is not written by hand:
-benchmarks/fit_answer_model.py counts them in gold answers (SQuAD articles 0-17) against the other
+benchmarks/fit_answer_model.py counts them in gold answers (SQuAD articles 0-8) against the other
 sentences of the passages retrieved, and qa/fitted.py holds the result (ANSWER_CUES).
 """
 
@@ -120,9 +120,10 @@ def answer_shapes(answer: str) -> frozenset[str]:
 
 
 def type_match(question: str, sentence: str, cues: Mapping[str, Mapping[str, float]] | None = None) -> float | None:
-    """How well sentence holds the kind of fact question asks for: the largest cue weight (the
-    share of gold answers of that class with the shape) among the shapes of what the sentence adds
-    to the question; 0.0 when it holds none; None when the question's class has no cue."""
+    """How well sentence holds the kind of fact question asks for: the largest cue weight (the log
+    of how much likelier the shape is in gold answers of that class than in other sentences) among
+    the shapes of what the sentence adds to the question; 0.0 when it holds none; None when the
+    question's class has no cue."""
     if cues is None:
         from qa.fitted import ANSWER_CUES as cues
     expected = cues.get(question_class(question) or "", {})

@@ -168,7 +168,7 @@ def _cache_path(cache_dir: Path, dataset: Dataset, spec: ModelSpec) -> Path:
         digest = hashlib.sha256(json.dumps(sorted(dataset.documents.items())).encode()).hexdigest()[:12]
         return Path(cache_dir) / f"{dataset.name}-{digest}-{model_slug}"
     if dataset.passages is None:
-        return Path(cache_dir) / f"seeds-{model_slug}"
+        return Path(cache_dir) / f"{dataset.name}-{model_slug}"
     corpus = dataset.source / "corpus.jsonl"
     digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
     return Path(cache_dir) / f"{dataset.name}-{digest}-{model_slug}"

@@ -2,9 +2,9 @@
 and sentence selector, fitted on SQuAD articles 0-17) and benchmarks/tune_abstention.py (abstention,
 fitted across corpora). Plain numbers, so they can be read and diffed; no pickles."""
 
-ANSWER_CUES: dict[str, dict[str, float]] = {}
+ANSWER_CUES: dict[str, dict[str, float]] = {"how many": {"number": 0.16, "number_word": 0.247}, "how much": {"clock": 2.216, "number": 0.253, "money": 1.17, "measure": 1.26}, "how long": {"number": 0.143, "measure": 1.295}, "when": {"year": 0.985, "decade": 1.903, "century": 1.201, "month": 0.36, "number": 0.761}, "who": {"name": 0.098, "capitalised": 0.072}, "where": {"capitalised": 0.17}}
 
-SENTENCE_SELECTOR: dict = {"bias": 0.0, "weights": {"overlap": 1.0, "inverse_rank": 0.15, "first_in_passage": 0.0, "position": -0.1, "type_match": 0.15, "untyped": 0.0, "length": 0.0, "novelty": 0.0}}
-KEEP_MARGIN = 0.25
+SENTENCE_SELECTOR: dict = {"bias": -5.162, "weights": {"overlap": 3.916, "inverse_rank": 2.477, "first_in_passage": -0.24, "position": -1.28, "type_match": 0.804, "untyped": 0.29, "length": 2.044, "novelty": -1.433}}
+KEEP_MARGIN = 1.25
 
-FITTED_ABSTENTION: dict = {"bias": 0.52, "weights": {"closest": 3.06, "unknown": -3.01, "missing_fact": -3.26, "unknown_name": -2.93}, "min_probability": 0.37}
+FITTED_ABSTENTION: dict = {"bias": -6.523, "weights": {"closest": 11.246, "best_overlap": 4.283}, "min_probability": 0.115}

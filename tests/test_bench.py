@@ -243,3 +243,21 @@ def test_question_words(question, word):
     from qa.squad import question_word
 
     assert question_word(question) == word
+
+
+def test_squad_bench_measures_answers_per_question_word_and_caches_the_index(tmp_path, fake_factory):
+    from qa.datasets import load_squad, parse_article_range
+
+    dataset = load_squad(_squad_fixture(tmp_path), parse_article_range("0-1"), per_article=None)
+    result = run_bench(dataset, modes=["fused"], cache_dir=tmp_path / "cache", encoder_factory=fake_factory)
+    [mode] = result.modes
+    assert (result.dataset, result.queries, result.judged_queries) == ("squad-0-1", 4, 3)
+    assert mode.metrics["recall@5"] == pytest.approx(1.0)  # three short documents: every gold is in the top 5
+    assert (mode.seeds["questions"], mode.seeds["unanswerable_questions"]) == (3, 1)
+    for key in ("answer_contains_gold", "first_sentence_contains_gold", "abstained_answerable", "abstained_unanswerable"):
+        assert 0.0 <= mode.seeds[key] <= 1.0
+    assert mode.seeds["first_sentence_contains_gold"] <= mode.seeds["answer_contains_gold"]
+    assert set(mode.by_question_word) == {"when", "who", "where"}
+    assert mode.by_question_word["when"]["questions"] == 2 and mode.by_question_word["where"]["unanswerable_questions"] == 1
+    again = run_bench(dataset, modes=["fused"], cache_dir=tmp_path / "cache", encoder_factory=fake_factory)
+    assert again.index_cached
