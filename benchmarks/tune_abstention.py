@@ -136,6 +136,13 @@ def main() -> int:
             pu = _prob(bias, weights, np.vstack([r[3] for r in una])[:, subset]) if una else np.array([])
             print(f"{corpus:9s} {split or '-':5s}: wrongly abstained {np.mean(pa < cut) if len(pa) else float('nan'):.3f} of {len(pa)}; "
                   f"unanswerable abstained {np.mean(pu < cut) if len(pu) else float('nan'):.3f} of {len(pu)}")
+    print("the trade-off: wrongly abstained (answerable) / abstained (unanswerable) per corpus at other cuts")
+    for other in (0.2, 0.3, 0.4, 0.5, 0.6):
+        cells = []
+        for corpus in names:
+            pa, pu = p[(corpora == corpus) & (y > 0)], p[(corpora == corpus) & (y == 0)]
+            cells.append(f"{corpus} {np.mean(pa < other):.3f}/{np.mean(pu < other) if len(pu) else float('nan'):.3f}")
+        print(f"  cut {other}: " + "; ".join(cells))
     if args.write:
         data = {"bias": model.bias, "weights": dict(model.weights), "min_probability": model.min_probability}
         text = re.sub(r"(?m)^FITTED_ABSTENTION: .*$", f"FITTED_ABSTENTION: dict = {json.dumps(data)}", FITTED.read_text(encoding="utf-8"))

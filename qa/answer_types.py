@@ -88,10 +88,18 @@ def question_class(question: str) -> str | None:
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
+# Words that name the kind of fact ("in what century", "which city"): the answer repeats them
+# ("the 12th century"), so they are not blanked with the rest of the question.
+_KIND_NOUNS = frozenset(
+    "time date year years month day decade century centuries period era age city country place town state region "
+    "location continent island river area venue person people man woman company organization organisation group team".split()
+)
+
+
 def masked(sentence: str, question: str) -> str:
-    """The sentence with the question's own words blanked (stop words excepted), so a shape must come
-    from what the sentence adds to the question."""
-    asked = {w for w in words(question) if w not in STOP_WORDS}
+    """The sentence with the question's own words blanked (stop words and the words naming the kind
+    of fact excepted), so a shape must come from what the sentence adds to the question."""
+    asked = {w for w in words(question) if w not in STOP_WORDS and w not in _KIND_NOUNS}
     stems = set(stemmer().stemWords(sorted(asked)))
 
     def blank(match: re.Match) -> str:
