@@ -23,14 +23,17 @@ from qa.retrieval import DEFAULT_MODE
 
 
 def realdocs_dataset(folder: Path, questions: Path) -> Dataset:
-    """The real-document set: every question's gold is a quote ("answer") of one document ("doc")."""
+    """The real-document set: a question's gold is a quote ("answer") of one document ("doc"), or null
+    when the documents do not answer it."""
     queries = []
     present = {p.name for p in folder.iterdir()}
     for line in questions.read_text(encoding="utf-8").splitlines():
         if line.strip():
             record = json.loads(line)
             if record["doc"] in present:  # a source missing on this machine is skipped
-                queries.append(Query(id=str(record["id"]), text=record["question"], kind="realdocs", answers=(record["answer"],)))
+                answer = record.get("answer")  # null: a question the documents do not answer
+                queries.append(Query(id=str(record["id"]), text=record["question"], kind="realdocs" if answer else NO_GOLD,
+                                     answers=(answer,) if answer else ()))
     return Dataset(name="realdocs", queries=queries, qrels={}, corpus_dir=folder, source=questions)
 
 

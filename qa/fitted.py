@@ -7,4 +7,4 @@ ANSWER_CUES: dict[str, dict[str, float]] = {"how many": {"number": 0.16, "number
 SENTENCE_SELECTOR: dict = {"bias": -5.162, "weights": {"overlap": 3.916, "inverse_rank": 2.477, "first_in_passage": -0.24, "position": -1.28, "type_match": 0.804, "untyped": 0.29, "length": 2.044, "novelty": -1.433}}
 KEEP_MARGIN = 1.25
 
-FITTED_ABSTENTION: dict = {"bias": -5.698, "weights": {"closest": 10.674, "unknown_name": -3.592, "best_overlap": 3.575}, "min_probability": 0.112}
+FITTED_ABSTENTION: dict = {"bias": -8.415, "weights": {"closest": 12.767, "best_sentence": 6.2}, "min_probability": 0.117}
