@@ -127,7 +127,7 @@ def main() -> int:
     cut = round(float(min(cuts)), 3)
     model = AbstentionModel(bias=round(bias, 3), weights={SIGNAL_NAMES[i]: round(float(w), 3) for i, w in zip(subset, weights, strict=True)}, min_probability=cut)
     print(f"fitted: {model}")
-    for corpus in sorted(set(r[0] for r in rows)):
+    for corpus in sorted({r[0] for r in rows}):
         for split in sorted({r[1] or "" for r in rows if r[0] == corpus}):
             part = [r for r in rows if r[0] == corpus and (r[1] or "") == split]
             ans = [r for r in part if r[2]]

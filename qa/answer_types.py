@@ -91,8 +91,7 @@ _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words that name the kind of fact ("in what century", "which city"): the answer repeats them
 # ("the 12th century"), so they are not blanked with the rest of the question.
 _KIND_NOUNS = frozenset(
-    "time date year years month day decade century centuries period era age city country place town state region "
-    "location continent island river area venue person people man woman company organization organisation group team".split()
+    ["time", "date", "year", "years", "month", "day", "decade", "century", "centuries", "period", "era", "age", "city", "country", "place", "town", "state", "region", "location", "continent", "island", "river", "area", "venue", "person", "people", "man", "woman", "company", "organization", "organisation", "group", "team"]
 )
 
 

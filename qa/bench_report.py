@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from qa.bench import METRICS, BenchResult
 
 _SEED_MEASURES = {
@@ -81,6 +83,6 @@ def _print_answering(console, result: BenchResult) -> None:
 
 
 def _cell(key: str, value: float) -> str:
-    if value != value:
+    if math.isnan(value):
         return "–"
     return f"{value:.0f}" if key.endswith("questions") else f"{value:.3f}"
