@@ -60,12 +60,12 @@ def print_results(results: list[BenchResult]) -> None:
 
 
 _ANSWER_MEASURES = {
-    "questions": "questions",
-    "answer_contains_gold": "answer has gold",
-    "first_sentence_contains_gold": "1st sentence has gold",
-    "abstained_answerable": "abstained (wrong)",
-    "unanswerable_questions": "unanswerable",
-    "abstained_unanswerable": "abstained, unanswerable",
+    "questions": "n",
+    "answer_contains_gold": "has gold",
+    "first_sentence_contains_gold": "1st has gold",
+    "abstained_answerable": "refused",
+    "unanswerable_questions": "n unans.",
+    "abstained_unanswerable": "abstained",
 }
 
 
@@ -73,8 +73,10 @@ def _print_answering(console, result: BenchResult) -> None:
     from rich.table import Table
 
     for mode in result.modes:
-        table = Table(title=f"{result.dataset} · answering · {mode.mode}", title_justify="left")
-        table.add_column("question word")
+        table = Table(title=f"{result.dataset} · answering · {mode.mode}", title_justify="left",
+                      caption="answerable: answer / first sentence has a gold answer, refused wrongly; unanswerable: abstained",
+                      caption_justify="left")
+        table.add_column("word")
         for label in _ANSWER_MEASURES.values():
             table.add_column(label, justify="right")
         for word, measures in [("all", mode.seeds), *mode.by_question_word.items()]:
