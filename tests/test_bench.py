@@ -102,6 +102,7 @@ def test_seed_questions_resolve_every_gold_quote():
     assert all(q.id not in dataset.qrels for q in dataset.queries if q.kind == "unanswerable")
 
 
+@pytest.mark.slow
 def test_seeds_bench_with_the_real_model(tmp_path):
     dataset = load_seed_questions(REPO / "benchmarks/seeds/questions.jsonl", REPO / "seeds")
     result = run_bench(dataset, cache_dir=tmp_path)
@@ -123,7 +124,6 @@ def test_seeds_bench_with_the_real_model(tmp_path):
     assert first[1] == "Q0" and first[3] == "1" and first[5] == "bm25"
 
 
-@pytest.mark.skipif(not (SHARED / "cranfield").exists(), reason="../shared/datasets/cranfield is not beside the repo")
 def _first_documents_of(source: Path, target: Path, count: int) -> Path:
     """A BEIR folder holding the first count documents of source and the judgements about them
     (indexing all of Cranfield's sentences would take minutes of the suite)."""
@@ -138,6 +138,8 @@ def _first_documents_of(source: Path, target: Path, count: int) -> Path:
     return target
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED / "cranfield").exists(), reason="../shared/datasets/cranfield is not beside the repo")
 def test_qa_bench_cli_on_a_public_set_with_limit_json_plot_and_runs(tmp_path):
     env = {**os.environ, "QA_CACHE_DIR": str(tmp_path / "cache")}
     cranfield = _first_documents_of(SHARED / "cranfield", tmp_path / "cranfield", 300)
