@@ -2,7 +2,7 @@
 
 The signals never use the ranking mode's own scores (a fused score has no fixed scale): they use the
 dense cosine of the closest passage, and which of the question's words and numbers the corpus and the
-shown passages hold. The model's constants are fitted by benchmarks/tune_abstention.py on the seeds dev split.
+shown passages hold. The model's constants are fitted across corpora by benchmarks/tune_abstention.py (qa/fitted.py).
 """
 
 from __future__ import annotations
@@ -12,12 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qa.answer_types import expected_fact
 from qa.schema import Hit
 from qa.text import content_terms, question_term_weights
-
-# Numbers and ordinals: "the third meeting" is not answered by passages about the second and the fifth.
-_NUMBER = re.compile(r"\d+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\b", re.IGNORECASE)
 
 # A capitalised word that does not open the question.
 _NAME = re.compile(r"(?<=\S)\s+([A-Z][\w’'-]*)")
@@ -25,34 +21,43 @@ _NAME = re.compile(r"(?<=\S)\s+([A-Z][\w’'-]*)")
 
 @dataclass(frozen=True, slots=True)
 class AbstentionSignals:
-    """What the decision looks at; each lies in [0, 1] (the cosine in [-1, 1])."""
+    """What the decision looks at; each lies in [0, 1] (the cosine in [-1, 1]). Every one is computed
+    from the question, the corpus's IDF table, the shown passages and the selector: none needs a
+    particular corpus's layout or wording."""
 
     closest: float  # dense cosine of the passage closest to the question, in the whole index
-    coverage: float  # IDF-weighted share of the question's content words found in the top passages
     unknown: float  # IDF-weighted share of the question's own content words found nowhere in the corpus
-    missing_number: float  # 1.0 when a number of the question (a year, "third") is in none of the top passages
-    missing_fact: float  # 1.0 when a "when"/"who"/"how much"… question's answer sentences hold no such fact
     # The same share as unknown, of the question's capitalised words only ("Taiwan", "Brexit"): a name
     # the corpus lacks is most often a topic it lacks, a plain word ("trip") most often a paraphrase.
     unknown_name: float = 0.0
+    missing_fact: float = 0.0  # 1.0 when a "when"/"who"/"how many"… question's answer sentences hold no such fact
+    best_sentence: float = 0.5  # the sentence selector's probability that the best sentence holds the answer
+    best_overlap: float = 0.0  # IDF-weighted share of the question's words that the best sentence holds
 
-    def as_tuple(self) -> tuple[float, ...]:
-        return (self.closest, self.coverage, self.unknown, self.missing_number, self.missing_fact, self.unknown_name)
+    def as_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in SIGNAL_NAMES}
 
 
-SIGNAL_NAMES = ("closest", "coverage", "unknown", "missing_number", "missing_fact", "unknown_name")
+SIGNAL_NAMES = ("closest", "unknown", "unknown_name", "missing_fact", "best_sentence", "best_overlap")
 
 
 @dataclass(frozen=True, slots=True)
 class AbstentionModel:
-    """P(answerable) = sigmoid(bias + weights · signals); abstain below min_probability."""
+    """P(answerable) = sigmoid(bias + Σ weights[name] · signal[name]); abstain below min_probability.
+    A signal left out of weights weighs nothing; a name that is not a signal is refused."""
 
     bias: float
-    weights: tuple[float, ...]  # in SIGNAL_NAMES order
+    weights: Mapping[str, float]
     min_probability: float = 0.5
 
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.weights) - set(SIGNAL_NAMES))
+        if unknown:
+            raise ValueError(f"unknown abstention signal(s) {unknown}; the signals are {SIGNAL_NAMES}")
+
     def probability(self, signals: AbstentionSignals) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, signals.as_tuple()))
+        values = signals.as_dict()
+        z = self.bias + sum(w * values[name] for name, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-z))
 
     def abstains(self, signals: AbstentionSignals) -> bool:
@@ -65,26 +70,22 @@ def abstention_signals(
     hits: Sequence[Hit],
     idf: Mapping[str, float],
     closest: float,
-    best_sentences: Sequence[str] = (),
+    *,
+    best_score: float | None = None,
+    best_overlap: float = 0.0,
+    holds_fact: bool | None = None,
 ) -> AbstentionSignals:
-    """The signals for a question answered from hits (the top passages shown) whose best-ranked
-    sentences are best_sentences, given the corpus's IDF."""
+    """The signals for a question answered from hits (the top passages shown), given the corpus's IDF.
+    best_score: the selector's log-odds for the best sentence; holds_fact: whether the quoted
+    sentences hold the kind of fact asked for (None when the question asks for no kind)."""
     weights = question_term_weights(question, history, idf)
-    shown_terms: set[str] = set()
-    shown_numbers: set[str] = set()
-    for hit in hits:
-        text = hit.passage.embedding_text()
-        shown_terms.update(content_terms(text))
-        shown_numbers.update(n.lower() for n in _NUMBER.findall(f"{text} {hit.passage.date or ''}"))
-    total = sum(weights.values())
-    coverage = sum(w for term, w in weights.items() if term in shown_terms) / total if total else 0.0
     own = {term: weights[term] for term in content_terms(question)}
     own_total = sum(own.values())
     unknown = sum(w for term, w in own.items() if term not in idf) / own_total if idf and own_total else 0.0
     names = set(content_terms(" ".join(_NAME.findall(question))))
     unknown_name = sum(w for term, w in own.items() if term in names and term not in idf) / own_total if idf and own_total else 0.0
-    numbers = {n.lower() for n in _NUMBER.findall(question)}
-    missing_number = 1.0 if numbers - shown_numbers else 0.0
-    fact = expected_fact(question)
-    missing_fact = 1.0 if fact is not None and not any(fact.search(s) for s in best_sentences) else 0.0
-    return AbstentionSignals(closest, coverage, unknown, missing_number, missing_fact, unknown_name)
+    best_sentence = 1.0 / (1.0 + math.exp(-best_score)) if best_score is not None else 0.0
+    return AbstentionSignals(
+        closest=closest, unknown=unknown, unknown_name=unknown_name, missing_fact=float(holds_fact is False),
+        best_sentence=best_sentence, best_overlap=best_overlap,
+    )

@@ -3,30 +3,47 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
-from qa.answer_types import expected_fact
+from qa.answer_types import type_match
+from qa.fitted import FITTED_ABSTENTION, KEEP_MARGIN, SENTENCE_SELECTOR
 from qa.schema import Answer, AnswerSentence, Hit
 from qa.sentences import sentence_spans
 from qa.text import LIST_MARKER as _LIST_MARKER
 from qa.text import content_terms, question_term_weights
 
-# Printed by benchmarks/tune_abstention.py: fitted on the seeds dev split only.
-FITTED_ABSTENTION = AbstentionModel(bias=0.52, weights=(3.06, 0.0, -3.01, 0.0, -3.26, -2.93), min_probability=0.37)
+# What the sentence selector looks at, in the order of SENTENCE_SELECTOR's weights (qa/fitted.py).
+SELECTOR_FEATURES = ("overlap", "inverse_rank", "first_in_passage", "position", "type_match", "untyped", "length", "novelty")
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceSelector:
+    """score = bias + weights · features: a logistic regression of "the sentence holds the answer",
+    fitted by benchmarks/fit_answer_model.py on SQuAD articles 0-17."""
+
+    bias: float
+    weights: Mapping[str, float]
+
+    def __post_init__(self) -> None:
+        if set(self.weights) != set(SELECTOR_FEATURES):
+            raise ValueError(f"selector weights must name exactly {SELECTOR_FEATURES}, got {sorted(self.weights)}")
+
+    def score(self, features: Mapping[str, float]) -> float:
+        return self.bias + sum(self.weights[name] * features[name] for name in SELECTOR_FEATURES)
 
 
 @dataclass(frozen=True, slots=True)
 class AnswerPolicy:
-    """When to abstain and how much to extract. The abstention model is fitted on the seeds dev split
-    by benchmarks/tune_abstention.py, which prints these constants."""
+    """How to pick the sentences, when to abstain, and how much to extract. The selector and the
+    abstention model are fitted by benchmarks/fit_answer_model.py and tune_abstention.py (qa/fitted.py)."""
 
-    abstention: AbstentionModel = FITTED_ABSTENTION
+    abstention: AbstentionModel = field(default_factory=lambda: AbstentionModel(**FITTED_ABSTENTION))
+    selector: SentenceSelector = field(default_factory=lambda: SentenceSelector(**SENTENCE_SELECTOR))
     max_sentences: int = 3
     passages_considered: int = 3
-    keep_ratio: float = 0.75  # extra sentences must score this close to the best one
+    keep_margin: float = KEEP_MARGIN  # extra sentences must score within this much (log-odds) of the best one
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +53,7 @@ class _Candidate:
     hit: Hit
     start: int  # within the passage text
     end: int
+    holds_fact: bool | None  # holds the kind of fact the question asks for; None when it asks for none
 
 
 def compose_answer(
@@ -83,37 +101,64 @@ def answer_signals(
 def _weigh(question, hits, history, idf, policy, confidence) -> tuple[list[_Candidate], AbstentionSignals]:
     """The sentences the answer would quote, and the signals for abstaining instead."""
     shown = hits[: policy.passages_considered]
-    expected = expected_fact(question)
-    candidates = _rank_sentences(question, history, shown, idf, expected)
-    chosen = _choose(candidates, policy, expected)
+    candidates = _rank_sentences(question, history, shown, idf, policy.selector)
+    chosen = _choose(candidates, policy)
     if confidence is None:
         confidence = hits[0].score if hits else 0.0
-    quoted = [_text(c) for c in chosen]
-    return chosen, abstention_signals(question, history, shown, idf, confidence, quoted)
+    best = candidates[0] if candidates else None
+    typed = bool(chosen) and chosen[0].holds_fact is not None
+    return chosen, abstention_signals(
+        question, history, shown, idf, confidence, best_score=best.score if best else None,
+        best_overlap=best.overlap if best else 0.0, holds_fact=any(c.holds_fact for c in chosen) if typed else None,
+    )
 
 
-def _rank_sentences(
-    question: str, history: Sequence[str], hits: Sequence[Hit], idf: Mapping[str, float], expected: re.Pattern | None
-) -> list[_Candidate]:
+
+def sentence_features(
+    question: str, history: Sequence[str], hits: Sequence[Hit], idf: Mapping[str, float],
+    cues: Mapping[str, Mapping[str, float]] | None = None,
+) -> list[tuple[Hit, int, int, dict[str, float], bool | None]]:
+    """Each sentence of the hits (hit, start, end within its passage text), its selector features, and
+    whether it holds the kind of fact asked for (None when the question asks for no particular kind).
+    cues: the answer-type cues (default: the fitted ones of qa/fitted.py)."""
     weights = question_term_weights(question, history, idf)
     total = sum(weights.values()) or 1.0
-    candidates = []
+    asked = set(weights)
+    rows = []
     for hit in hits:
         for position, (start, end) in enumerate(sentence_spans(hit.passage.text)):
             marker = _LIST_MARKER.match(hit.passage.text, start)
             if marker and marker.end() < end:
                 start = marker.end()
             sentence = hit.passage.text[start:end]
-            terms = set(content_terms(sentence))
-            overlap = sum(w for term, w in weights.items() if term in terms) / total
-            score = overlap + 0.15 / hit.rank - 0.01 * position
-            if expected is not None and expected.search(sentence):
-                score += 0.15
-            candidates.append(_Candidate(score=score, overlap=overlap, hit=hit, start=start, end=end))
+            terms = content_terms(sentence)
+            overlap = sum(w for term, w in weights.items() if term in set(terms)) / total
+            match = type_match(question, sentence, cues)
+            features = {
+                "overlap": overlap,
+                "inverse_rank": 1.0 / hit.rank,
+                "first_in_passage": float(position == 0),
+                "position": min(position, 10) / 10,
+                "type_match": match or 0.0,
+                "untyped": float(match is None),
+                "length": min(math.log1p(len(terms)) / 4, 1.5),
+                "novelty": sum(term not in asked for term in terms) / len(terms) if terms else 0.0,
+            }
+            rows.append((hit, start, end, features, None if match is None else match > 0))
+    return rows
+
+
+def _rank_sentences(
+    question: str, history: Sequence[str], hits: Sequence[Hit], idf: Mapping[str, float], selector: SentenceSelector
+) -> list[_Candidate]:
+    candidates = [
+        _Candidate(score=selector.score(f), overlap=f["overlap"], hit=hit, start=start, end=end, holds_fact=holds)
+        for hit, start, end, f, holds in sentence_features(question, history, hits, idf)
+    ]
     return sorted(candidates, key=lambda c: -c.score)
 
 
-def _choose(candidates: list[_Candidate], policy: AnswerPolicy, expected: re.Pattern | None) -> list[_Candidate]:
+def _choose(candidates: list[_Candidate], policy: AnswerPolicy) -> list[_Candidate]:
     if not candidates:
         return []
     best = candidates[0].score
@@ -121,20 +166,22 @@ def _choose(candidates: list[_Candidate], policy: AnswerPolicy, expected: re.Pat
     seen: set[str] = set()
     for candidate in candidates:
         text = _text(candidate)
-        if text in seen or (chosen and candidate.score < policy.keep_ratio * best):
+        if text in seen or (chosen and candidate.score < best - policy.keep_margin):
             continue
         seen.add(text)
         chosen.append(candidate)
         if len(chosen) == policy.max_sentences:
             break
-    if expected is not None and not any(expected.search(_text(c)) for c in chosen):
+    if chosen[0].holds_fact is False and not any(c.holds_fact for c in chosen):
         # A "when" question whose best sentence names the event but not its date: the date is most
         # often in a neighbouring sentence of the same passage, which shares few words with the question.
-        fact = next((c for c in candidates if expected.search(_text(c)) and _supports(c, chosen[0])), None)
+        fact = next((c for c in candidates if c.holds_fact and _supports(c, chosen[0])), None)
         if fact is not None:
             chosen = [*chosen[: policy.max_sentences - 1], fact]
-    # Read in document order within each cited passage, best passage first.
-    return sorted(chosen, key=lambda c: (c.hit.rank, c.start))
+    # The best sentence first (a reader who stops there has the answer), the others in document
+    # order within each cited passage, best passage first.
+    best, *others = chosen
+    return [best, *sorted(others, key=lambda c: (c.hit.rank, c.start))]
 
 
 def _supports(candidate: _Candidate, best: _Candidate) -> bool:

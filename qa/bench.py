@@ -43,7 +43,8 @@ class ModeResult:
     latency_p95_ms: float
     recall_curve: dict[int, float] = field(default_factory=dict)
     p_values: dict[str, float] = field(default_factory=dict)  # against the best mode; empty for the best
-    seeds: dict[str, float] = field(default_factory=dict)  # seeds-only measures
+    seeds: dict[str, float] = field(default_factory=dict)  # answering measures (seeds and SQuAD-format sets)
+    by_question_word: dict[str, dict[str, float]] = field(default_factory=dict)  # SQuAD-format sets: the same per question word
     run: dict[str, list[tuple[str, float]]] = field(default_factory=dict, repr=False)
 
 
@@ -112,7 +113,8 @@ def run_bench(
     judged = [q for q in queries if q.id in dataset.qrels]
     gold_of = _gold_mapper(dataset, index)
     seeds = dataset.name == "seeds"
-    idf = lexicon.load_idf(index.directory, index.manifest.lexicon) if seeds else {}
+    squad = dataset.documents is not None
+    idf = lexicon.load_idf(index.directory, index.manifest.lexicon) if seeds or squad else {}
     results = []
     for mode in modes:
         retriever = retrievers.get(mode)
@@ -132,6 +134,8 @@ def run_bench(
         )
         if seeds:
             result.seeds = _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_of, idf)
+        if squad:
+            result.seeds, result.by_question_word = _squad_measures(queries, rankings, index, retrievers, policy, idf)
         results.append(result)
     _score(results, dataset, judged)
     best = max(results, key=lambda r: r.metrics["ndcg@10"]).mode
@@ -145,11 +149,24 @@ def run_bench(
     )
 
 
+def bench_index(dataset: Dataset, *, model: str | None = None, cache_dir: Path | None = None,
+                encoder_factory: EncoderFactory = load_encoder) -> tuple[StoredIndex, Retrievers]:
+    """The cached index of a dataset (built on first use) and its retrievers, for tuning scripts."""
+    spec = resolve_model(model)
+    encoder = encoder_factory(spec)
+    index_dir = _cache_path(cache_dir or default_cache_dir(), dataset, spec)
+    index = _prepare_index(dataset, index_dir, spec, lambda s: encoder, None)[0]
+    return index, Retrievers(index, encoder)
+
+
 def _cache_path(cache_dir: Path, dataset: Dataset, spec: ModelSpec) -> Path:
     # The index format and the splitter (which cuts the sentences) are part of what was built.
     model_slug = hashlib.sha256(f"{spec.name}|format {FORMAT_VERSION}|splitter {SPLITTER_VERSION}".encode()).hexdigest()[:8]
+    if dataset.documents is not None:
+        digest = hashlib.sha256(json.dumps(sorted(dataset.documents.items())).encode()).hexdigest()[:12]
+        return Path(cache_dir) / f"{dataset.name}-{digest}-{model_slug}"
     if dataset.passages is None:
-        return Path(cache_dir) / f"seeds-{model_slug}"
+        return Path(cache_dir) / f"{dataset.name}-{model_slug}"
     corpus = dataset.source / "corpus.jsonl"
     digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
     return Path(cache_dir) / f"{dataset.name}-{digest}-{model_slug}"
@@ -159,7 +176,12 @@ def _prepare_index(dataset, index_dir, spec, encoder_factory, progress) -> tuple
     """Index the dataset's corpus into the cache, unless an index for this corpus and model is there."""
     stats_file = index_dir / "build.json"
     on_bytes = (lambda done, total: progress(f"indexing {dataset.name}", done, total)) if progress else None
-    if dataset.passages is None:
+    if dataset.documents is not None:
+        corpus_dir = index_dir.with_name(index_dir.name + "-corpus")
+        _write_documents(dataset.documents, corpus_dir)
+        report = build_index(corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes)
+        cached = not report.changed
+    elif dataset.passages is None:
         report = build_index(dataset.corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes)
         cached = not report.changed
     else:
@@ -175,6 +197,15 @@ def _prepare_index(dataset, index_dir, spec, encoder_factory, progress) -> tuple
         stats_file.write_text(json.dumps(stats))
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {"seconds": 0.0, "passages": 0}
     return load_index(index_dir), stats["seconds"], stats["passages"], cached
+
+
+def _write_documents(documents: dict[str, str], folder: Path) -> None:
+    """The documents of a SQuAD-format set as .txt files, so they are indexed as a user's files are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in documents.items():
+        path = folder / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
 
 
 def _gold_mapper(dataset: Dataset, index: StoredIndex) -> Callable[[str, int], str]:
@@ -290,6 +321,44 @@ def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_o
     if factoids:
         measures["factoid_answer_has_span"] = answers_with_span / factoids
     return measures
+
+
+def _squad_measures(queries, rankings, index, retrievers, policy, idf) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """How often the answer, and its first quoted sentence, contain a gold answer (SQuAD's
+    normalisation); how often the bot abstains on answerable questions and on those from articles
+    left out of the index; and the same per question word."""
+    from qa.squad import answer_contains, question_word
+
+    tallies: dict[str, dict[str, float]] = {}
+    for query in queries:
+        top = rankings[query.id][:ANSWER_K]
+        hits = [Hit(rank=i, score=score, passage=index.passages[row]) for i, (row, score) in enumerate(top, start=1)]
+        answer = answer_from_hits(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
+        for key in ("all", question_word(query.text)):
+            tally = tallies.setdefault(key, dict.fromkeys(("questions", "contains", "first", "abstained", "unanswerable", "declined"), 0.0))
+            if query.kind == NO_GOLD:
+                tally["unanswerable"] += 1
+                tally["declined"] += answer.abstained
+                continue
+            tally["questions"] += 1
+            tally["abstained"] += answer.abstained
+            if not answer.abstained:
+                tally["contains"] += answer_contains(" ".join(s.text for s in answer.sentences), query.answers)
+                tally["first"] += answer_contains(answer.sentences[0].text, query.answers)
+
+    def rates(tally: dict[str, float]) -> dict[str, float]:
+        n, u = tally["questions"], tally["unanswerable"]
+        return {
+            "questions": n,
+            "answer_contains_gold": tally["contains"] / n if n else float("nan"),
+            "first_sentence_contains_gold": tally["first"] / n if n else float("nan"),
+            "abstained_answerable": tally["abstained"] / n if n else float("nan"),
+            "unanswerable_questions": u,
+            "abstained_unanswerable": tally["declined"] / u if u else float("nan"),
+        }
+
+    overall = rates(tallies.pop("all"))
+    return overall, {word: rates(tally) for word, tally in sorted(tallies.items(), key=lambda kv: -kv[1]["questions"])}
 
 
 def _percentile(values: list[float], pct: int) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from qa.bench import METRICS, BenchResult
 
 _SEED_MEASURES = {
@@ -52,4 +54,37 @@ def print_results(results: list[BenchResult]) -> None:
             for mode in result.modes:
                 extra.add_row(mode.mode, *(f"{mode.seeds[key]:.2f}" if key in mode.seeds else "–" for key in _SEED_MEASURES))
             console.print(extra)
+        if result.modes and result.modes[0].by_question_word:
+            _print_answering(console, result)
         console.print()
+
+
+_ANSWER_MEASURES = {
+    "questions": "n",
+    "answer_contains_gold": "has gold",
+    "first_sentence_contains_gold": "1st has gold",
+    "abstained_answerable": "refused",
+    "unanswerable_questions": "n unans.",
+    "abstained_unanswerable": "abstained",
+}
+
+
+def _print_answering(console, result: BenchResult) -> None:
+    from rich.table import Table
+
+    for mode in result.modes:
+        table = Table(title=f"{result.dataset} · answering · {mode.mode}", title_justify="left",
+                      caption="answerable: answer / first sentence has a gold answer, refused wrongly; unanswerable: abstained",
+                      caption_justify="left")
+        table.add_column("word")
+        for label in _ANSWER_MEASURES.values():
+            table.add_column(label, justify="right")
+        for word, measures in [("all", mode.seeds), *mode.by_question_word.items()]:
+            table.add_row(word, *(_cell(key, measures[key]) for key in _ANSWER_MEASURES))
+        console.print(table)
+
+
+def _cell(key: str, value: float) -> str:
+    if math.isnan(value):
+        return "–"
+    return f"{value:.0f}" if key.endswith("questions") else f"{value:.3f}"

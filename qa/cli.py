@@ -73,12 +73,18 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser("bench", help="measure retrieval quality and speed of every mode", description=(
         "Evaluate every retrieval mode on labelled questions: our seeds set (default) or BEIR folders "
-        "(corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv). Corpora are indexed once into a cache."))
+        "(corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv), or SQuAD-format files (FILE.json: data → paragraphs → qas), "
+        "whose answers are measured too. Corpora are indexed once into a cache."))
     bench.add_argument("datasets", nargs="*", default=["seeds"], metavar="DATASET",
-                       help="'seeds' or the path of a BEIR folder (default: seeds)")
+                       help="'seeds', the path of a BEIR folder or of a SQuAD-format .json file (default: seeds)")
     bench.add_argument("--split", help="qrels split of BEIR folders (default: test); for seeds, dev or test (default: both)")
     bench.add_argument("--mode", dest="modes", action="append", metavar="MODE", help="a mode to run (repeat; default: all)")
     bench.add_argument("--limit", type=_positive_int, metavar="N", help="run only the first N queries")
+    bench.add_argument("--articles", metavar="FIRST-LAST", help="SQuAD files: the articles to index (default: all)")
+    bench.add_argument("--unanswerable-from", metavar="FIRST-LAST",
+                       help="SQuAD files: articles whose questions are asked as unanswerable (default: all articles outside --articles)")
+    bench.add_argument("--per-article", type=_positive_int, default=25, metavar="N",
+                       help="SQuAD files: questions drawn per article, with a fixed seed (default 25)")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
     bench.add_argument("--plot", type=Path, metavar="FILE.png", help="draw Recall@k against k, one curve per mode")
     bench.add_argument("--runs", type=Path, metavar="DIR", help="write a TREC run file per dataset and mode")
@@ -225,20 +231,28 @@ def _print_answer(answer) -> None:
 def _run_bench(args: argparse.Namespace) -> int:
     from qa.bench import plot_recall, run_bench, write_trec_runs
     from qa.bench_report import print_results
-    from qa.datasets import load_beir, load_seed_questions
-    from qa.retrieval import MODES
+    from qa.datasets import load_beir, load_seed_questions, load_squad, parse_article_range
+    from qa.retrieval import DEFAULT_MODE, MODES
 
-    modes = args.modes or list(MODES)
-    for mode in modes:
+    for mode in args.modes or ():
         if mode not in MODES:
             raise QAError(f"unknown retrieval mode {mode!r}; choose from: {', '.join(MODES)}")
-    datasets = [
-        load_seed_questions(args.questions, args.corpus, args.split) if name == "seeds" else load_beir(Path(name), args.split or "test")
-        for name in args.datasets
-    ]
+    articles = parse_article_range(args.articles) if args.articles else None
+    unanswerable = parse_article_range(args.unanswerable_from) if args.unanswerable_from else None
+
+    def load(name: str):
+        if name == "seeds":
+            return load_seed_questions(args.questions, args.corpus, args.split)
+        if name.endswith(".json"):
+            return load_squad(Path(name), articles, per_article=args.per_article, unanswerable_from=unanswerable)
+        return load_beir(Path(name), args.split or "test")
+
+    datasets = [load(name) for name in args.datasets]
     results = []
     with _StageProgress(enabled=not args.json) as progress:
         for dataset in datasets:
+            # Answering every question in every mode is slow; SQuAD sets answer in the default mode unless asked.
+            modes = args.modes or ([DEFAULT_MODE] if dataset.documents is not None else list(MODES))
             results.append(run_bench(dataset, model=args.model, modes=modes, limit=args.limit, cache_dir=args.cache_dir,
                                      split=args.split or ("all" if dataset.name == "seeds" else "test"), progress=progress))
     if args.runs:

@@ -1,4 +1,4 @@
-"""Labelled question sets for `qa bench`: BEIR folders, and our own questions over the seeds.
+"""Labelled question sets for `qa bench`: BEIR folders, SQuAD-format files, and our own questions over the seeds.
 
 A BEIR folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv. Only the queries judged in
 the chosen split are evaluated, and a retriever sees only a query's text: SciFact's query
@@ -30,6 +30,7 @@ class Query:
     history: tuple[str, ...] = ()
     kind: str | None = None  # seeds only: paraphrase, keyword, factoid, multi, followup, unanswerable
     answer: str | None = None  # seeds factoids: a span the answer should contain
+    answers: tuple[str, ...] = ()  # SQuAD: the gold answers (any one counts)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Dataset:
     corpus_dir: Path | None = None
     gold_spans: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # seeds: gold id -> (doc, start, end)
     source: Path | None = None
+    documents: dict[str, str] | None = None  # SQuAD: file name -> text, written to a folder and indexed like the seeds
 
 
 def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
@@ -143,3 +145,92 @@ def load_seed_questions(questions_file: Path, corpus_dir: Path, split: str | Non
     if not queries:
         raise DatasetError(f"{questions_file}: no questions" + (f" in split {split!r}" if split else ""))
     return Dataset(name="seeds", queries=queries, qrels=qrels, corpus_dir=Path(corpus_dir), gold_spans=gold_spans, source=Path(questions_file))
+
+
+def parse_article_range(text: str) -> range:
+    """"0-23" → articles 0 to 23 (inclusive); "5" → article 5 alone."""
+    first, _, last = text.partition("-")
+    try:
+        start, stop = int(first), int(last or first)
+    except ValueError:
+        raise DatasetError(f"article range {text!r} is not FIRST-LAST (for example 0-23)") from None
+    if start < 0 or stop < start:
+        raise DatasetError(f"article range {text!r} is empty or negative; write FIRST-LAST with FIRST <= LAST")
+    return range(start, stop + 1)
+
+
+def load_squad(
+    path: Path,
+    articles: range | None = None,
+    *,
+    per_article: int | None = 25,
+    unanswerable_from: range | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """A SQuAD-format file (data → paragraphs → qas) as a benchmark: one document per article of the
+    range, its paragraphs separated by blank lines; each question's gold is the span of its first
+    answer. Questions of articles outside the range (all others, or unanswerable_from) are asked too,
+    as unanswerable ones: their answer is in no indexed document. per_article questions are drawn per
+    article with a fixed seed (None: all of them)."""
+    import random
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except FileNotFoundError:
+        raise DatasetError(f"SQuAD file not found: {path}") from None
+    except (ValueError, KeyError, TypeError):
+        raise DatasetError(f"{path}: not a SQuAD-format file (expected {{\"data\": [articles with paragraphs and qas]}})") from None
+    if not isinstance(data, list) or not data:
+        raise DatasetError(f"{path}: no articles under \"data\"")
+    articles = articles if articles is not None else range(len(data))
+    if articles.stop > len(data):
+        raise DatasetError(f"{path} has {len(data)} articles (0-{len(data) - 1}); the range {articles.start}-{articles.stop - 1} goes past them")
+    outside = unanswerable_from if unanswerable_from is not None else [i for i in range(len(data)) if i not in articles]
+    documents: dict[str, str] = {}
+    queries: list[Query] = []
+    qrels: dict[str, dict[str, int]] = {}
+    gold_spans: dict[str, tuple[str, int, int]] = {}
+    rng = random.Random(seed)
+    for number in sorted({*articles, *outside}):
+        if number >= len(data):
+            raise DatasetError(f"{path} has {len(data)} articles; article {number} does not exist")
+        article = data[number]
+        try:
+            title = str(article["title"])
+            doc = f"{number:03d}-{_file_stem(title)}.txt"
+            text, asked = f"{title.replace('_', ' ')}\n\n", []
+            for paragraph in article["paragraphs"]:
+                offset = len(text)
+                text += paragraph["context"] + "\n\n"
+                for qa in paragraph["qas"]:
+                    answers = [(str(a["text"]), int(a["answer_start"])) for a in qa.get("answers", [])]
+                    if answers and not qa.get("is_impossible"):
+                        asked.append((str(qa["id"]), str(qa["question"]).strip(), answers, offset))
+        except (KeyError, TypeError, ValueError):
+            raise DatasetError(f"{path}: article {number} lacks title, paragraphs/context or qas/question/answers") from None
+        if per_article is not None and len(asked) > per_article:
+            asked = rng.sample(asked, per_article)
+        answerable = number in articles
+        if answerable:
+            documents[doc] = text
+        for qid, question, answers, offset in asked:
+            if not answerable:
+                queries.append(Query(id=qid, text=question, kind=NO_GOLD, answers=tuple(a for a, _ in answers)))
+                continue
+            answer, start = answers[0]
+            start += offset
+            if text[start : start + len(answer)] != answer:  # a few SQuAD offsets are off; find the text instead
+                start = text.find(answer, offset)
+            gold_id = f"{doc}@{start}"
+            gold_spans[gold_id] = (doc, start, start + len(answer))
+            qrels[qid] = {gold_id: 1}
+            queries.append(Query(id=qid, text=question, kind="squad", answers=tuple(a for a, _ in answers)))
+    if not documents:
+        raise DatasetError(f"{path}: no articles in the range {articles.start}-{articles.stop - 1}")
+    return Dataset(name=f"squad-{articles.start}-{articles.stop - 1}", queries=queries, qrels=qrels,
+                   gold_spans=gold_spans, source=path, documents=documents)
+
+
+def _file_stem(title: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in title)[:60] or "article"

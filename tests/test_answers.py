@@ -140,22 +140,13 @@ def _hit(rank: int, text: str, *, date: str | None = "2016-01-08", start: int = 
 IDF = {"meet": 1.0, "tokyo": 2.0, "minist": 0.5, "cyber": 3.0, "japan": 0.2, "talk": 0.2}
 
 
-def test_coverage_is_the_idf_weighted_share_of_question_terms_in_the_top_passages():
-    from qa.abstention import abstention_signals
-
-    signals = abstention_signals("Ministers meeting cyber?", [], [_hit(1, "The ministers' meeting in Tokyo.")], IDF, closest=0.6)
-    # minist (0.5) and meet (1.0) are in the passage, cyber (3.0) is not.
-    assert signals.coverage == pytest.approx(1.5 / 4.5)
-    assert signals.closest == 0.6
-
-
 def test_a_question_word_found_nowhere_in_the_corpus_counts_as_unknown_at_the_highest_idf():
     from qa.abstention import abstention_signals
 
     signals = abstention_signals("Ministers and AUKUS?", [], [_hit(1, "The ministers met.")], IDF, closest=0.4)
     # aukus is not in the IDF table: it weighs as the rarest known term (cyber, 3.0).
     assert signals.unknown == pytest.approx(3.0 / 3.5)
-    assert signals.coverage == pytest.approx(0.5 / 3.5)
+    assert signals.closest == 0.4
 
 
 def test_an_unknown_name_counts_apart_from_an_unknown_plain_word():
@@ -171,33 +162,56 @@ def test_an_unknown_name_counts_apart_from_an_unknown_plain_word():
     assert opening.unknown_name == 0.0  # the question's first word is capitalised as any first word is
 
 
-def test_a_year_or_ordinal_of_the_question_missing_from_the_top_passages_is_flagged():
-    from qa.abstention import abstention_signals
-
-    hits = [_hit(1, "The second meeting was held in Tokyo.", date="2016-01-08")]
-    assert abstention_signals("Tokyo meeting in 2016?", [], hits, IDF, 0.5).missing_number == 0.0  # the date counts
-    assert abstention_signals("Tokyo meeting in 2019?", [], hits, IDF, 0.5).missing_number == 1.0
-    assert abstention_signals("The third meeting?", [], hits, IDF, 0.5).missing_number == 1.0
-    assert abstention_signals("The second meeting?", [], hits, IDF, 0.5).missing_number == 0.0
-
-
 def test_a_when_question_whose_best_sentences_hold_no_date_misses_its_fact():
-    from qa.abstention import abstention_signals
+    from qa.answer import answer_signals
 
-    hits = [_hit(1, "The ministers met in Tokyo.")]
-    assert abstention_signals("When did they meet?", [], hits, IDF, 0.5, ["The ministers met in Tokyo."]).missing_fact == 1.0
-    assert abstention_signals("When did they meet?", [], hits, IDF, 0.5, ["They met on 8 January 2016."]).missing_fact == 0.0
-    assert abstention_signals("What did they say?", [], hits, IDF, 0.5, ["The ministers met in Tokyo."]).missing_fact == 0.0
+    def missing(question, text):
+        return answer_signals(question, [_hit(1, text)], idf=IDF, confidence=0.5).missing_fact
+
+    assert missing("When did they meet?", "The ministers met in Tokyo.") == 1.0
+    assert missing("When did they meet?", "They met on 8 January 2016.") == 0.0
+    assert missing("When was the temple built?", "The temple was built around 430 BC.") == 0.0
+    assert missing("What did they say?", "The ministers met in Tokyo.") == 0.0  # asks for no particular kind of fact
+
+
+def test_every_signal_is_computed_on_any_corpus_and_lies_in_range():
+    from qa.abstention import SIGNAL_NAMES
+    from qa.answer import answer_signals
+
+    corpora = [
+        ("How many moons does Mars have?", "Mars has two small moons, Phobos and Deimos.", {"mar": 2.0, "moon": 1.5}),
+        ("Which function parses a header?", "The function parse_header() reads one line.", {"function": 1.0, "pars": 2.0}),
+        ("Who wrote the licence?", "", {}),  # an empty passage and no IDF table
+    ]
+    for question, text, idf in corpora:
+        values = answer_signals(question, [_hit(1, text)] if text else [], idf=idf, confidence=0.3).as_dict()
+        assert set(values) == set(SIGNAL_NAMES)
+        assert all(-1.0 <= v <= 1.0 for v in values.values()), values
 
 
 def test_the_model_abstains_below_its_probability_cut():
     from qa.abstention import AbstentionModel, AbstentionSignals
 
-    model = AbstentionModel(bias=-1.0, weights=(2.0, 1.0, -1.0, 0.0, -1.0), min_probability=0.5)
+    model = AbstentionModel(bias=-1.0, weights={"closest": 2.0, "best_overlap": 1.0, "unknown": -1.0}, min_probability=0.5)
     # z = -1 + 2 * 0.5 + 1 * 0.5 = 0.5 -> p = 0.62: answers; an unknown word (z = -0.5, p = 0.38) tips it.
-    assert model.probability(AbstentionSignals(0.5, 0.5, 0.0, 0.0, 0.0)) == pytest.approx(1 / (1 + math.exp(-0.5)))
-    assert not model.abstains(AbstentionSignals(0.5, 0.5, 0.0, 0.0, 0.0))
-    assert model.abstains(AbstentionSignals(0.5, 0.5, 1.0, 0.0, 0.0))
+    known = AbstentionSignals(closest=0.5, unknown=0.0, best_overlap=0.5)
+    assert model.probability(known) == pytest.approx(1 / (1 + math.exp(-0.5)))
+    assert not model.abstains(known)
+    assert model.abstains(AbstentionSignals(closest=0.5, unknown=1.0, best_overlap=0.5))
+
+
+def test_an_abstention_weight_for_a_signal_that_does_not_exist_is_refused():
+    from qa.abstention import AbstentionModel
+
+    with pytest.raises(ValueError, match=r"unknown abstention signal\(s\) \['coverage'\]"):
+        AbstentionModel(bias=0.0, weights={"closest": 1.0, "coverage": 1.0})
+
+
+def test_the_selector_weights_must_name_every_feature():
+    from qa.answer import SentenceSelector
+
+    with pytest.raises(ValueError, match="selector weights must name exactly"):
+        SentenceSelector(bias=0.0, weights={"overlap": 1.0})
 
 
 def test_compose_answer_abstains_as_the_policy_decides_and_keeps_the_closest_passages():
@@ -205,8 +219,8 @@ def test_compose_answer_abstains_as_the_policy_decides_and_keeps_the_closest_pas
     from qa.answer import AnswerPolicy, compose_answer
 
     hits = [_hit(1, "The ministers met in Tokyo.")]
-    never = AnswerPolicy(abstention=AbstentionModel(bias=-10.0, weights=(0.0,) * 5))
-    always = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights=(0.0,) * 5))
+    never = AnswerPolicy(abstention=AbstentionModel(bias=-10.0, weights={}))
+    always = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights={}))
     refused = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=never, confidence=0.9)
     answered = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=always, confidence=0.1)
     assert (refused.abstained, refused.sentences, refused.hits) == (True, (), tuple(hits))
@@ -219,7 +233,7 @@ def test_a_when_question_prefers_the_sentence_with_the_date_and_cites_its_exact_
 
     first = "The ministers of Japan and the UK held talks on cyber security. They met again on 8 January 2016."
     hits = [_hit(1, first, start=40), _hit(2, "Cyber talks continue.", start=7)]
-    policy = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights=(0.0,) * 5))
+    policy = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights={}))
     answer = compose_answer("When did the ministers hold cyber talks?", hits, idf=IDF, policy=policy)
     # The best sentence matches the question's words; the date is in the next one, which joins it.
     assert [s.text for s in answer.sentences[:2]] == ["The ministers of Japan and the UK held talks on cyber security.", "They met again on 8 January 2016."]
@@ -228,17 +242,64 @@ def test_a_when_question_prefers_the_sentence_with_the_date_and_cites_its_exact_
 
 
 @pytest.mark.parametrize("question, fact, other", [
-    ("When did they meet?", "on 8 January 2016", "in Tokyo"),
-    ("What time did the meeting start?", "at 1:00 p.m.", "in Tokyo"),
-    ("Who did Motegi meet?", "Mr. KIHARA Minoru", "the Japan-UK Foreign Ministers' Meeting"),
-    ("In which city did they meet?", "in London", "on 8 January"),
-    ("How many exercises were held?", "three exercises", "in Tokyo"),
-    ("How much will it cost?", "£2 billion", "by 2035"),
-    ("How many troops will the UK send?", "about 1,200 British troops", "two offshore patrol vessels"),
-    ("How many were there?", "there were two", "in Tokyo"),
+    # diplomacy press releases
+    ("When did they meet?", "They met on 8 January 2016.", "They met in Tokyo."),
+    ("Who did Motegi meet?", "Motegi met Mr. KIHARA Minoru.", "Motegi met them at the meeting."),
+    ("How many troops will the UK send?", "The UK will send about 1,200 troops.", "The UK will send troops soon."),
+    # history: eras, decades and centuries are dates too
+    ("When was the Parthenon completed?", "The Parthenon was completed in 432 BC.", "The Parthenon was completed by Pericles."),
+    ("When did steam locomotives spread?", "Steam locomotives spread in the 1850s.", "Steam locomotives spread across the country."),
+    ("In what century was the cathedral built?", "The cathedral was built in the 12th century.", "The cathedral was built by monks."),
+    # science and geography
+    ("How far is the Moon from the Earth?", "The Moon is about 384,400 km from the Earth.", "The Moon orbits the Earth."),
+    ("Where is the Amazon river?", "The Amazon river flows through Brazil and Peru.", "The Amazon river is long and wide."),
+    # business and software
+    ("Which company maintains the library?", "The library is maintained by the Apache Software Foundation.", "The library is maintained by volunteers."),
+    ("How much did the merger cost?", "The merger cost $2.5 billion.", "The merger was costly."),
 ])
 def test_each_kind_of_question_expects_its_kind_of_fact(question, fact, other):
-    from qa.answer_types import expected_fact
+    from qa.answer_types import type_match
 
-    pattern = expected_fact(question)
-    assert pattern is not None and pattern.search(fact) and not pattern.search(other)
+    assert type_match(question, fact) > 0.0
+    assert type_match(question, other) == 0.0
+
+
+def test_a_question_that_asks_for_no_kind_of_fact_has_no_type_match():
+    from qa.answer_types import question_class, type_match
+
+    assert question_class("Tell me about the meeting.") is None
+    assert type_match("Tell me about the meeting.", "They met on 8 January 2016.") is None
+
+
+def test_the_words_of_the_question_do_not_count_as_the_fact():
+    from qa.answer_types import type_match
+
+    # "Treaty of Paris" is a name, but the question already holds it: the sentence adds no date.
+    assert type_match("When was the Treaty of Paris signed?", "The Treaty of Paris was signed by France.") == 0.0
+
+
+# --- Three seeds questions that once failed: the real model over the seeds ------------------------
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="retrieval: the 2023 passage naming the ministers is not in the top 3 (docs/_i12.md)")
+def test_a_year_in_the_question_answers_from_that_years_meeting(seed_bot):
+    answer = seed_bot.ask("Who attended the 2023 meeting?")
+    assert not answer.abstained
+    assert "KAMIKAWA Yoko" in answer.sentences[0].text  # the 2023 meeting's opening sentence names its ministers
+    assert answer.hits[answer.sentences[0].citation - 1].passage.date.startswith("2023")
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="retrieval: the fifth meeting's opening passage is not in the top 3 (docs/_i12.md)")
+def test_the_ministers_at_the_fifth_meeting_are_named(seed_bot):
+    answer = seed_bot.ask("Who were the ministers at the fifth 2+2?")
+    assert not answer.abstained
+    assert "KAMIKAWA Yoko" in answer.text and "KIHARA Minoru" in answer.text
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="abstention: p = 0.094 against a cut of 0.117 for a bare follow-up (docs/_i12.md)")
+def test_a_when_follow_up_is_answered_from_the_date_its_passage_ends_with(seed_bot):
+    answer = seed_bot.ask("and when must it be ready?", history=["What did they agree about GCAP?"])
+    assert not answer.abstained
+    assert "by 2035" in answer.text

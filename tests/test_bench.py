@@ -155,3 +155,111 @@ def test_qa_bench_cli_on_a_public_set_with_limit_json_plot_and_runs(tmp_path):
     assert 0.2 < modes["bm25"]["metrics"]["ndcg@10"] <= 1.0 and 0.2 < modes["dense"]["metrics"]["ndcg@10"] <= 1.0
     assert (tmp_path / "recall.png").stat().st_size > 10_000
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [f"cranfield-{m}.trec" for m in sorted(modes)]
+
+
+# --- SQuAD-format files --------------------------------------------------------------------------
+
+def _squad_fixture(folder: Path) -> Path:
+    def article(title, paragraphs):
+        return {"title": title, "paragraphs": [
+            {"context": context, "qas": [{"id": qid, "question": q, "answers": [{"text": a, "answer_start": context.index(a)} for a in answers]}
+                                         for qid, q, answers in qas]}
+            for context, qas in paragraphs]}
+
+    data = {"version": "1.1", "data": [
+        article("Parthenon", [
+            ("The Parthenon is a temple in Athens. It was completed in 432 BC.", [("p1", "When was the Parthenon completed?", ["432 BC", "432"])]),
+            ("Its architects were Ictinus and Callicrates.", [("p2", "Who designed the Parthenon?", ["Ictinus and Callicrates"])]),
+        ]),
+        article("Steam_engine", [
+            ("Steam engines spread in the 1850s.", [("s1", "When did steam engines spread?", ["the 1850s"])]),
+        ]),
+        article("Amazon_river", [
+            ("The Amazon flows through Brazil.", [("a1", "Where does the Amazon flow?", ["Brazil"])]),
+        ]),
+    ]}
+    path = folder / "mini-squad.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_squad_reader_indexes_the_article_range_and_asks_the_others_as_unanswerable(tmp_path):
+    from qa.datasets import NO_GOLD, load_squad, parse_article_range
+
+    path = _squad_fixture(tmp_path)
+    dataset = load_squad(path, parse_article_range("0-1"), per_article=None)
+    assert sorted(dataset.documents) == ["000-Parthenon.txt", "001-Steam_engine.txt"]
+    parthenon = dataset.documents["000-Parthenon.txt"]
+    assert parthenon.startswith("Parthenon\n\nThe Parthenon is a temple")
+    assert [q.id for q in dataset.queries if q.kind != NO_GOLD] == ["p1", "p2", "s1"]
+    assert [(q.id, q.answers) for q in dataset.queries if q.kind == NO_GOLD] == [("a1", ("Brazil",))]
+    # Each gold span is where the first answer stands in the written document.
+    for qid in ("p1", "p2"):
+        [(gold_id, _)] = dataset.qrels[qid].items()
+        doc, start, end = dataset.gold_spans[gold_id]
+        query = next(q for q in dataset.queries if q.id == qid)
+        assert doc == "000-Parthenon.txt" and parthenon[start:end] == query.answers[0]
+    only = load_squad(path, parse_article_range("0"), per_article=None, unanswerable_from=parse_article_range("2"))
+    assert [q.id for q in only.queries] == ["p1", "p2", "a1"]
+
+
+@pytest.mark.parametrize("text, message", [("3-1", "empty or negative"), ("a-b", "is not FIRST-LAST")])
+def test_a_bad_article_range_is_refused_in_one_line(text, message):
+    from qa.datasets import parse_article_range
+
+    with pytest.raises(DatasetError, match=message):
+        parse_article_range(text)
+
+
+def test_squad_reader_errors(tmp_path):
+    from qa.datasets import load_squad, parse_article_range
+
+    path = _squad_fixture(tmp_path)
+    with pytest.raises(DatasetError, match=r"has 3 articles \(0-2\); the range 0-9 goes past them"):
+        load_squad(path, parse_article_range("0-9"))
+    (tmp_path / "bad.json").write_text('{"data": [{"title": "x"}]}')
+    with pytest.raises(DatasetError, match="article 0 lacks title, paragraphs"):
+        load_squad(tmp_path / "bad.json")
+    (tmp_path / "notjson.json").write_text("nope")
+    with pytest.raises(DatasetError, match="not a SQuAD-format file"):
+        load_squad(tmp_path / "notjson.json")
+
+
+@pytest.mark.parametrize("answer, golds, expected", [
+    ("It was completed in 432 BC. [1]", ["432 BC"], True),
+    ("The Amazon flows through Brazil.", ["brazil!"], True),  # case and punctuation are normalised
+    ("In the 1850s, steam spread.", ["the 1850s"], True),  # articles are dropped
+    ("It holds 4320 seats.", ["432"], False),  # whole words only
+])
+def test_answer_containment_uses_squad_normalisation(answer, golds, expected):
+    from qa.squad import answer_contains
+
+    assert answer_contains(answer, golds) is expected
+
+
+@pytest.mark.parametrize("question, word", [
+    ("How many moons does Mars have?", "how many"), ("Whose idea was it?", "who"),
+    ("What did the man who founded it say?", "what"), ("In which year?", "which"), ("Name the river.", "other"),
+])
+def test_question_words(question, word):
+    from qa.squad import question_word
+
+    assert question_word(question) == word
+
+
+def test_squad_bench_measures_answers_per_question_word_and_caches_the_index(tmp_path, fake_factory):
+    from qa.datasets import load_squad, parse_article_range
+
+    dataset = load_squad(_squad_fixture(tmp_path), parse_article_range("0-1"), per_article=None)
+    result = run_bench(dataset, modes=["fused"], cache_dir=tmp_path / "cache", encoder_factory=fake_factory)
+    [mode] = result.modes
+    assert (result.dataset, result.queries, result.judged_queries) == ("squad-0-1", 4, 3)
+    assert mode.metrics["recall@5"] == pytest.approx(1.0)  # three short documents: every gold is in the top 5
+    assert (mode.seeds["questions"], mode.seeds["unanswerable_questions"]) == (3, 1)
+    for key in ("answer_contains_gold", "first_sentence_contains_gold", "abstained_answerable", "abstained_unanswerable"):
+        assert 0.0 <= mode.seeds[key] <= 1.0
+    assert mode.seeds["first_sentence_contains_gold"] <= mode.seeds["answer_contains_gold"]
+    assert set(mode.by_question_word) == {"when", "who", "where"}
+    assert mode.by_question_word["when"]["questions"] == 2 and mode.by_question_word["where"]["unanswerable_questions"] == 1
+    again = run_bench(dataset, modes=["fused"], cache_dir=tmp_path / "cache", encoder_factory=fake_factory)
+    assert again.index_cached

@@ -108,7 +108,6 @@ def answers(folder: Path, questions: list[dict], index_dir: Path) -> dict:
 
 
 def _default_index_dir() -> Path:
-    import os
 
     from qa import settings
 

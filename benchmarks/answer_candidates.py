@@ -1,0 +1,82 @@
+"""Dump, for every question of a corpus, the passages the bot would answer from, so that the answer
+side (sentence selector, answer-type cues, abstention) can be fitted offline without re-running retrieval.
+
+    .venv/bin/python benchmarks/answer_candidates.py squad PATH.json --articles 0-17 --unanswerable-from 18-23 --per-article 100 OUT.jsonl
+    .venv/bin/python benchmarks/answer_candidates.py seeds OUT.jsonl
+    .venv/bin/python benchmarks/answer_candidates.py realdocs FOLDER QUESTIONS.jsonl OUT.jsonl
+
+The first line is {"idf": the corpus's IDF}; then one line per question: {"corpus", "id", "question", "history",
+"answerable", "answers", "split", "hits": [{"score", and the passage's fields}...], "closest"}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from qa.answer import inverse_document_frequencies
+from qa.bench import ANSWER_K, bench_index
+from qa.datasets import NO_GOLD, Dataset, Query, load_seed_questions, load_squad, parse_article_range
+from qa.retrieval import DEFAULT_MODE
+
+
+def realdocs_dataset(folder: Path, questions: Path) -> Dataset:
+    """The real-document set: a question's gold is a quote ("answer") of one document ("doc"), or null
+    when the documents do not answer it."""
+    queries = []
+    present = {p.name for p in folder.iterdir()}
+    for line in questions.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            if record["doc"] in present:  # a source missing on this machine is skipped
+                answer = record.get("answer")  # null: a question the documents do not answer
+                queries.append(Query(id=str(record["id"]), text=record["question"], kind="realdocs" if answer else NO_GOLD,
+                                     answers=(answer,) if answer else ()))
+    return Dataset(name="realdocs", queries=queries, qrels={}, corpus_dir=folder, source=questions)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", choices=("squad", "seeds", "realdocs"))
+    parser.add_argument("paths", nargs="+", type=Path, help="the inputs, then the output file")
+    parser.add_argument("--articles", default="0-17")
+    parser.add_argument("--unanswerable-from", default="18-23")
+    parser.add_argument("--per-article", type=int, default=100)
+    args = parser.parse_args()
+    *inputs, out = args.paths
+    if args.corpus == "squad":
+        dataset = load_squad(inputs[0], parse_article_range(args.articles), per_article=args.per_article,
+                             unanswerable_from=parse_article_range(args.unanswerable_from))
+        splits = {}
+    elif args.corpus == "seeds":
+        dataset = load_seed_questions(Path("benchmarks/seeds/questions.jsonl"), Path("seeds"))
+        splits = {json.loads(line)["id"]: json.loads(line).get("split") for line in Path("benchmarks/seeds/questions.jsonl").read_text().splitlines() if line.strip()}
+        answers = {json.loads(line)["id"]: json.loads(line).get("answer") for line in Path("benchmarks/seeds/questions.jsonl").read_text().splitlines() if line.strip()}
+        dataset = Dataset(name="seeds", queries=[Query(q.id, q.text, q.history, q.kind, q.answer, (answers[q.id],) if answers[q.id] else ())
+                                                 for q in dataset.queries], qrels=dataset.qrels, corpus_dir=dataset.corpus_dir,
+                          gold_spans=dataset.gold_spans, source=dataset.source)
+    else:
+        dataset = realdocs_dataset(*inputs)
+        splits = {}
+    index, retrievers = bench_index(dataset)
+    retriever = retrievers.get(DEFAULT_MODE)
+    idf = inverse_document_frequencies([p.text for p in index.passages])
+    with out.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"idf": idf}) + "\n")
+        for query in dataset.queries:
+            top = retriever.rank(query.text, query.history, ANSWER_K)
+            closest = retrievers.dense.rank(query.text, query.history, 1)
+            hits = [{"score": float(score), **asdict(index.passages[row])} for row, score in top]
+            handle.write(json.dumps({
+                "corpus": args.corpus, "id": query.id, "question": query.text, "history": list(query.history),
+                "answerable": query.kind != NO_GOLD, "answers": list(query.answers), "split": splits.get(query.id),
+                "hits": hits, "closest": float(closest[0][1]) if closest else 0.0,
+            }) + "\n")
+    print(f"{len(dataset.queries)} questions → {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
