@@ -481,3 +481,14 @@ def test_the_footer_keeps_quit_and_help_at_60_and_80_columns_with_a_card_focused
 
     run(scenario(60, 20))
     run(scenario(80, 24))
+
+
+def test_a_library_notice_sent_from_a_worker_thread_is_shown_as_a_toast():
+    async def scenario():
+        app = chat()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await asyncio.to_thread(app.notice, "corpus changed since the index was built; updating it")
+            await wait_for(pilot, lambda: app.notices, what="the notice")
+            assert app.notices == ["corpus changed since the index was built; updating it"]
+
+    run(scenario())

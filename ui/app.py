@@ -8,6 +8,7 @@ meanwhile wait in a queue and are answered, one at a time and off the UI thread,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import threading
@@ -16,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -86,7 +88,8 @@ class ChatApp(App[int]):
 
     CSS_PATH = Path(__file__).with_name("chat.tcss")
     TITLE = "qa"
-    COMMANDS: ClassVar[set[type[Provider]]] = {ChatCommands}  # the chat's commands first; it adds the system ones it keeps (theme, quit)
+    # The chat's commands first; ChatCommands adds the system ones it keeps (theme, quit).
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {ChatCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     # Quit and Help first: the footer shows bindings in order and cuts the last ones when narrow.
     # The ids are the names keys.toml uses (ui/keys.py).
@@ -127,14 +130,14 @@ class ChatApp(App[int]):
         super().__init__()
         self._main_thread = threading.get_ident()
         if bot is None:  # an injected bot keeps its own notice callback (pass notice=app.notice to see them)
-            bot = Bot(index_dir=Path(index_dir), model=model, notice=self.notice)
+            bot = Bot(index_dir=index_dir, model=model, notice=self.notice)
         self.bot = bot
         self.k = k
         self.retrieval_modes: tuple[str, ...] = tuple(bot.modes)
         current = getattr(bot, "mode", None)
         self.retrieval_mode = current if current in self.retrieval_modes else self.retrieval_modes[0]
         self.show_timings = show_timings
-        self.animate = animate
+        self.animated = animate  # spinners and cursor blink; off for snapshots
         self.clock = clock
         self.data_dir = Path(data_dir) if data_dir is not None else settings.data_dir()
         self.config_dir = Path(config_dir) if config_dir is not None else settings.config_dir()
@@ -171,7 +174,7 @@ class ChatApp(App[int]):
             yield Static(Text("", end=""), id="welcome")
         with Vertical(id="bottom"):
             with Horizontal(id="status"):
-                yield Spinner("Loading the model and the index…", animate=self.animate, id="status-text")
+                yield Spinner("Loading the model and the index…", animate=self.animated, id="status-text")
                 yield ProgressBar(id="progress", show_eta=False)
             yield Prompt(self.history, placeholder="Ask a question about the documents…", id="prompt")
         yield Footer(compact=True)
@@ -187,7 +190,7 @@ class ChatApp(App[int]):
             self.theme = theme
         self.palette = palette_from_variables(self.get_css_variables())
         prompt = self.query_one(Prompt)
-        prompt.cursor_blink = self.animate
+        prompt.cursor_blink = self.animated
         prompt.focus()
         self.query_one("#progress").display = False
         if self._restore:
@@ -226,18 +229,16 @@ class ChatApp(App[int]):
         if threading.get_ident() == self._main_thread:
             callback(*args)
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the app is exiting
             self.call_from_thread(callback, *args)
-        except RuntimeError:  # the app is exiting
-            pass
 
-    def notify(self, message: str, **options: Any) -> None:  # type: ignore[override]
+    def notify(self, message: str, **options: Any) -> None:
         self.notices.append(message)
         super().notify(message, **options)
 
     def notice(self, message: str) -> None:
         """The Bot's notice callback; may be called from a worker thread."""
-        self._on_ui_thread(self.notify, printable(message), markup=False, timeout=6)
+        self._on_ui_thread(partial(self.notify, printable(message), markup=False, timeout=6))
 
     # --- loading ----------------------------------------------------------------------------------
 
@@ -257,7 +258,7 @@ class ChatApp(App[int]):
                 raise QAError(problem)
             self.bot.load()
             summary = self.bot.summary()
-        except Exception as error:  # noqa: BLE001 - every failure becomes a message, never a traceback
+        except Exception as error:
             self._on_ui_thread(self._load_failed, error)
             return
         self._on_ui_thread(self._loaded, summary)
@@ -312,7 +313,7 @@ class ChatApp(App[int]):
     def ask(self, question: str) -> Exchange:
         """Show the question and answer it as soon as the bot is free (queued while it loads)."""
         exchange = Exchange(question, tuple(self._session_questions), self.palette, status=self._waiting_label(),
-                            animate=self.animate, mode=self.retrieval_mode, k=self.k)
+                            animate=self.animated, mode=self.retrieval_mode, k=self.k)
         self._session_questions.append(question)
         transcript = self.query_one("#transcript", VerticalScroll)
         transcript.mount(exchange)
@@ -363,7 +364,7 @@ class ChatApp(App[int]):
             exchange.elapsed_ms = (time.perf_counter() - started) * 1000
             if mode != DEFAULT_MODE:
                 hint = self._default_mode_differs(exchange, answer, k)
-        except Exception as error:  # noqa: BLE001 - every failure becomes a message in the reply
+        except Exception as error:
             message = describe(error) if isinstance(error, QAError) else f"Something went wrong: {describe(error)}"
             self._on_ui_thread(self._answered, exchange, None, message, None)
         else:
@@ -373,7 +374,7 @@ class ChatApp(App[int]):
         """The recommended mode's answer, when it differs from this one (one more search, tens of ms)."""
         try:
             other = self.bot.ask(exchange.question, exchange.history, k=k, mode=DEFAULT_MODE)
-        except Exception:  # noqa: BLE001 - only a hint
+        except Exception:
             return None
         if other.abstained == answer.abstained and (other.abstained or other.text == answer.text):
             return None
@@ -442,7 +443,7 @@ class ChatApp(App[int]):
         self.k = conversation.k
         transcript = self.query_one("#transcript", VerticalScroll)
         for turn in self.conversations.turns(conversation_id):
-            exchange = Exchange(turn.question, tuple(self._session_questions), self.palette, animate=self.animate,
+            exchange = Exchange(turn.question, tuple(self._session_questions), self.palette, animate=self.animated,
                                 mode=turn.mode, k=turn.k)
             exchange.asked_at, exchange.elapsed_ms = turn.asked_at, turn.elapsed_ms
             self._session_questions.append(turn.question)
@@ -510,7 +511,7 @@ class ChatApp(App[int]):
         card = event.card
         try:
             source = self.bot.source_text(card.hit.passage.doc)
-        except Exception as error:  # noqa: BLE001 - a moved or deleted file
+        except Exception as error:
             self.notify(f"Cannot open {printable(card.hit.passage.doc)}: {describe(error)}", severity="error", markup=False)
             return
         self.push_screen(SourceScreen(card.answer, card.hit, source, self.palette))
@@ -686,7 +687,7 @@ class ChatApp(App[int]):
                     return
             report = self.bot.reindex(corpus_dir=corpus, progress=progress)
             summary = self.bot.summary()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self._on_ui_thread(self._reindex_failed, error)
             return
         self._on_ui_thread(self._reindexed, report, summary)

@@ -182,10 +182,9 @@ def score_bar(score: float, palette: Palette, width: int = 8, bar: bool = True) 
     fraction = min(1.0, max(0.0, score))
     eighths = round(fraction * width * 8)
     full, part = divmod(eighths, 8)
-    bar = "█" * full + (_EIGHTHS[part] if part else "")
-    bar = bar.ljust(width)
+    cells = ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
     return Text.assemble(
-        (bar, Style(color=palette.bar, bgcolor=palette.bar_empty)), " ", (f"{score:.2f}", Style(color=palette.muted))
+        (cells, Style(color=palette.bar, bgcolor=palette.bar_empty)), " ", (f"{score:.2f}", Style(color=palette.muted))
     )
 
 

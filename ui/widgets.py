@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.style import Style
 from rich.text import Text
@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widget import AwaitMount
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Static, TextArea
 
 from qa import DEFAULT_MODE, Answer, Hit
@@ -33,6 +33,14 @@ from ui.render import (
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
+if TYPE_CHECKING:
+    from ui.app import ChatApp
+
+
+def chat_app(widget: Widget) -> ChatApp:
+    """The app a widget runs in, typed as the chat (Posting's pattern: no import cycle at run time)."""
+    return cast("ChatApp", widget.app)
+
 
 class Spinner(Static):
     """A one-line status with a spinner; static (no timer) when the app does not animate."""
@@ -41,12 +49,12 @@ class Spinner(Static):
         super().__init__("", markup=False, **kwargs)
         self._label = label
         self._frame = 0
-        self._animate = animate
+        self._spinning = animate
         self._timer: Timer | None = None
 
     def on_mount(self) -> None:
         self._draw()
-        if self._animate:
+        if self._spinning:
             self._timer = self.set_interval(0.08, self._tick)
 
     def spin(self, spinning: bool) -> None:
@@ -63,7 +71,7 @@ class Spinner(Static):
         self._draw()
 
     def _draw(self) -> None:
-        mark = SPINNER[self._frame] if self._animate else "…"
+        mark = SPINNER[self._frame] if self._spinning else "…"
         self.update(Text.assemble((mark, "bold"), " ", self._label))
 
 
@@ -126,13 +134,13 @@ class Prompt(TextArea):
         if self.text:
             self.action_cursor_line_start()
         else:
-            self.app.action_scroll_transcript_to(-1)
+            chat_app(self).action_scroll_transcript_to(-1)
 
     def action_end(self) -> None:
         if self.text:
             self.action_cursor_line_end()
         else:
-            self.app.action_scroll_transcript_to(1)
+            chat_app(self).action_scroll_transcript_to(1)
 
     def action_recall(self, step: int) -> None:
         if (step < 0 and not self.cursor_at_first_line) or (step > 0 and not self.cursor_at_last_line):
@@ -241,7 +249,7 @@ class PassageCard(Vertical, can_focus=True):
         if 0 <= index < len(cards):
             cards[index].focus()
         elif index >= len(cards):
-            self.app.action_focus_prompt()
+            chat_app(self).action_focus_prompt()
 
     def on_key(self, event: events.Key) -> None:
         character = event.character
@@ -269,7 +277,7 @@ class Exchange(Vertical):
         self.asked_at = time.time()
         self.elapsed_ms = 0.0  # from sending the question to the bot to its answer, measured by the chat
         self.revealed = False  # scrolled into view after its reply came
-        self._animate = animate
+        self._animated = animate
         self._status_label = status
         self._reply: list[Static | PassageCard] = []  # a reply given before the widget was composed
         self._composed = False
@@ -284,7 +292,7 @@ class Exchange(Vertical):
         if self._reply:  # a reopened conversation: the reply is known already
             yield from self._reply
         elif self.answer is None and self.error is None:
-            yield Spinner(self._status_label, animate=self._animate, classes="reply-status")
+            yield Spinner(self._status_label, animate=self._animated, classes="reply-status")
 
     def _show(self, widgets: list[Static | PassageCard]) -> None:
         if self._composed:
