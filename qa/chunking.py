@@ -88,7 +88,7 @@ class _Line:
     @property
     def is_list_item(self) -> bool:
         marker = LIST_MARKER.match(self.text)
-        return bool(marker) and marker.end() < len(self.text)
+        return marker is not None and marker.end() < len(self.text)
 
     @property
     def is_short(self) -> bool:
@@ -138,9 +138,9 @@ def split_document(
         breadcrumbs = {m.group(1).lower() for line in lines if (m := _breadcrumb_target(line.text))}
         kept = _drop_trailing_furniture(lines, dropped)
         header, body = _split_header(kept, extracted.markdown)
-        title, date = _title_and_date([line for line in header if line.text], breadcrumbs)
+        header_title, date = _title_and_date([line for line in header if line.text], breadcrumbs)
         md_title = _first_md_heading(body, markdown_headings) if extracted.markdown else None
-        title = front_matter.get("title") or md_title or title or extracted.title or _fallback_title(doc, [line for line in header if line.text])
+        title = front_matter.get("title") or md_title or header_title or extracted.title or _fallback_title(doc, [line for line in header if line.text])
         body = _header_back_to_body(header, body[0] if body else None, breadcrumbs, title, dropped) + body
         date = find_date(front_matter.get("date", "")) or date or extracted.date
     pages = extracted.page_starts

@@ -7,8 +7,12 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.errors import QAError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,8 +280,8 @@ class _StageProgress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled and sys.stderr.isatty()
-        self._progress = None
-        self._tasks: dict[str, int] = {}
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
 
     def __enter__(self):
         if not self.enabled:
@@ -297,6 +301,7 @@ class _StageProgress:
         return self.update
 
     def update(self, stage: str, done: int, total: int) -> None:
+        assert self._progress is not None, "update is handed out by __enter__ only when enabled"
         if stage not in self._tasks:
             self._tasks[stage] = self._progress.add_task(stage, total=total)
         self._progress.update(self._tasks[stage], completed=done, total=total)

@@ -54,7 +54,7 @@ def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
                 continue
             try:
                 record = json.loads(line)
-            except ValueError as error:
+            except json.JSONDecodeError as error:
                 raise DatasetError(f"{path}:{number}: malformed JSON ({error.msg})") from error
             if not isinstance(record, dict):
                 raise DatasetError(f"{path}:{number}: expected a JSON object")
@@ -119,7 +119,9 @@ def _read_qrels(path: Path, doc_ids: set[str]) -> dict[str, dict[str, int]]:
 
 def load_seed_questions(questions_file: Path, corpus_dir: Path, split: str | None = None) -> Dataset:
     """Our questions over the seeds; each gold is a document and a quoted span of it."""
-    queries, qrels, gold_spans = [], {}, {}
+    queries: list[Query] = []
+    qrels: dict[str, dict[str, int]] = {}
+    gold_spans: dict[str, tuple[str, int, int]] = {}
     for number, record in _jsonl(Path(questions_file)):
         try:
             qid, question, kind = str(record["id"]), str(record["question"]), str(record["kind"])

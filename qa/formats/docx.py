@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import Any
 
 from qa.formats import Deadline, Extracted, FormatError, Limits
 from qa.formats.blocks import BlockText, collapse, row_text
@@ -82,9 +83,9 @@ def _paragraph(item, blocks: BlockText, title: str | None) -> str | None:
 def _table(table, blocks: BlockText, table_type: type) -> None:
     """Rows of plain cells as one line each; a row with a nested table, cell by cell, in document
     order and without recursion (tables can nest deeply)."""
-    stack: list = [table]
+    stack: list[Any] = [table]
     while stack:
-        item = stack.pop()
+        item: Any = stack.pop()
         if isinstance(item, str):
             blocks.paragraph(item)
         elif isinstance(item, table_type):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from itertools import pairwise
 
 from qa.dates import find_date
@@ -58,7 +59,7 @@ def extract_pdf(data: bytes, limits: Limits, deadline: Deadline) -> Extracted:
     text = "".join(pieces)
     if not text.strip():
         raise FormatError(f"no text layer in {count} page{'s' if count != 1 else ''} (a scanned PDF? run OCR on it first)")
-    metadata = reader.metadata or {}
+    metadata: Mapping[str, object] = reader.metadata or {}
     first_line = next(line.strip() for line in text.splitlines() if line.strip())
     title = _metadata_text(metadata, "/Title") or first_line[:120]
     date = _pdf_date(_metadata_text(metadata, "/CreationDate"))
