@@ -80,12 +80,12 @@ def _paragraph(item, blocks: BlockText, title: str | None) -> str | None:
     return title
 
 
-def _table(table, blocks: BlockText, table_type: type) -> None:
+def _table(table, blocks: BlockText, table_type: Any) -> None:
     """Rows of plain cells as one line each; a row with a nested table, cell by cell, in document
     order and without recursion (tables can nest deeply)."""
     stack: list[Any] = [table]
     while stack:
-        item: Any = stack.pop()
+        item = stack.pop()
         if isinstance(item, str):
             blocks.paragraph(item)
         elif isinstance(item, table_type):
