@@ -121,13 +121,13 @@ class Bot:
         self._update_if_stale(manifest)
         self._index = load_index(self.index_dir)
         spec = resolve_model(self._index.manifest.model)
-        self._shared_encoder(spec)
-        if self._encoder.dimension != self._index.manifest.dimension:
+        encoder = self._shared_encoder(spec)
+        if encoder.dimension != self._index.manifest.dimension:
             raise IndexMismatchError(
-                f"model {spec.name} makes {self._encoder.dimension}-dimensional vectors but the index holds "
+                f"model {spec.name} makes {encoder.dimension}-dimensional vectors but the index holds "
                 f"{self._index.manifest.dimension}; {rebuild_command(self.index_dir, self._index.manifest)}"
             )
-        self._retrievers = Retrievers(self._index, self._encoder)
+        self._retrievers = Retrievers(self._index, encoder)
         self._idf = None
         return self
 

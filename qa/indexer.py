@@ -249,7 +249,7 @@ class _Build:
     def _add_file(self, writer: IndexWriter, source: SourceFile) -> FileRecord:
         """Keep the file's passages and vectors when it is unchanged; otherwise split it for embedding."""
         old = self.previous.files.get(source.doc) if self.previous else None
-        if self._same_stat(source):
+        if old is not None and self._same_stat(source):
             if old.skipped:
                 self.skipped.append(old.skipped)  # said when it was first skipped; counted, not repeated
             else:

@@ -67,18 +67,19 @@ def build(vectors: np.ndarray, dimension: int, policy: IndexPolicy = IndexPolicy
     vectors = vectors.reshape(-1, dimension)
     spec = choose(len(vectors), policy)
     if spec.kind == FLAT:
-        index = faiss.IndexFlatIP(dimension) if ids is None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        index: faiss.Index = faiss.IndexFlatIP(dimension) if ids is None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
     else:
         nlist = spec.params["nlist"]
         quantizer = faiss.IndexFlatIP(dimension)
-        index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-        index.cp.niter = policy.train_iterations
-        index.cp.seed = policy.seed
-        index.cp.max_points_per_centroid = policy.train_points_per_list
+        ivf = faiss.IndexIVFScalarQuantizer(quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        ivf.cp.niter = policy.train_iterations
+        ivf.cp.seed = policy.seed
+        ivf.cp.max_points_per_centroid = policy.train_points_per_list
         sample = min(len(vectors), nlist * policy.train_points_per_list)
         rows = np.random.default_rng(policy.seed).choice(len(vectors), size=sample, replace=False)
-        index.train(np.ascontiguousarray(vectors[np.sort(rows)], dtype=np.float32))
-        index.nprobe = spec.params["nprobe"]
+        ivf.train(np.ascontiguousarray(vectors[np.sort(rows)], dtype=np.float32))
+        ivf.nprobe = spec.params["nprobe"]
+        index = ivf
     for first in range(0, len(vectors), 65_536):  # bounded temporary memory for a memory-mapped input
         add(index, vectors[first : first + 65_536], None if ids is None else ids[first : first + 65_536])
     return index, spec

@@ -173,8 +173,8 @@ def _export(spec: ModelSpec, folder: Path) -> dict:
             opset_version=17, dynamo=False,
         )
     shutil.copyfile(spec.path / TOKENIZER, folder / TOKENIZER)
-    meta = dict(model=spec.name, dimension=reference.dimension, max_seq_length=reference.max_seq_length)
-    candidate = OnnxEncoder(OnnxExport(folder=folder, **meta))
+    meta = {"model": spec.name, "dimension": reference.dimension, "max_seq_length": reference.max_seq_length}
+    candidate = OnnxEncoder(OnnxExport(folder=folder, model=spec.name, dimension=reference.dimension, max_seq_length=reference.max_seq_length))
     agreement = float(np.min(np.sum(candidate.encode(list(_PROBES)) * reference.encode(list(_PROBES)), axis=1)))
     if agreement < MIN_PROBE_COSINE:
         raise QAError(f"the ONNX export of {spec.name} disagrees with sentence-transformers (cosine {agreement:.5f})")

@@ -42,7 +42,9 @@ class ModelSpec:
 def resolve_model(spec: str | None) -> ModelSpec:
     """Map --model (a name or a folder) to local files; never reaches for the network."""
     if spec is None or spec.strip().lower() in _DEFAULT_MODEL_ALIASES:
-        return ModelSpec(name=DEFAULT_MODEL, path=_bundled_model_path())
+        bundled = _bundled_model_path()
+        assert bundled is not None  # required=True raises instead of returning None
+        return ModelSpec(name=DEFAULT_MODEL, path=bundled)
     path = Path(spec).expanduser()
     if path.is_dir():
         if not (path / "modules.json").exists() and not (path / "config.json").exists():

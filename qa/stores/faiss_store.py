@@ -217,7 +217,7 @@ class FaissStore:
 
     def count(self, target: VectorSet = VectorSet.PASSAGES) -> int:
         passages = target is VectorSet.PASSAGES
-        pending = sum(len(chunk[0 if passages else 2]) for chunk in self._pending)
+        pending = sum(len(chunk[0]) if passages else len(chunk[2]) for chunk in self._pending)
         if self._keep is None:
             return pending + len(self._ids if passages else self._owners)
         return pending + int(self._keep.sum() if passages else self._sentence_keep().sum())
@@ -234,7 +234,7 @@ class FaissStore:
             _write(directory / files[role], lambda handle, array=array: np.save(handle, array, allow_pickle=False))
         spilled = self._spill.arrays() if self._spill is not None else None
         for role, base, mask, position in (("passage_vectors", self._vectors, keep, 1), ("sentence_vectors", self._sentences, sentence_keep, 3)):
-            added = [spilled[position // 2]] if spilled is not None else [chunk[position] for chunk in self._pending]
+            added = [spilled[position // 2]] if spilled is not None else [_present(chunk[position]) for chunk in self._pending]
             _write_rows(directory / files[role], self.dimension, base, mask, added)
         documents = self._documents()
         if keep is not None:
@@ -384,6 +384,12 @@ def _sentence_labels(owners: np.ndarray) -> np.ndarray:
     owners = np.asarray(owners, dtype=np.int64)
     position = np.arange(len(owners)) - np.searchsorted(owners, owners, side="left")
     return (owners << SENTENCE_BITS) | position
+
+
+def _present(rows: np.ndarray | None) -> np.ndarray:
+    """Pending vectors are None only once spilled to files, and then are read from the spill."""
+    assert rows is not None
+    return rows
 
 
 def _write_rows(path: Path, dimension: int, base: np.ndarray, mask: np.ndarray | None, added: list[np.ndarray]) -> None:
