@@ -1,4 +1,4 @@
-"""Every speed figure of issue 6, measured in one run (ratios come from figures of the same run).
+"""Every speed and memory figure, measured in one run (ratios come from figures of the same run).
 
     .venv/bin/python benchmarks/speed.py            # all: seeds figures, then the 1,000,000-passage scale test
     .venv/bin/python benchmarks/speed.py --quick    # seeds figures only (about 2 minutes)
