@@ -6,10 +6,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from qa.question_dates import of_named_time
 from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
 from qa.answer_types import type_match
 from qa.fitted import FITTED_ABSTENTION, KEEP_MARGIN, SENTENCE_SELECTOR
+from qa.question_dates import of_named_time
 from qa.schema import Answer, AnswerSentence, Hit
 from qa.sentences import sentence_spans
 from qa.text import LIST_MARKER as _LIST_MARKER
