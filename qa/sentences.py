@@ -6,7 +6,9 @@ import re
 
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "rt", "hon", "h.e", "no", "nos", "vol", "fig", "figs", "approx", "etc", "e.g", "i.e", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thur", "fri", "sat", "sun", "a.m", "p.m", "u.k", "u.s", "u.n", "inc", "ltd", "co", "corp", "dept", "gov", "govt", "gen", "col", "lt", "capt", "cmdr", "adm", "sgt"]
+    """mr mrs ms dr prof sr jr st rt hon h.e no nos vol fig figs approx etc e.g i.e vs
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur fri sat sun
+    a.m p.m u.k u.s u.n inc ltd co corp dept gov govt gen col lt capt cmdr adm sgt""".split()
 )
 _CANDIDATE = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+|$)")
 _NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"“‘'(\[]?[A-Z0-9\u00c0-\u024f\u0370-\u1fff\u3000-\uffff]")

@@ -139,7 +139,7 @@ def _clean(text: str) -> str:
 def _metadata_text(metadata, key: str) -> str | None:
     try:
         value = metadata.get(key)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a damaged info dictionary raises whatever pypdf meets
         return None
     text = str(value).strip() if value else ""
     return text[:300] or None
