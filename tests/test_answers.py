@@ -281,7 +281,6 @@ def test_the_words_of_the_question_do_not_count_as_the_fact():
 # --- Three seeds questions that once failed: the real model over the seeds ------------------------
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="retrieval: the 2023 passage naming the ministers is not in the top 3 (docs/_i12.md)")
 def test_a_year_in_the_question_answers_from_that_years_meeting(seed_bot):
     answer = seed_bot.ask("Who attended the 2023 meeting?")
     assert not answer.abstained
@@ -290,7 +289,6 @@ def test_a_year_in_the_question_answers_from_that_years_meeting(seed_bot):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="retrieval: the fifth meeting's opening passage is not in the top 3 (docs/_i12.md)")
 def test_the_ministers_at_the_fifth_meeting_are_named(seed_bot):
     answer = seed_bot.ask("Who were the ministers at the fifth 2+2?")
     assert not answer.abstained
