@@ -37,12 +37,13 @@ class AbstentionSignals:
     # before it) that the top passage holds: a bare follow-up ("and when must it be ready?") is
     # answered by a passage on the earlier question's topic.
     top_overlap: float = 0.0
+    found_fact: float = 0.0  # 1.0 when a question asking for a kind of fact has one in its answer sentences
 
     def as_dict(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in SIGNAL_NAMES}
 
 
-SIGNAL_NAMES = ("closest", "unknown", "unknown_name", "missing_fact", "best_sentence", "best_overlap", "top_overlap")
+SIGNAL_NAMES = ("closest", "unknown", "unknown_name", "missing_fact", "best_sentence", "best_overlap", "top_overlap", "found_fact")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,4 +96,5 @@ def abstention_signals(
     return AbstentionSignals(
         closest=closest, unknown=unknown, unknown_name=unknown_name, missing_fact=float(holds_fact is False),
         best_sentence=best_sentence, best_overlap=best_overlap, top_overlap=top_overlap,
+        found_fact=float(holds_fact is True),
     )
