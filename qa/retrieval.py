@@ -75,6 +75,21 @@ class DenseRetriever:
         combined = (weights[:, None] * vectors).sum(axis=0)
         return (combined / np.linalg.norm(combined)).astype(np.float32)[None, :]
 
+    def closeness(self, question: str, history: Sequence[str] = ()) -> float:
+        """Cosine of the passage closest to what is asked, whatever the ranking mode. A follow-up is
+        read after the question before it, as one text ("What did they agree about GCAP? and when
+        must it be ready?"): alone, a bare follow-up is close to nothing, and the blended query
+        vector of rank() leans on the follow-up's own few words."""
+        import numpy as np
+
+        if not history:
+            found = self.rank(question, history, 1)
+            return found[0][1] if found else 0.0
+        vector = self.encoder.encode([f"{history[-1]} {question}"])
+        vector = (vector / np.linalg.norm(vector, axis=1, keepdims=True)).astype(np.float32)
+        scores, ids = self.index.search(vector, 1)
+        return float(scores[0][0]) if ids[0][0] >= 0 else 0.0
+
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
         scores, ids = self.index.search(self.query_vector(question, history), depth)
         return [(int(pid), float(score)) for score, pid in zip(scores[0], ids[0]) if pid >= 0]
