@@ -79,6 +79,7 @@ def years_by_title_ordinal(passages: Sequence[Passage]) -> dict[int, frozenset[s
 
 def of_named_time(question: str, passages: Sequence[Passage]) -> list[bool]:
     """Which passages are of a year the question names (their document is dated then, or their text
-    speaks of it); all False when it names none."""
-    years = years_named(question)
+    speaks of it); all False when it names none, or when no passage's document is dated (a collection
+    without dates, like most public benchmarks, gets no time rule, as in retrieval)."""
+    years = years_named(question) if any(p.date for p in passages) else frozenset()
     return [bool(years) and ((p.date or "")[:4] in years or bool(years_spoken_of(p) & years)) for p in passages]

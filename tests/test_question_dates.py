@@ -50,3 +50,8 @@ def test_of_named_time_keeps_the_passages_of_the_year_asked_about():
                 _passage("Looking back at 2023, the council grew.", "2024-01-01")]
     assert of_named_time("Who chaired the 2023 council?", passages) == [False, True, True]
     assert of_named_time("Who chaired the council?", passages) == [False, False, False]
+
+
+def test_no_time_rule_for_passages_of_undated_documents():
+    passages = [_passage("The council met in 2023.", None), _passage("The council met.", None)]
+    assert of_named_time("Who chaired the 2023 council?", passages) == [False, False]
