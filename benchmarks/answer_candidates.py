@@ -67,12 +67,12 @@ def main() -> int:
         handle.write(json.dumps({"idf": idf}) + "\n")
         for query in dataset.queries:
             top = retriever.rank(query.text, query.history, ANSWER_K)
-            closest = retrievers.dense.rank(query.text, query.history, 1)
+            history = [h for h in query.history if h.strip()]
             hits = [{"score": float(score), **asdict(index.passages[row])} for row, score in top]
             handle.write(json.dumps({
                 "corpus": args.corpus, "id": query.id, "question": query.text, "history": list(query.history),
                 "answerable": query.kind != NO_GOLD, "answers": list(query.answers), "split": splits.get(query.id),
-                "hits": hits, "closest": float(closest[0][1]) if closest else 0.0,
+                "hits": hits, "closest": retrievers.dense.closeness(query.text, history),
             }) + "\n")
     print(f"{len(dataset.queries)} questions → {out}")
     return 0

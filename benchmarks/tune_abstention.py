@@ -32,7 +32,7 @@ from qa.answer import answer_signals
 PENALTIES = (0.01, 0.1, 1.0, 10.0)  # L2 strengths tried
 # The direction each signal can only push: a close passage or a well-matched sentence never argues
 # for abstaining, an unknown word or a missing fact never for answering.
-SIGN = {"closest": 1, "best_sentence": 1, "best_overlap": 1, "unknown": -1, "unknown_name": -1, "missing_fact": -1}
+SIGN = {"closest": 1, "best_sentence": 1, "best_overlap": 1, "unknown": -1, "unknown_name": -1, "missing_fact": -1, "top_overlap": 1, "found_fact": 1}
 FITTED = Path(__file__).resolve().parent.parent / "qa" / "fitted.py"
 
 

@@ -33,12 +33,17 @@ class AbstentionSignals:
     missing_fact: float = 0.0  # 1.0 when a "when"/"who"/"how many"… question's answer sentences hold no such fact
     best_sentence: float = 0.5  # the sentence selector's probability that the best sentence holds the answer
     best_overlap: float = 0.0  # IDF-weighted share of the question's words that the best sentence holds
+    # IDF-weighted share of the conversation's words (the question's, and at half weight the question
+    # before it) that the top passage holds: a bare follow-up ("and when must it be ready?") is
+    # answered by a passage on the earlier question's topic.
+    top_overlap: float = 0.0
+    found_fact: float = 0.0  # 1.0 when a question asking for a kind of fact has one in its answer sentences
 
     def as_dict(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in SIGNAL_NAMES}
 
 
-SIGNAL_NAMES = ("closest", "unknown", "unknown_name", "missing_fact", "best_sentence", "best_overlap")
+SIGNAL_NAMES = ("closest", "unknown", "unknown_name", "missing_fact", "best_sentence", "best_overlap", "top_overlap", "found_fact")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +90,11 @@ def abstention_signals(
     names = set(content_terms(" ".join(_NAME.findall(question))))
     unknown_name = sum(w for term, w in own.items() if term in names and term not in idf) / own_total if idf and own_total else 0.0
     best_sentence = 1.0 / (1.0 + math.exp(-best_score)) if best_score is not None else 0.0
+    total = sum(weights.values())
+    top_terms = set(content_terms(f"{hits[0].passage.title}\n{hits[0].passage.text}")) if hits else set()
+    top_overlap = sum(w for term, w in weights.items() if term in top_terms) / total if total else 0.0
     return AbstentionSignals(
         closest=closest, unknown=unknown, unknown_name=unknown_name, missing_fact=float(holds_fact is False),
-        best_sentence=best_sentence, best_overlap=best_overlap,
+        best_sentence=best_sentence, best_overlap=best_overlap, top_overlap=top_overlap,
+        found_fact=float(holds_fact is True),
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
 from qa.answer_types import type_match
 from qa.fitted import FITTED_ABSTENTION, KEEP_MARGIN, SENTENCE_SELECTOR
+from qa.question_dates import of_named_time
 from qa.schema import Answer, AnswerSentence, Hit
 from qa.sentences import sentence_spans
 from qa.text import LIST_MARKER as _LIST_MARKER
@@ -101,7 +102,11 @@ def answer_signals(
 def _weigh(question, hits, history, idf, policy, confidence) -> tuple[list[_Candidate], AbstentionSignals]:
     """The sentences the answer would quote, and the signals for abstaining instead."""
     shown = hits[: policy.passages_considered]
-    candidates = _rank_sentences(question, history, shown, idf, policy.selector)
+    # A year the question names is a condition, not a hint: when some shown passages are of that
+    # time, another year's passage would answer another question ("the 2023 meeting", not 2021's).
+    of_time = of_named_time(question, [hit.passage for hit in shown])
+    quoted = [hit for hit, keep in zip(shown, of_time, strict=True) if keep] if any(of_time) else shown
+    candidates = _rank_sentences(question, history, quoted, idf, policy.selector)
     chosen = _choose(candidates, policy)
     if confidence is None:
         confidence = hits[0].score if hits else 0.0

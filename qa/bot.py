@@ -53,12 +53,9 @@ def answer_from_hits(
 ) -> Answer:
     """The answer the bot gives from these hits (the benchmark measures exactly this)."""
     # Whether the corpus holds anything close to the question, whatever the ranking mode.
-    closest = retrievers.dense.rank(question, history, 1)
+    closest = retrievers.dense.closeness(question, history)
     # Answer sentences come only from the passages shown, so every [n] has its card.
-    return compose_answer(
-        question, hits, history=history, idf=idf, policy=policy, search_ms=search_ms,
-        confidence=closest[0][1] if closest else 0.0,
-    )
+    return compose_answer(question, hits, history=history, idf=idf, policy=policy, search_ms=search_ms, confidence=closest)
 
 
 @dataclass(frozen=True)
