@@ -185,8 +185,7 @@ def _choose(candidates: list[_Candidate], policy: AnswerPolicy) -> list[_Candida
             chosen = [*chosen[: policy.max_sentences - 1], fact]
     # The best sentence first (a reader who stops there has the answer), the others in document
     # order within each cited passage, best passage first.
-    best, *others = chosen
-    return [best, *sorted(others, key=lambda c: (c.hit.rank, c.start))]
+    return [chosen[0], *sorted(chosen[1:], key=lambda c: (c.hit.rank, c.start))]
 
 
 def _supports(candidate: _Candidate, best: _Candidate) -> bool:

@@ -18,7 +18,10 @@ from qa.text import STOP_WORDS, stemmer, words
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|several)"
-_ORDINAL_WORD = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty-first)"
+_ORDINAL_WORD = (
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth"
+    r"|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty-first)"
+)
 _CAPITAL = r"[A-Z][\w'’-]*[a-z][\w'’-]*"
 _ORG_WORDS = (
     r"University|College|School|Academy|Institute|Company|Corporation|Corp|Inc|Ltd|LLC|Group|Association|Society|Council|"
@@ -50,7 +53,10 @@ SHAPES: dict[str, re.Pattern] = {
     "capitalised": re.compile(rf"\b{_CAPITAL}\b"),
     "acronym": re.compile(r"\b[A-Z]{2,}s?\b"),
     "organisation": re.compile(rf"\b(?:{_ORG_WORDS})\b(?:\s+of\b)?|\b{_CAPITAL}\s+(?:{_ORG_WORDS})\b"),
-    "title": re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|President|King|Queen|Prince|Princess|Pope|Saint|St|General|Emperor|Bishop|Professor|Prof|Minister|Secretary)\b\.?"),
+    "title": re.compile(
+        r"\b(?:Mr|Mrs|Ms|Dr|Sir|Lord|Lady|President|King|Queen|Prince|Princess|Pope|Saint|St|General|Emperor|Bishop|Professor|Prof"
+        r"|Minister|Secretary)\b\.?"
+    ),
     "quoted": re.compile(r"\"[^\"]{2,}\"|“[^”]{2,}”"),
     "parenthesis": re.compile(r"\([^)]{2,}\)"),
 }
@@ -91,7 +97,11 @@ _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words that name the kind of fact ("in what century", "which city"): the answer repeats them
 # ("the 12th century"), so they are not blanked with the rest of the question.
 _KIND_NOUNS = frozenset(
-    ["time", "date", "year", "years", "month", "day", "decade", "century", "centuries", "period", "era", "age", "city", "country", "place", "town", "state", "region", "location", "continent", "island", "river", "area", "venue", "person", "people", "man", "woman", "company", "organization", "organisation", "group", "team"]
+    [
+        "time", "date", "year", "years", "month", "day", "decade", "century", "centuries", "period", "era", "age",
+        "city", "country", "place", "town", "state", "region", "location", "continent", "island", "river", "area", "venue",
+        "person", "people", "man", "woman", "company", "organization", "organisation", "group", "team",
+    ]
 )
 
 
@@ -132,7 +142,9 @@ def type_match(question: str, sentence: str, cues: Mapping[str, Mapping[str, flo
     the shapes of what the sentence adds to the question; 0.0 when it holds none; None when the
     question's class has no cue."""
     if cues is None:
-        from qa.fitted import ANSWER_CUES as cues
+        from qa.fitted import ANSWER_CUES
+
+        cues = ANSWER_CUES
     expected = cues.get(question_class(question) or "", {})
     if not expected:
         return None

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qa import lexicon, settings
 from qa.answer import AnswerPolicy
@@ -165,7 +166,7 @@ def _cache_path(cache_dir: Path, dataset: Dataset, spec: ModelSpec) -> Path:
     if dataset.documents is not None:
         digest = hashlib.sha256(json.dumps(sorted(dataset.documents.items())).encode()).hexdigest()[:12]
         return Path(cache_dir) / f"{dataset.name}-{digest}-{model_slug}"
-    if dataset.passages is None:
+    if dataset.passages is None or dataset.source is None:
         return Path(cache_dir) / f"{dataset.name}-{model_slug}"
     corpus = dataset.source / "corpus.jsonl"
     digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
@@ -193,7 +194,7 @@ def _prepare_index(dataset, index_dir, spec, encoder_factory, progress) -> tuple
                 dataset.passages, index_dir, spec, source=str(dataset.source), encoder_factory=encoder_factory, progress=on_count
             )
     if not cached:
-        stats = {"seconds": report.seconds - report.model_seconds, "passages": report.passages_embedded}
+        stats: dict[str, Any] = {"seconds": report.seconds - report.model_seconds, "passages": report.passages_embedded}
         stats_file.write_text(json.dumps(stats))
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {"seconds": 0.0, "passages": 0}
     return load_index(index_dir), stats["seconds"], stats["passages"], cached
@@ -389,7 +390,7 @@ def plot_recall(results: list[BenchResult], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, len(results), figsize=(5.5 * len(results), 4.2), squeeze=False)
-    for axis, result in zip(axes[0], results):
+    for axis, result in zip(axes[0], results, strict=True):
         for mode in result.modes:
             ks = sorted(mode.recall_curve)
             axis.plot(ks, [mode.recall_curve[k] for k in ks], marker="o", markersize=3, label=mode.mode)

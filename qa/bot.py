@@ -180,7 +180,8 @@ class Bot:
         elif manifest.splitter_version != SPLITTER_VERSION:
             reason = "it was split by an older version of the splitter"
         elif changed := stale_files(manifest):
-            reason = f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed since it was built ({', '.join(changed[:3])}{'…' if len(changed) > 3 else ''})"
+            named = ", ".join(changed[:3]) + ("…" if len(changed) > 3 else "")
+            reason = f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed since it was built ({named})"
         if reason is None:
             return
         self.notice(f"The index is out of date: {reason}; updating it…")

@@ -236,7 +236,7 @@ def _header_back_to_body(
             alone = all(reasons[j] not in (None, "text") or not sequence[j].text for j in (i - 1, i + 1) if 0 <= j < len(sequence))
             reasons[i] = why[:-1] if alone else None
     kept = []
-    for line, why in zip(header, reasons):
+    for line, why in zip(header, reasons[: len(header)], strict=True):  # the last reason is the body's
         if why:
             dropped.append((line.start, line.end, why))
             kept.append(_blank(line))

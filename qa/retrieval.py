@@ -92,7 +92,7 @@ class DenseRetriever:
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
         scores, ids = self.index.search(self.query_vector(question, history), depth)
-        return [(int(pid), float(score)) for score, pid in zip(scores[0], ids[0]) if pid >= 0]
+        return [(int(pid), float(score)) for score, pid in zip(scores[0], ids[0], strict=True) if pid >= 0]
 
 
 class BM25Retriever:
@@ -304,7 +304,8 @@ def _documents_spread(ranking: Ranking, passages: Sequence, penalty: float) -> R
     here holds rows of passages, not ids.)"""
     if penalty <= 0:
         return ranking
-    candidates, chosen, seen = list(ranking), [], set()
+    candidates, seen = list(ranking), set()
+    chosen: Ranking = []
 
     def penalised(item: tuple[int, float]) -> tuple[int, float]:
         return item[0], item[1] - penalty * (passages[item[0]].doc in seen)

@@ -79,4 +79,4 @@ def term_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
         return []
     matches = [m for m in _WORD.finditer(text) if m.group().lower() not in STOP_WORDS]
     stems = stemmer().stemWords([m.group().lower().replace("’", "'") for m in matches])
-    return [(m.start(), m.end()) for m, stem in zip(matches, stems) if stem in terms]
+    return [(m.start(), m.end()) for m, stem in zip(matches, stems, strict=True) if stem in terms]

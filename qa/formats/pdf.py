@@ -115,7 +115,7 @@ def _rows(lines: list[tuple[str, float]]) -> list[tuple[str, float]]:
             heights.append(height)
         else:
             rows[target].append(text)
-    return [(row_text(cells) if len(cells) > 1 else cells[0], height) for cells, height in zip(rows, heights)]
+    return [(row_text(cells) if len(cells) > 1 else cells[0], height) for cells, height in zip(rows, heights, strict=True)]
 
 
 def _with_paragraph_breaks(lines: list[tuple[str, float]]) -> str:
@@ -140,7 +140,7 @@ def _clean(text: str) -> str:
 def _metadata_text(metadata, key: str) -> str | None:
     try:
         value = metadata.get(key)
-    except Exception:  # noqa: BLE001 - a damaged info dictionary raises whatever pypdf meets
+    except Exception:
         return None
     text = str(value).strip() if value else ""
     return text[:300] or None
