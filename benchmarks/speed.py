@@ -201,7 +201,7 @@ def real_vectors(names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
             arrays = (encoder.encode([p.embedding_text() for p in dataset.passages], batch_size=64),
                       encoder.encode([q.text for q in dataset.queries], batch_size=64))
             cache_dir().mkdir(parents=True, exist_ok=True)
-            for path, array in zip((docs_file, queries_file), arrays):
+            for path, array in zip((docs_file, queries_file), arrays, strict=True):
                 tmp = path.with_name(path.stem + ".tmp.npy")
                 np.save(tmp, array.astype(np.float32), allow_pickle=False)
                 os.replace(tmp, path)
@@ -276,7 +276,7 @@ def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file:
     for nprobe in sorted({8, 16, 32, 64, 128, spec.params["nprobe"]}):
         ivf.nprobe = nprobe
         _, found = index.search(queries, 10)
-        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)])
+        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact, strict=True)])
         times = []
         for query in queries:
             t = time.perf_counter()

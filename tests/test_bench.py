@@ -96,7 +96,7 @@ def test_seed_questions_resolve_every_gold_quote():
     assert len(dataset.queries) >= 50
     kinds = {q.kind for q in dataset.queries}
     assert kinds == {"paraphrase", "keyword", "factoid", "multi", "followup", "unanswerable"}
-    for gold_id, (doc, start, end) in dataset.gold_spans.items():
+    for doc, start, end in dataset.gold_spans.values():
         assert end > start and (REPO / "seeds" / doc).exists()
     assert all(q.history for q in dataset.queries if q.kind == "followup")
     assert all(q.id not in dataset.qrels for q in dataset.queries if q.kind == "unanswerable")

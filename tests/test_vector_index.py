@@ -85,7 +85,7 @@ def test_adding_a_file_to_an_approximate_index_adds_its_vectors_without_retraini
     assert after.store.count(VectorSet.SENTENCES) == after.manifest.sentence_count
     assert after.passages[: len(before.passages)] == before.passages
     assert list(after.ids[: len(before.ids)]) == list(before.ids)
-    new_id = next(pid for pid, p in zip(after.ids, after.passages) if p.doc == "new.txt" and "folded" in p.text)
+    new_id = next(pid for pid, p in zip(after.ids, after.passages, strict=True) if p.doc == "new.txt" and "folded" in p.text)
     query = fake_encoder.encode([after.passage(new_id).embedding_text()])
     _, ids = after.search(query, 1)
     assert ids[0, 0] == new_id
