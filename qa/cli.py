@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="folder of documents (default: the folder the index was built from, else seeds/)")
     _index_options(index, DEFAULT_INDEX_DIR)
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    index.add_argument("--store", type=_store_spec, metavar="STORE", help=(
+        "where the vectors go: faiss (files in the index directory; the default for a new index), milvus:PATH.db "
+        "(Milvus Lite) or http://HOST:19530 (a Milvus server; token from $QA_MILVUS_TOKEN); add #NAME for the "
+        "collection name (default qa). Default: the store the index already has"))
     index.set_defaults(run=_run_index)
 
     ask = commands.add_parser("ask", help="answer a question with cited passages", description=(
@@ -89,6 +93,16 @@ def _index_options(parser: argparse.ArgumentParser, default_index_dir: Path) -> 
                         help="local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
 
 
+def _store_spec(value: str) -> str:
+    from qa.stores import store_kind
+
+    try:
+        store_kind(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -103,7 +117,7 @@ def _run_index(args: argparse.Namespace) -> int:
     corpus = args.corpus_dir or corpus_of(readable_manifest(args.index_dir))
     with _stage_progress(enabled=not args.quiet) as progress:
         on_bytes = (lambda done, total: progress("indexing", done, total)) if progress else None
-        report = build_index(corpus, args.index_dir, args.model, progress=on_bytes, notice=_warn)
+        report = build_index(corpus, args.index_dir, args.model, progress=on_bytes, notice=_warn, store_kind=args.store)
     for warning in report.warnings:
         _warn(warning)
     where = f"{args.index_dir}/"

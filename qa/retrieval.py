@@ -102,6 +102,29 @@ class BM25Retriever:
         return [(int(self.index.ids[row]), score) for row, score in _top(scores, depth) if score > 0]
 
 
+class StoreBM25Retriever(BM25Retriever):
+    """BM25 answered by the vector store itself (Milvus's full-text search over the same tokens), for
+    a store that can (`qa.stores.base.LexicalStore`). Passages outside its top STORE_BM25_DEPTH, or
+    without a query word, score 0, as they do in bm25s when fewer passages hold a query word."""
+
+    def __init__(self, index: StoredIndex) -> None:
+        self.index = index
+
+    def scores(self, question: str, history: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
+        query = " ".join([*history[-1:], question])
+        tokens = lexicon.tokenize([query], return_ids=False)[0]
+        scores = np.zeros(len(self.index.passages), np.float32)
+        if tokens:
+            found, ids = self.index.store.lexical_search(tokens, STORE_BM25_DEPTH)
+            scores[np.searchsorted(self.index.ids, ids)] = found
+        return scores
+
+
+STORE_BM25_DEPTH = 16_384  # Milvus's largest k: every passage with a query word, up to that many
+
+
 class ConvexFusion:
     """alpha * dense + (1 - alpha) * BM25, each min-max normalised over its own top candidates."""
 
@@ -337,7 +360,9 @@ class Retrievers:
 
     @cached_property
     def bm25(self) -> BM25Retriever:
-        return BM25Retriever(self.index)
+        from qa.stores.base import LexicalStore
+
+        return StoreBM25Retriever(self.index) if isinstance(self.index.store, LexicalStore) else BM25Retriever(self.index)
 
     @cached_property
     def fused(self) -> SentenceFusion:

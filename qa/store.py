@@ -233,7 +233,7 @@ class IndexWriter:
 
     def __init__(
         self, index_dir: Path, dimension: int, policy: IndexPolicy = IndexPolicy(), base: StoredIndex | None = None,
-        store_kind: str = DEFAULT_STORE,
+        store_kind: str = DEFAULT_STORE, model: str = "",
     ) -> None:
         self.index_dir = Path(index_dir)
         self.dimension = dimension
@@ -245,7 +245,7 @@ class IndexWriter:
             self.store = load_store(self.index_dir, base.manifest.store, policy)  # a copy this build may change
             self.next_id = base.manifest.next_id
         else:
-            self.store = create_store(store_kind, dimension, policy)
+            self.store = create_store(store_kind, dimension, policy, model)
             self.next_id = 0
         self._removed: set[str] = set()
         self._new = (self.index_dir / self._new_file).open("w", encoding="utf-8")

@@ -21,7 +21,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -99,6 +99,17 @@ class VectorStore(Protocol):
 
     def validate(self, passage_count: int) -> None:
         """Raise ValueError when the loaded store does not hold passage_count passages of its dimension."""
+        ...
+
+
+@runtime_checkable
+class LexicalStore(Protocol):
+    """A store that also answers BM25 itself (Milvus's full-text search), so keyword search scales
+    with the store instead of running in the client."""
+
+    def lexical_search(self, tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, passage ids) of the k best passages for the query's BM25 tokens (qa.lexicon's),
+        best first; only passages holding a query word."""
         ...
 
 
