@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--corpus", type=Path, default=Path("seeds"), metavar="DIR", help="the seeds corpus (default: seeds/)")
     bench.add_argument("--cache-dir", type=Path, metavar="DIR", help="where benchmark indexes are kept (default: the user cache, or $QA_CACHE_DIR)")
     bench.add_argument("--model", metavar="PATH_OR_NAME", help="local sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
+    bench.add_argument("--store", type=_store_spec, metavar="STORE", help=(
+        "the vector store of the benchmark indexes, as for qa index (default: faiss); a Milvus store keeps one "
+        "collection name per dataset"))
     bench.set_defaults(run=_run_bench)
 
     chat = commands.add_parser("chat", help="open the chat (the default command)")
@@ -223,7 +226,8 @@ def _run_bench(args: argparse.Namespace) -> int:
     with _stage_progress(enabled=not args.json) as progress:
         for dataset in datasets:
             results.append(run_bench(dataset, model=args.model, modes=modes, limit=args.limit, cache_dir=args.cache_dir,
-                                     split=args.split or ("all" if dataset.name == "seeds" else "test"), progress=progress))
+                                     split=args.split or ("all" if dataset.name == "seeds" else "test"), progress=progress,
+                                     store=args.store))
     if args.runs:
         for result in results:
             write_trec_runs(result, args.runs)

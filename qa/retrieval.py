@@ -76,7 +76,8 @@ class DenseRetriever:
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
         scores, ids = self.index.search(self.query_vector(question, history), depth)
-        return [(int(pid), float(score)) for score, pid in zip(scores[0], ids[0]) if pid >= 0]
+        # Equal vectors (a text repeated in a document) tie exactly; each store orders ties its own way.
+        return sorted(((int(pid), float(score)) for score, pid in zip(scores[0], ids[0]) if pid >= 0), key=lambda item: (-item[1], item[0]))
 
 
 class BM25Retriever:

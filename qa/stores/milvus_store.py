@@ -103,7 +103,9 @@ def connect(target: MilvusTarget):
     except ImportError as error:
         raise StoreUnavailableError('the Milvus store needs pymilvus; install it with: pip install "qa-bot[milvus]"') from error
     # pymilvus logs every failed call with its gRPC details before raising; the error below says it in one line.
-    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    # Milvus Lite's in-process gRPC server logs the calls it does not implement (pymilvus then falls back).
+    for logger in ("pymilvus", "milvus_lite", "grpc._server"):
+        logging.getLogger(logger).setLevel(logging.CRITICAL)
     if target.lite:
         Path(target.uri).parent.mkdir(parents=True, exist_ok=True)
     with _translated(target):
@@ -137,7 +139,7 @@ def describe_error(error: BaseException, target: MilvusTarget) -> str:
     """One line for a failed Milvus call: what went wrong, and what to do."""
     message = " ".join(str(getattr(error, "message", "") or error).split())
     lowered = message.lower()
-    if target.lite and ("lock" in lowered or "in use" in lowered or "already" in lowered and "open" in lowered):
+    if target.lite and ("open local milvus failed" in lowered or "lock" in lowered):
         return f"the Milvus Lite file {target.uri} is open in another process (a qa chat?); close it and retry, or use a Milvus server"
     if any(word in lowered for word in ("auth", "token", "credential", "password", "unauthenticated", "permission denied")):
         return f"Milvus at {target.uri} refused the token (wrong or missing); set {TOKEN_VARIABLE}=USER:PASSWORD or an API key for that server"
@@ -210,6 +212,11 @@ class MilvusStore:
         with _translated(target):
             if not store._client.has_collection(collection):
                 raise ValueError(f"Milvus collection {collection} is gone from {target.uri} (dropped, or the index was rebuilt elsewhere)")
+            for vector_set in VectorSet:  # Milvus Lite opens a file's collections released; a server may have released them
+                name = store._collection(vector_set, store._base)
+                state = store._client.get_load_state(name).get("state")
+                if getattr(state, "name", str(state)) != "Loaded":
+                    store._client.load_collection(name)
             store._ids = np.sort(np.fromiter((row["id"] for row in store._rows(VectorSet.PASSAGES, ["id"])), dtype=np.int64))
             store._sentences = store._count(VectorSet.SENTENCES, store._base)
         for vector_set in VectorSet:
@@ -293,6 +300,7 @@ class MilvusStore:
                 search_params=params, output_fields=["id"],
             )
         for row, hits in enumerate(results):
+            hits = sorted(hits, key=lambda hit: (-hit["distance"], hit["id"]))  # equal vectors (repeated texts) in id order, as FAISS gives them
             found = np.array([hit["id"] for hit in hits], dtype=np.int64)
             scores[row, : len(hits)] = [hit["distance"] for hit in hits]
             ids[row, : len(hits)] = found >> SENTENCE_BITS if target is VectorSet.SENTENCES else found
