@@ -13,14 +13,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS, HashingEncoder
 
 from qa import Bot, build_index
 from qa.errors import IndexMismatchError, StoreUnavailableError
 from qa.retrieval import MODES, Retrievers, search
 from qa.store import load_index
 from qa.stores.milvus_store import MilvusTarget, connect, describe_error, parse_target
-
-from conftest import SEEDS, HashingEncoder
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = [json.loads(line) for line in (REPO / "benchmarks" / "seeds" / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -163,7 +162,7 @@ def test_a_build_killed_with_sigkill_leaves_the_previous_generation_serving(corp
 
     def run(mode: str) -> int:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        return subprocess.run([sys.executable, str(script), str(corpus), str(index_dir), str(Path(__file__).parent), mode, spec], env=env, timeout=300).returncode
+        return subprocess.run([sys.executable, str(script), str(corpus), str(index_dir), str(Path(__file__).parent), mode, spec], env=env, timeout=300, check=False).returncode
 
     assert run("live") == 0
     before = load_index(index_dir)
@@ -230,10 +229,10 @@ def test_a_refused_token_is_one_line_naming_the_variable():
 def test_cli_errors_are_one_line_without_a_traceback(corpus, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "qa", "index", str(corpus), "--index-dir", str(tmp_path / "index"), "-q"]
-    done = subprocess.run([*command, "--store", "http://127.0.0.1:9"], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*command, "--store", "http://127.0.0.1:9"], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode != 0 and "Traceback" not in done.stderr and "grpc" not in done.stderr.lower()
     assert done.stderr.strip().splitlines()[-1].endswith("cannot reach Milvus at http://127.0.0.1:9; start the server (docker compose up -d) or check --store HOST:PORT")
-    done = subprocess.run([*command, "--store", "milvus:store.txt"], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*command, "--store", "milvus:store.txt"], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2 and "a Milvus Lite store is a file ending in .db" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -242,7 +241,7 @@ def test_a_milvus_lite_file_open_in_another_process_is_one_line(corpus, tmp_path
     connect(parse_target(spec))  # this process serves the file now
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-m", "qa", "index", str(corpus), "--index-dir", str(tmp_path / "index"), "-q", "--store", spec],
-                          env=env, capture_output=True, text=True, timeout=120)
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert "is open in another process (a qa chat?); close it and retry, or use a Milvus server" in done.stderr
     _release_lite(spec)
