@@ -220,10 +220,14 @@ class _Build:
             self._flush(writer)
             if writer.count == 0:
                 raise CorpusError(f"no indexable text in corpus folder {self.corpus_root}; the previous index is unchanged")
+            dimension = self._dimension()
+            # The encoder (onnxruntime's arena: hundreds of MB) is not needed past this point; let its
+            # memory go before the commit builds BM25 and any ANN index.
+            self._encoder = None
             writer.commit(
                 dict(
                     model=self.spec.name,
-                    dimension=self._dimension(),
+                    dimension=dimension,
                     splitter_version=SPLITTER_VERSION,
                     corpus_root=str(Path(self.corpus_root).resolve()),
                     files=records,

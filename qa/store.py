@@ -242,10 +242,10 @@ class IndexWriter:
         self.passages_file = f"passages-{self.build_id}.jsonl"
         self._new_file = f"passages-{self.build_id}.new"  # new passages, appended after the kept ones at commit
         if base is not None:
-            self.store = load_store(self.index_dir, base.manifest.store, policy)  # a copy this build may change
+            self.store = load_store(self.index_dir, base.manifest.store, policy, workdir=self.index_dir)  # a copy this build changes
             self.next_id = base.manifest.next_id
         else:
-            self.store = create_store(store_kind, dimension, policy, model)
+            self.store = create_store(store_kind, dimension, policy, workdir=self.index_dir, model=model)
             self.next_id = 0
         self._removed: set[str] = set()
         self._new = (self.index_dir / self._new_file).open("w", encoding="utf-8")
@@ -320,6 +320,7 @@ class IndexWriter:
 
     def abort(self) -> None:
         self._new.close()
+        self.store.discard()
         for name in self.files:
             (self.index_dir / name).unlink(missing_ok=True)
 

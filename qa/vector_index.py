@@ -63,7 +63,7 @@ def build(vectors: np.ndarray, dimension: int, policy: IndexPolicy = IndexPolicy
     import faiss
     import numpy as np
 
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
+    vectors = vectors.reshape(-1, dimension)
     spec = choose(len(vectors), policy)
     if spec.kind == FLAT:
         index = faiss.IndexFlatIP(dimension) if ids is None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
@@ -76,9 +76,10 @@ def build(vectors: np.ndarray, dimension: int, policy: IndexPolicy = IndexPolicy
         index.cp.max_points_per_centroid = policy.train_points_per_list
         sample = min(len(vectors), nlist * policy.train_points_per_list)
         rows = np.random.default_rng(policy.seed).choice(len(vectors), size=sample, replace=False)
-        index.train(vectors[np.sort(rows)])
+        index.train(np.ascontiguousarray(vectors[np.sort(rows)], dtype=np.float32))
         index.nprobe = spec.params["nprobe"]
-    add(index, vectors, ids)
+    for first in range(0, len(vectors), 65_536):  # bounded temporary memory for a memory-mapped input
+        add(index, vectors[first : first + 65_536], None if ids is None else ids[first : first + 65_536])
     return index, spec
 
 
@@ -118,10 +119,11 @@ def serialize(index: faiss.Index) -> bytes:
     return faiss.serialize_index(index).tobytes()
 
 
-def deserialize(path) -> faiss.Index:
+def deserialize(path, mmap: bool = False) -> faiss.Index:
+    """An index read from a file; mmap: its inverted lists stay on disk, paged in as searched (read-only)."""
     import faiss
 
-    return faiss.read_index(str(path))
+    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP if mmap else 0)
 
 
 def prepare(index: faiss.Index, spec: VectorIndexSpec) -> faiss.Index:

@@ -31,6 +31,12 @@ def policy(request) -> IndexPolicy:
     return IndexPolicy() if request.param == "exact" else APPROXIMATE
 
 
+@pytest.fixture(params=["in memory", "spilled"])
+def workdir(request, tmp_path):
+    """Where a store may keep what is added before save (None: memory)."""
+    return None if request.param == "in memory" else tmp_path / "work"
+
+
 def unit(rows: int, seed: int) -> np.ndarray:
     vectors = np.random.default_rng(seed).standard_normal((rows, DIM)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -58,8 +64,10 @@ def fill(store, docs: dict[str, int], first_id: int = 0, seed: int = 0) -> dict[
     return stored
 
 
-def test_added_vectors_come_back_by_id_and_each_finds_itself(kind, policy):
-    store = create_store(kind, DIM, policy)
+def test_added_vectors_come_back_by_id_and_each_finds_itself(kind, policy, workdir):
+    if workdir:
+        workdir.mkdir()
+    store = create_store(kind, DIM, policy, workdir)
     stored = fill(store, {"a": 12, "b": 18, "c": 10})
     ids = np.array(sorted(stored))
     assert store.count() == 40 and store.count(VectorSet.SENTENCES) == sum(len(s) for _, s in stored.values())
@@ -107,8 +115,10 @@ def test_delete_by_document_removes_its_passages_and_sentences_and_keeps_the_oth
         store.vectors([13])
 
 
-def test_a_saved_generation_loads_with_the_same_contents_and_later_changes_do_not_touch_it(kind, policy, tmp_path):
-    store = create_store(kind, DIM, policy)
+def test_a_saved_generation_loads_with_the_same_contents_and_later_changes_do_not_touch_it(kind, policy, workdir, tmp_path):
+    if workdir:
+        workdir.mkdir()
+    store = create_store(kind, DIM, policy, workdir)
     stored = fill(store, {"a": 12, "b": 18, "c": 10})
     record = store.save(tmp_path, "g1")
     assert record.kind == store_kind(kind)
@@ -121,9 +131,11 @@ def test_a_saved_generation_loads_with_the_same_contents_and_later_changes_do_no
     np.testing.assert_allclose(loaded.search(queries, 5)[0], before[0], atol=1e-5)
     np.testing.assert_array_equal(loaded.search(queries, 5)[1], before[1])
 
+    loaded = load_store(tmp_path, record, policy, workdir)
     loaded.delete_documents(["a"])
     fill(loaded, {"d": 5}, first_id=40, seed=50)
     second = loaded.save(tmp_path, "g2")
+    assert not workdir or not list(workdir.iterdir())  # nothing left behind by save
     assert list(load_store(tmp_path, second, policy).ids()) == list(range(12, 45))
     assert list(load_store(tmp_path, record, policy).ids()) == list(range(40))  # the first generation is intact
 

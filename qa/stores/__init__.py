@@ -1,8 +1,8 @@
 """Interchangeable vector stores behind one protocol (`qa.stores.base.VectorStore`).
 
 `STORES` maps the kind recorded in the manifest to the class that opens it; each class has
-`create(dimension, policy)` for a new, empty store and `load(directory, record, policy)` for a saved
-generation. FAISS is the default. A new store adds its class here and passes
+`create(dimension, policy, workdir)` for a new, empty store and `load(directory, record, policy,
+workdir)` for a saved generation (workdir: where a build's temporary files may go, or None). FAISS is the default. A new store adds its class here and passes
 tests/test_store_contract.py, which runs every test against every entry of STORES.
 
 A store that lives somewhere else (Milvus) is named by where it is, as `qa index --store` takes it:
@@ -24,12 +24,15 @@ STORES: dict[str, type] = {FaissStore.kind: FaissStore, MilvusStore.kind: Milvus
 DEFAULT_STORE = FaissStore.kind
 
 
-def create_store(kind: str, dimension: int, policy: IndexPolicy = IndexPolicy(), model: str = "") -> VectorStore:
-    """A new, empty store: kind is a key of STORES or a Milvus location (model: the encoder's name,
-    which a shared store records so that another model's index is not mixed into it)."""
+def create_store(
+    kind: str, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None, model: str = ""
+) -> VectorStore:
+    """A new, empty store: kind is a key of STORES or a Milvus location. workdir: where a build's
+    temporary files may go (None: in memory); model: the encoder's name, which a shared store records
+    so that another model's index is not mixed into it."""
     if parse_target(kind) is not None:
         return MilvusStore.at(kind, dimension, policy, model)
-    return _class_of(kind).create(dimension, policy)
+    return _class_of(kind).create(dimension, policy, workdir)
 
 
 def store_kind(spec: str) -> str:
@@ -39,8 +42,8 @@ def store_kind(spec: str) -> str:
     return kind
 
 
-def load_store(directory: Path, record: StoreRecord, policy: IndexPolicy = IndexPolicy()) -> VectorStore:
-    return _class_of(record.kind).load(Path(directory), record, policy)
+def load_store(directory: Path, record: StoreRecord, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> VectorStore:
+    return _class_of(record.kind).load(Path(directory), record, policy, workdir)
 
 
 def holds(spec: str, record: StoreRecord) -> bool:

@@ -10,6 +10,10 @@ A store that keeps passages, their metadata and its own BM25 (Milvus) implements
 `add` therefore receives the passages themselves, not only their vectors, and `delete_documents`
 works by document name, which such a store can filter on.
 
+Construction is by two class methods, `create(dimension, policy, workdir)` (new and empty) and
+`load(directory, record, policy, workdir)` (a saved generation); workdir is where a build's
+temporary files may go (a store may ignore it).
+
 Persistence is generation-based, so a build never changes what readers see: `save` writes a new
 generation under names that include the build's id and returns the `StoreRecord` that the manifest
 keeps; the manifest's rename then makes it current. `load` opens the generation a record names.
@@ -95,6 +99,10 @@ class VectorStore(Protocol):
     def save(self, directory: Path, generation: str) -> StoreRecord:
         """Write the store as a new generation (files named with `generation`), durably; the record
         the manifest keeps. The previous generation is left in place for readers."""
+        ...
+
+    def discard(self) -> None:
+        """Drop the temporary files of changes not saved (a build that failed or was interrupted)."""
         ...
 
     def validate(self, passage_count: int) -> None:

@@ -7,15 +7,20 @@ Files of one generation (`store-<role>-<generation>.<ext>`):
 - passage-ann / sentence-ann (.faiss), only above `IndexPolicy.flat_max` vectors: an IVF-SQ8 index
   holding each passage under its id, and each sentence under `passage id << 16 | its position`.
 
-The float32 arrays are memory-mapped when read, so a reader pays in RAM only for the pages it
-touches, and `vectors`/`sentence_vectors` return exact values even when search is approximate.
-Up to flat_max vectors, search is exact (faiss.knn over the array).
+The float32 arrays are memory-mapped when read (and the ANN indexes' lists too), so a reader pays in
+RAM only for the pages it touches, and `vectors`/`sentence_vectors` return exact values even when
+search is approximate. Up to flat_max vectors, search is exact (faiss.knn over the array).
+
+Memory during a build stays bounded: vectors a build adds are appended to spill files, deletions
+are a mask over the previous generation, and `save` streams both into the new generation's files
+in blocks of CHUNK rows.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from qa.schema import Passage
 
 KIND = "faiss"
+CHUNK = 16_384  # rows copied at a time when a generation is written
 SENTENCE_BITS = 16  # a sentence's ANN label: passage id << 16 | position (passages hold far fewer than 65,536 sentences)
 _ROLES = {
     "passage_ids": "npy", "passage_vectors": "npy", "sentence_owners": "npy", "sentence_vectors": "npy",
@@ -43,44 +49,57 @@ class FaissStore:
 
     kind = KIND
 
-    def __init__(self, dimension: int, policy: IndexPolicy = IndexPolicy()) -> None:
+    def __init__(self, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> None:
         import numpy as np
 
         self.dimension = dimension
         self.policy = policy
         empty = np.zeros((0, dimension), np.float32)
+        # The current generation (memory-mapped once saved or loaded) ...
         self._ids = np.zeros(0, np.int64)
-        self._vectors = empty
+        self._vectors: np.ndarray = empty
         self._owners = np.zeros(0, np.int64)
-        self._sentences = empty
-        self._docs: list[str] | None = []
+        self._sentences: np.ndarray = empty
+        # ... less the rows deleted since (None: none deleted) ...
+        self._keep: np.ndarray | None = None
+        # ... plus the rows added since: (ids, vectors, owners, sentence vectors), the vectors None when spilled.
+        self._pending: list[tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]] = []
+        self._spill = _Spill(Path(workdir) / f"store-spill-{secrets.token_hex(4)}", dimension) if workdir is not None else None
+        self._docs: list[str] | None = []  # document of each row: current generation's, then pending
         self._docs_file: Path | None = None
-        # New rows wait here until the store is read, so a build does not copy the arrays per batch.
-        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._ann: dict[VectorSet, tuple[faiss.Index, VectorIndexSpec]] = {}
+        self._ann_files: dict[VectorSet, Path] = {}  # read memory-mapped (read-only) until first changed
 
     @classmethod
-    def create(cls, dimension: int, policy: IndexPolicy = IndexPolicy()) -> FaissStore:
-        return cls(dimension, policy)
+    def create(cls, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> FaissStore:
+        """A new, empty store. workdir: where the vectors a build adds wait until save, in spill files
+        (save and discard remove them); without it they wait in memory."""
+        return cls(dimension, policy, workdir)
 
     @classmethod
-    def load(cls, directory: Path, record: StoreRecord, policy: IndexPolicy = IndexPolicy()) -> FaissStore:
-        """Open a generation: arrays memory-mapped, ANN indexes read with the parameters the record keeps."""
+    def load(cls, directory: Path, record: StoreRecord, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> FaissStore:
+        """Open a generation: arrays and ANN lists memory-mapped, searched with the parameters the record keeps."""
+        store = cls(int(record.params["dimension"]), policy, workdir)
+        store._open(directory, record)
+        return store
+
+    def _open(self, directory: Path, record: StoreRecord) -> None:
         import numpy as np
 
         files = record.files
-        store = cls(int(record.params["dimension"]), policy)
-        store._ids = np.load(directory / files["passage_ids"], allow_pickle=False)
-        store._vectors = np.load(directory / files["passage_vectors"], mmap_mode="r", allow_pickle=False)
-        store._owners = np.load(directory / files["sentence_owners"], allow_pickle=False)
-        store._sentences = np.load(directory / files["sentence_vectors"], mmap_mode="r", allow_pickle=False)
-        store._docs, store._docs_file = None, directory / files["passage_docs"]
+        self._ids = np.load(directory / files["passage_ids"], allow_pickle=False)
+        self._vectors = np.load(directory / files["passage_vectors"], mmap_mode="r", allow_pickle=False)
+        self._owners = np.load(directory / files["sentence_owners"], allow_pickle=False)
+        self._sentences = np.load(directory / files["sentence_vectors"], mmap_mode="r", allow_pickle=False)
+        self._keep, self._pending = None, []
+        self._docs, self._docs_file = None, directory / files["passage_docs"]
+        self._ann, self._ann_files = {}, {}
         for target in VectorSet:
-            name = files.get(f"{target.value[:-1]}_ann")
+            name = files.get(_role(target, "ann"))
             if name:
-                spec = VectorIndexSpec(**record.params[f"{target.value[:-1]}_index"])
-                store._ann[target] = (vector_index.prepare(vector_index.deserialize(directory / name), spec), spec)
-        return store
+                spec = VectorIndexSpec(**record.params[_role(target, "index")])
+                self._ann[target] = (vector_index.prepare(vector_index.deserialize(directory / name, mmap=True), spec), spec)
+                self._ann_files[target] = directory / name
 
     def validate(self, passage_count: int) -> None:
         import numpy as np
@@ -113,9 +132,14 @@ class FaissStore:
         owners = ids[sentence_rows(counts)]
         vectors = np.asarray(vectors, dtype=np.float32)
         sentence_vectors = np.asarray(sentence_vectors, dtype=np.float32)
-        self._pending.append((ids, vectors, owners, sentence_vectors))
+        if self._spill is not None:
+            self._spill.write(vectors, sentence_vectors)
+            self._pending.append((ids, None, owners, None))
+        else:
+            self._pending.append((ids, vectors, owners, sentence_vectors))
         self._documents().extend(p.doc for p in passages)
-        for target, (index, _) in self._ann.items():
+        for target in list(self._ann):
+            index = self._writable_ann(target)
             if target is VectorSet.PASSAGES:
                 vector_index.add(index, vectors, ids)
             else:
@@ -124,21 +148,25 @@ class FaissStore:
     def delete_documents(self, docs: Collection[str]) -> int:
         import numpy as np
 
-        self._consolidate()
         wanted = set(docs)
         documents = self._documents()
         drop = np.fromiter((doc in wanted for doc in documents), dtype=bool, count=len(documents))
         if not drop.any():
             return 0
-        gone = self._ids[drop]
-        gone_sentences = np.isin(self._owners, gone)
-        for target, (index, _) in self._ann.items():
-            labels = gone if target is VectorSet.PASSAGES else _sentence_labels(self._owners)[gone_sentences]
+        if drop[len(self._ids) :].any():
+            self._consolidate()  # rows added since the last save: merge them first (not a build's path)
+            documents = self._documents()
+            drop = np.fromiter((doc in wanted for doc in documents), dtype=bool, count=len(documents))
+        base = len(self._ids)
+        keep = self._keep if self._keep is not None else np.ones(base, bool)
+        removed = int((keep & drop[:base]).sum())
+        gone = self._ids[keep & drop[:base]]
+        for target in list(self._ann):
+            index = self._writable_ann(target)
+            labels = gone if target is VectorSet.PASSAGES else _sentence_labels(self._owners)[np.isin(self._owners, gone)]
             vector_index.remove(index, labels)
-        self._ids, self._vectors = self._ids[~drop], np.asarray(self._vectors[~drop])
-        self._owners, self._sentences = self._owners[~gone_sentences], np.asarray(self._sentences[~gone_sentences])
-        self._docs = [doc for doc, dropped in zip(documents, drop, strict=True) if not dropped]
-        return int(drop.sum())
+        self._keep = keep & ~drop[:base]
+        return removed
 
     def search(self, queries: np.ndarray, k: int, target: VectorSet = VectorSet.PASSAGES) -> tuple[np.ndarray, np.ndarray]:
         import numpy as np
@@ -180,37 +208,58 @@ class FaissStore:
             return self._sentences, np.searchsorted(self._ids, self._owners)
         first = np.searchsorted(self._owners, ids, side="left")
         last = np.searchsorted(self._owners, ids, side="right")
-        counts = last - first
         rows = np.concatenate([np.arange(a, b) for a, b in zip(first, last, strict=True)]) if len(ids) else np.zeros(0, np.int64)
-        return np.asarray(self._sentences[rows]), np.repeat(np.arange(len(ids)), counts)
+        return np.asarray(self._sentences[rows]), np.repeat(np.arange(len(ids)), last - first)
 
     def ids(self) -> np.ndarray:
         self._consolidate()
         return self._ids
 
     def count(self, target: VectorSet = VectorSet.PASSAGES) -> int:
-        pending = sum(len(chunk[0 if target is VectorSet.PASSAGES else 2]) for chunk in self._pending)
-        return pending + len(self._ids if target is VectorSet.PASSAGES else self._owners)
+        passages = target is VectorSet.PASSAGES
+        pending = sum(len(chunk[0 if passages else 2]) for chunk in self._pending)
+        if self._keep is None:
+            return pending + len(self._ids if passages else self._owners)
+        return pending + int(self._keep.sum() if passages else self._sentence_keep().sum())
 
     def save(self, directory: Path, generation: str) -> StoreRecord:
-        self._consolidate()
-        self._choose_indexes()
+        """Stream the current generation (less deletions) and the added rows into new files, block by block."""
+        import numpy as np
+
         files = {role: f"store-{role.replace('_', '-')}-{generation}.{ext}" for role, ext in _ROLES.items()}
-        arrays = {"passage_ids": self._ids, "passage_vectors": self._vectors, "sentence_owners": self._owners, "sentence_vectors": self._sentences}
-        for role, array in arrays.items():
-            _write(directory / files[role], lambda handle, array=array: _save_npy(handle, array))
-        _write(directory / files["passage_docs"], lambda handle: handle.write(json.dumps(self._documents(), ensure_ascii=False).encode()))
+        keep, sentence_keep = self._keep, self._sentence_keep() if self._keep is not None else None
+        ids = np.concatenate([self._ids if keep is None else self._ids[keep], *(chunk[0] for chunk in self._pending)])
+        owners = np.concatenate([self._owners if keep is None else self._owners[sentence_keep], *(chunk[2] for chunk in self._pending)])
+        for role, array in (("passage_ids", ids), ("sentence_owners", owners)):
+            _write(directory / files[role], lambda handle, array=array: np.save(handle, array, allow_pickle=False))
+        spilled = self._spill.arrays() if self._spill is not None else None
+        for role, base, mask, position in (("passage_vectors", self._vectors, keep, 1), ("sentence_vectors", self._sentences, sentence_keep, 3)):
+            added = [spilled[position // 2]] if spilled is not None else [chunk[position] for chunk in self._pending]
+            _write_rows(directory / files[role], self.dimension, base, mask, added)
+        documents = self._documents()
+        if keep is not None:
+            documents = [doc for doc, kept in zip(documents[: len(keep)], keep, strict=True) if kept] + documents[len(keep) :]
+        _write(directory / files["passage_docs"], lambda handle: handle.write(json.dumps(documents, ensure_ascii=False).encode()))
+        self._ann_files = {}  # the indexes are now those of the new generation, written below
+        self._ids, self._owners, self._keep, self._pending, self._docs = ids, owners, None, [], documents
+        self._vectors = np.load(directory / files["passage_vectors"], mmap_mode="r", allow_pickle=False)
+        self._sentences = np.load(directory / files["sentence_vectors"], mmap_mode="r", allow_pickle=False)
+        self.discard()
+        self._choose_indexes()
         params: dict = {"dimension": self.dimension}
         for target in VectorSet:
-            role = f"{target.value[:-1]}_ann"
+            params[_role(target, "index")] = asdict_spec(self.index_spec(target))
             if target in self._ann:
-                index, spec = self._ann[target]
-                _write(directory / files[role], lambda handle, index=index: handle.write(vector_index.serialize(index)))
-                params[f"{target.value[:-1]}_index"] = {"kind": spec.kind, "params": dict(spec.params)}
+                index = self._ann[target][0]
+                _write(directory / files[_role(target, "ann")], lambda handle, index=index: handle.write(vector_index.serialize(index)))
             else:
-                del files[role]
-                params[f"{target.value[:-1]}_index"] = {"kind": FLAT, "params": {}}
+                del files[_role(target, "ann")]
         return StoreRecord(kind=KIND, files=files, params=params)
+
+    def discard(self) -> None:
+        """Remove the spill files (an aborted build; save calls it too)."""
+        if self._spill is not None:
+            self._spill.remove()
 
     def index_spec(self, target: VectorSet = VectorSet.PASSAGES) -> VectorIndexSpec:
         """How the vector set is searched: exact (FLAT) or the ANN index's kind and parameters."""
@@ -220,14 +269,26 @@ class FaissStore:
         """An ANN index for each set that outgrew exact search (trained once; later vectors are
         added to it without retraining); none for a set back under the limit."""
         for target in VectorSet:
-            count = self.count(target)
-            if count <= self.policy.flat_max:
+            if self.count(target) <= self.policy.flat_max:
                 self._ann.pop(target, None)
             elif target not in self._ann:
                 if target is VectorSet.PASSAGES:
                     self._ann[target] = vector_index.build(self._vectors, self.dimension, self.policy, ids=self._ids)
                 else:
                     self._ann[target] = vector_index.build(self._sentences, self.dimension, self.policy, ids=_sentence_labels(self._owners))
+
+    def _writable_ann(self, target: VectorSet) -> faiss.Index:
+        """The ANN index, read fully into memory the first time it is changed (its mapped lists are read-only)."""
+        if target in self._ann_files:
+            spec = self._ann[target][1]
+            self._ann[target] = (vector_index.prepare(vector_index.deserialize(self._ann_files.pop(target)), spec), spec)
+        return self._ann[target][0]
+
+    def _sentence_keep(self) -> np.ndarray:
+        import numpy as np
+
+        assert self._keep is not None
+        return np.isin(self._owners, self._ids[self._keep])
 
     def _documents(self) -> list[str]:
         if self._docs is None:
@@ -236,16 +297,29 @@ class FaissStore:
         return self._docs
 
     def _consolidate(self) -> None:
+        """Apply deletions and added rows in memory (for reads between saves, e.g. in tests)."""
         import numpy as np
 
+        if self._keep is not None:
+            keep, sentence_keep = self._keep, self._sentence_keep()
+            documents = self._documents()
+            self._docs = [doc for doc, kept in zip(documents[: len(keep)], keep, strict=True) if kept] + documents[len(keep) :]
+            self._ids, self._vectors = self._ids[keep], np.asarray(self._vectors[keep])
+            self._owners, self._sentences = self._owners[sentence_keep], np.asarray(self._sentences[sentence_keep])
+            self._keep = None
         if not self._pending:
             return
-        ids, vectors, owners, sentences = zip(*self._pending, strict=True)
+        if self._spill is not None:
+            vectors, sentences = (np.array(array) for array in self._spill.arrays())
+            self._spill.remove()
+        else:
+            vectors = np.concatenate([chunk[1] for chunk in self._pending])
+            sentences = np.concatenate([chunk[3] for chunk in self._pending])
+        self._ids = np.concatenate([self._ids, *(chunk[0] for chunk in self._pending)])
+        self._owners = np.concatenate([self._owners, *(chunk[2] for chunk in self._pending)])
+        self._vectors = np.concatenate([self._vectors, vectors])
+        self._sentences = np.concatenate([self._sentences, sentences])
         self._pending = []
-        self._ids = np.concatenate([self._ids, *ids])
-        self._vectors = np.concatenate([self._vectors, *vectors])
-        self._owners = np.concatenate([self._owners, *owners])
-        self._sentences = np.concatenate([self._sentences, *sentences])
 
     def _rows(self, ids: np.ndarray) -> np.ndarray:
         import numpy as np
@@ -258,6 +332,51 @@ class FaissStore:
         return rows
 
 
+class _Spill:
+    """Two append-only files of float32 rows (passage and sentence vectors), read back memory-mapped."""
+
+    def __init__(self, prefix: Path, dimension: int) -> None:
+        self.paths = (Path(f"{prefix}-passages.f32"), Path(f"{prefix}-sentences.f32"))
+        self.dimension = dimension
+        self.rows = [0, 0]
+        self._handles: list | None = None
+
+    def write(self, vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+        if self._handles is None:
+            self._handles = [path.open("wb") for path in self.paths]
+        for position, array in enumerate((vectors, sentence_vectors)):
+            self._handles[position].write(array.astype("<f4", copy=False).tobytes())
+            self.rows[position] += len(array)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        if self._handles is not None:
+            for handle in self._handles:
+                handle.flush()
+        return tuple(  # type: ignore[return-value]
+            np.memmap(path, dtype="<f4", mode="r", shape=(rows, self.dimension)) if rows else np.zeros((0, self.dimension), np.float32)
+            for path, rows in zip(self.paths, self.rows, strict=True)
+        )
+
+    def remove(self) -> None:
+        if self._handles is not None:
+            for handle in self._handles:
+                handle.close()
+            self._handles = None
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+        self.rows = [0, 0]
+
+
+def asdict_spec(spec: VectorIndexSpec) -> dict:
+    return {"kind": spec.kind, "params": dict(spec.params)}
+
+
+def _role(target: VectorSet, what: str) -> str:
+    return f"{target.value[:-1]}_{what}"
+
+
 def _sentence_labels(owners: np.ndarray) -> np.ndarray:
     """Stable ANN labels of sentence rows: owner id << SENTENCE_BITS | position within the passage."""
     import numpy as np
@@ -267,10 +386,27 @@ def _sentence_labels(owners: np.ndarray) -> np.ndarray:
     return (owners << SENTENCE_BITS) | position
 
 
-def _save_npy(handle, array: np.ndarray) -> None:
+def _write_rows(path: Path, dimension: int, base: np.ndarray, mask: np.ndarray | None, added: list[np.ndarray]) -> None:
+    """A float32 .npy of base's rows where mask (all when None), then the added arrays, copied CHUNK rows at a time."""
     import numpy as np
 
-    np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+    kept = len(base) if mask is None else int(mask.sum())
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(kept + sum(len(a) for a in added), dimension))
+    position = 0
+    for first in range(0, len(base), CHUNK):
+        block = np.asarray(base[first : first + CHUNK])
+        if mask is not None:
+            block = block[mask[first : first + CHUNK]]
+        out[position : position + len(block)] = block
+        position += len(block)
+    for array in added:
+        for first in range(0, len(array), CHUNK):
+            block = array[first : first + CHUNK]
+            out[position : position + len(block)] = block
+            position += len(block)
+    out.flush()
+    del out
+    _fsync(path)
 
 
 def _write(path: Path, write) -> None:
@@ -278,4 +414,9 @@ def _write(path: Path, write) -> None:
     with path.open("wb") as handle:
         write(handle)
         handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
         os.fsync(handle.fileno())

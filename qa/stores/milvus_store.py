@@ -98,6 +98,9 @@ def connect(target: MilvusTarget):
     """A MilvusClient for the target, or a one-line StoreUnavailableError saying what to fix."""
     if target.uri in _CLIENTS:
         return _CLIENTS[target.uri]
+    # gRPC's C core logs connection events (e.g. Milvus Lite's in-process server refusing keepalive
+    # pings) straight to stderr, where they would break the chat's screen; failed calls raise anyway.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         from pymilvus import MilvusClient
     except ImportError as error:
