@@ -121,6 +121,20 @@ class LexicalStore(Protocol):
         ...
 
 
+def checked_batch(passages: Sequence, ids, vectors, sentence_vectors, sentence_counts: Sequence[int], last_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ids and sentence counts of a batch given to `VectorStore.add`, as int64 arrays; ValueError
+    when the sizes disagree, a passage has no sentence, or the ids are not new (> last_id) and ascending."""
+    import numpy as np
+
+    ids = np.asarray(ids, dtype=np.int64)
+    counts = np.asarray(sentence_counts, dtype=np.int64)
+    if not (len(passages) == len(ids) == len(vectors) == len(counts)) or int(counts.sum()) != len(sentence_vectors) or np.any(counts < 1):
+        raise ValueError("each passage needs one id, one vector and at least one sentence vector")
+    if len(ids) and (ids[0] <= last_id or np.any(np.diff(ids) <= 0)):
+        raise ValueError("passage ids must be new and ascending")
+    return ids, counts
+
+
 def sentence_rows(counts: Sequence[int] | np.ndarray) -> np.ndarray:
     """For sentence_counts [2, 1, 3]: the owner position of each sentence row, [0, 0, 1, 2, 2, 2]."""
     import numpy as np

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import IndexMismatchError, StoreUnavailableError
-from qa.stores.base import StoreRecord, VectorSet, sentence_rows
+from qa.stores.base import StoreRecord, VectorSet, checked_batch, sentence_rows
 from qa.vector_index import FLAT, IndexPolicy, VectorIndexSpec, choose
 
 if TYPE_CHECKING:
@@ -241,14 +241,9 @@ class MilvusStore:
 
         from qa import lexicon
 
-        ids = np.asarray(ids, dtype=np.int64)
-        counts = np.asarray(sentence_counts, dtype=np.int64)
-        if not (len(passages) == len(ids) == len(vectors) == len(counts)) or int(counts.sum()) != len(sentence_vectors) or np.any(counts < 1):
-            raise ValueError("each passage needs one id, one vector and at least one sentence vector")
+        ids, counts = checked_batch(passages, ids, vectors, sentence_vectors, sentence_counts, self._ids[-1] if len(self._ids) else -1)
         if not len(ids):
             return
-        if (len(self._ids) and ids[0] <= self._ids[-1]) or np.any(np.diff(ids) <= 0):
-            raise ValueError("passage ids must be new and ascending")
         work = self._writable()
         terms = lexicon.tokenize([p.embedding_text() for p in passages], return_ids=False)
         rows = [_passage_row(p, int(pid), vector, words) for p, pid, vector, words in zip(passages, ids, np.asarray(vectors, np.float32), terms, strict=True)]
