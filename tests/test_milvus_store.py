@@ -17,7 +17,7 @@ from conftest import SEEDS, HashingEncoder
 
 from qa import Bot, build_index
 from qa.errors import IndexMismatchError, StoreUnavailableError
-from qa.retrieval import MODES, Retrievers, search
+from qa.retrieval import MODES, CandidatePolicy, Retrievers, search
 from qa.store import load_index
 from qa.stores.milvus_store import MilvusTarget, connect, describe_error, parse_target
 
@@ -63,6 +63,21 @@ def test_every_mode_ranks_the_seeds_questions_as_on_faiss(corpus, tmp_path):
             expected = on_faiss.get(mode).rank(item["question"], item.get("history", []), 20)[:10]
             found = on_milvus.get(mode).rank(item["question"], item.get("history", []), 20)[:10]
             assert [on_milvus.index.passage(pid) for pid, _ in found] == [on_faiss.index.passage(pid) for pid, _ in expected], (mode, item["question"])
+
+
+def test_fused_on_candidates_from_milvus_ranks_as_exact_fused(corpus, tmp_path):
+    """Above CandidatePolicy.exact_max, fused scores only the candidates of Milvus's passage,
+    sentence and BM25 searches, fetching their vectors by id: on the seeds, the exact ranking."""
+    encoder = UntiedEncoder()
+    build_index(corpus, tmp_path / "milvus", encoder_factory=lambda spec: encoder, store_kind=lite(tmp_path))
+    index = load_index(tmp_path / "milvus")
+    exact = Retrievers(index, encoder)
+    candidates = Retrievers(index, encoder, CandidatePolicy(exact_max=0, depth=20, sentence_depth=60, sample=10_000))
+    assert exact.fused.exact and not candidates.fused.exact
+    for item in QUESTIONS:
+        expected = exact.fused.rank(item["question"], item.get("history", []), 10)
+        found = candidates.fused.rank(item["question"], item.get("history", []), 10)
+        assert [pid for pid, _ in found] == [pid for pid, _ in expected], item["question"]
 
 
 def test_passages_and_their_metadata_are_stored_in_milvus_with_exact_spans(corpus, index_dir, tmp_path, fake_factory):
