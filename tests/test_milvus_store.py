@@ -281,3 +281,23 @@ def test_seeds_answers_as_json_are_those_of_faiss_apart_from_scores(seed_index, 
         expected = faiss_bot.ask(item["question"], item.get("history", [])).to_dict()
         found = milvus_bot.ask(item["question"], item.get("history", [])).to_dict()
         assert without_scores(found) == without_scores(expected), item["question"]
+
+
+def test_a_failed_milvus_call_is_one_line_and_pymilvus_logs_nothing(corpus, index_dir, tmp_path, fake_factory, capfd):
+    build_index(corpus, index_dir, encoder_factory=fake_factory, store_kind=lite(tmp_path))
+    store = load_index(index_dir).store
+    capfd.readouterr()
+    with pytest.raises(StoreUnavailableError, match=r"^Milvus at .*milvus\.db failed: .*not_a_collection") as error:
+        store._properties("not_a_collection")
+    assert "\n" not in str(error.value)
+    assert capfd.readouterr().err == ""
+
+
+def test_a_reader_whose_generation_was_dropped_is_told_to_rebuild(corpus, index_dir, tmp_path, fake_factory):
+    spec = lite(tmp_path)
+    build_index(corpus, index_dir, encoder_factory=fake_factory, store_kind=spec)
+    client = connect(parse_target(spec))
+    for name in collections(spec):
+        client.drop_collection(name)
+    with pytest.raises(IndexMismatchError, match=r"damaged index in .*Milvus collection qa__\w+__p is gone .*; rebuild it with: qa index "):
+        load_index(index_dir)

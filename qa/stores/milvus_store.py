@@ -105,9 +105,10 @@ def connect(target: MilvusTarget):
         from pymilvus import MilvusClient
     except ImportError as error:
         raise StoreUnavailableError('the Milvus store needs pymilvus; install it with: pip install "qa-bot[milvus]"') from error
-    # pymilvus logs every failed call with its gRPC details before raising; the error below says it in one line.
-    # Milvus Lite's in-process gRPC server logs the calls it does not implement (pymilvus then falls back).
-    for logger in ("pymilvus", "milvus_lite", "grpc._server"):
+    # pymilvus logs every failed call with its gRPC traceback before raising (and sets its loggers'
+    # levels when imported); the error raised below says it in one line. Milvus Lite's in-process
+    # gRPC server logs the calls it does not implement (pymilvus then falls back).
+    for logger in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer", "milvus_lite", "grpc._server"):
         logging.getLogger(logger).setLevel(logging.CRITICAL)
     if target.lite:
         Path(target.uri).parent.mkdir(parents=True, exist_ok=True)
