@@ -515,11 +515,9 @@ class MilvusStore:
         import numpy as np
 
         ids = np.asarray(ids, dtype=np.int64)
-        rows = np.searchsorted(self._ids, ids)
-        inside = rows < len(self._ids)
-        if not (inside.all() and np.array_equal(self._ids[np.minimum(rows, max(len(self._ids) - 1, 0))], ids)):
-            missing = [int(pid) for pid in ids if pid not in set(self._ids.tolist())]
-            raise KeyError(f"no passage with id {missing[0]} in the store")
+        known = np.isin(ids, self._ids)
+        if not known.all():
+            raise KeyError(f"no passage with id {int(ids[~known][0])} in the store")
         return ids
 
 
