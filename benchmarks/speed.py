@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/speed.py            # all: seeds figures, then the 1,000,000-passage scale test
     .venv/bin/python benchmarks/speed.py --quick    # seeds figures only (about 2 minutes)
+    .venv/bin/python benchmarks/speed.py --memory CORPUS --question "..."   # peak RSS of qa index / qa ask against their budgets
 
 Seeds part: `qa --help`; a fresh `qa index seeds`; a no-change re-index; a cold `qa ask`; the warm
 end-to-end ask (encode, search, answer) in process, p50/p95 over 50 questions; the query encoder
@@ -29,7 +30,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -328,6 +328,45 @@ def bm25_scale() -> None:
             row(f"  BM25 on {size:,}: save / load from disk", f"{save_s:.2f} s / {time.perf_counter() - started:.2f} s")
 
 
+# --- memory on a real corpus -----------------------------------------------------------------------
+
+INDEX_RSS_MB = 600  # peak RSS of `qa index`, at any corpus size
+ASK_RSS_MB = 500  # peak RSS of `qa ask`
+
+
+def peak_rss(*args: str) -> tuple[float, float]:
+    """(peak RSS in MB, wall seconds) of one `qa` command in a fresh process (this script's own
+    memory is not counted: the command runs in a child of a small runner)."""
+    runner = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", runner, *QA, *args], check=True, capture_output=True, text=True, cwd=REPO)
+    return int(done.stdout.split()[-1]) / 1024, time.perf_counter() - started
+
+
+def memory_part(corpus: Path, questions: list[str]) -> None:
+    """The memory regression check: peak RSS of `qa index` and of a cold `qa ask` against their
+    budgets, the cold ask's wall time, and the warm in-process p50 (fused, the default)."""
+    from qa import Bot
+
+    print(f"== memory on {corpus} ({uptime()})")
+    with tempfile.TemporaryDirectory() as tmp:
+        index = Path(tmp) / "index"
+        rss, seconds = peak_rss("index", str(corpus), "--index-dir", str(index))
+        bot = Bot(index).load()
+        passages = len(bot._loaded_index().passages)
+        row(f"qa index: {passages:,} passages, peak RSS", f"{rss:.0f} MB ({seconds:.0f} s)", f"<= {INDEX_RSS_MB} MB", rss <= INDEX_RSS_MB)
+        rss, seconds = peak_rss("ask", questions[0], "--index-dir", str(index))
+        row("cold qa ask: peak RSS", f"{rss:.0f} MB", f"<= {ASK_RSS_MB} MB", rss <= ASK_RSS_MB)
+        row("cold qa ask: wall", f"{seconds:.2f} s", "<= 1.0 s", seconds <= 1.0)
+        bot.ask(questions[0])
+        times = []
+        for question in questions * max(1, 20 // len(questions)):
+            started = time.perf_counter()
+            bot.ask(question)
+            times.append((time.perf_counter() - started) * 1000)
+        row("warm ask p50 / p95 (fused)", f"{statistics.median(times):.0f} / {pct(times, 95):.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="seeds figures only (no 1,000,000-passage test)")
@@ -336,8 +375,14 @@ def main() -> None:
     parser.add_argument("--real-vectors", type=Path, nargs="*", help="use these .npy document vectors instead of encoding the datasets (development)")
     parser.add_argument("--query-vectors", type=Path, help="with --real-vectors: .npy query vectors")
     parser.add_argument("--datasets", nargs="+", default=list(BEIR), help=f"BEIR folders whose documents give the real vectors (default: {' '.join(BEIR)})")
+    parser.add_argument("--memory", type=Path, metavar="CORPUS",
+                        help="only the memory check on this corpus folder (make one with benchmarks/scale_corpus.py)")
+    parser.add_argument("--question", action="append", default=[], help="with --memory: a question to ask (repeat)")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}; python {sys.version.split()[0]}")
+    if args.memory:
+        memory_part(args.memory, args.question or [QUESTION])
+        return
     if not args.scale_only:
         with tempfile.TemporaryDirectory() as tmp:
             seeds_part(Path(tmp) / "index")
