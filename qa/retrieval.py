@@ -114,13 +114,21 @@ class StoreBM25Retriever(BM25Retriever):
     def scores(self, question: str, history: Sequence[str]) -> np.ndarray:
         import numpy as np
 
-        query = " ".join([*history[-1:], question])
-        tokens = lexicon.tokenize([query], return_ids=False)[0]
         scores = np.zeros(len(self.index.passages), np.float32)
-        if tokens:
-            found, ids = self.index.store.lexical_search(tokens, STORE_BM25_DEPTH)
-            scores[np.searchsorted(self.index.ids, ids)] = found
+        found, ids = self._search(question, history, STORE_BM25_DEPTH)
+        scores[np.searchsorted(self.index.ids, ids)] = found
         return scores
+
+    def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
+        """Only the depth best from the store (a ranking needs no score of every passage)."""
+        found, ids = self._search(question, history, depth)
+        return sorted(((int(pid), float(score)) for score, pid in zip(found, ids) if score > 0), key=lambda item: (-item[1], item[0]))
+
+    def _search(self, question: str, history: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        tokens = lexicon.tokenize([" ".join([*history[-1:], question])], return_ids=False)[0]
+        return self.index.store.lexical_search(tokens, depth) if tokens else (np.zeros(0, np.float32), np.zeros(0, np.int64))
 
 
 STORE_BM25_DEPTH = 16_384  # Milvus's largest k: every passage with a query word, up to that many
