@@ -1,13 +1,14 @@
-"""Which FAISS index holds a set of unit vectors, chosen by its size, and the operations on it.
+"""Which FAISS index holds a set of unit vectors, chosen by its size, and the operations on it
+(used by qa.stores.faiss_store only; nothing else touches a FAISS type).
 
-Up to `flat_max` vectors, exact inner-product search (IndexFlatIP) is fast enough. Above that, an
+Up to `flat_max` vectors, exact inner-product search (faiss.knn over the array) is fast enough. Above that, an
 inverted file with 8-bit scalar quantisation (IVF, SQ8): a quarter of the memory of float32, and
 each query scans only `nprobe` of the `nlist` clusters. New vectors are added to a trained IVF index
 without retraining, so growing a large index does not rebuild it.
 
 The functions take any vector set (passage vectors, sentence vectors); the choice and its
-parameters are a `VectorIndexSpec`, recorded in the manifest so that a reader searches the index
-the way it was built.
+parameters are a `VectorIndexSpec`, recorded in the manifest's store record so that a reader
+searches the index the way it was built.
 """
 
 from __future__ import annotations
@@ -135,30 +136,11 @@ def prepare(index: faiss.Index, spec: VectorIndexSpec) -> faiss.Index:
     return index
 
 
-def describe(index: faiss.Index) -> VectorIndexSpec:
-    """The spec of an index as found on disk (for indexes whose manifest predates index_params)."""
-    import faiss
-
-    if isinstance(index, faiss.IndexFlat):
-        return VectorIndexSpec(FLAT, {})
-    ivf = faiss.extract_index_ivf(index)
-    return VectorIndexSpec(IVF_SQ8, {"nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe)})
-
-
 def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Scores and row numbers of the k best rows per query (-1 pads when fewer exist)."""
     import numpy as np
 
     return index.search(np.ascontiguousarray(queries, dtype=np.float32), max(1, min(k, index.ntotal)))
-
-
-def reconstruct_all(index: faiss.Index) -> np.ndarray:
-    """Every stored vector, in row order (decoded, so approximate for a quantised index)."""
-    import numpy as np
-
-    if index.ntotal == 0:
-        return np.zeros((0, index.d), np.float32)
-    return _with_row_lookup(index).reconstruct_n(0, index.ntotal)
 
 
 def reconstruct(index: faiss.Index, rows: list[int]) -> np.ndarray:
