@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import resource
 import statistics
 import time
@@ -27,6 +28,7 @@ from qa.indexer import EncoderFactory, build_index, build_index_from_passages
 from qa.retrieval import MODES, Retrievers
 from qa.schema import Hit
 from qa.store import FORMAT_VERSION, StoredIndex, load_index, read_manifest
+from qa.stores import DEFAULT_STORE, store_kind
 
 METRICS = ("ndcg@10", "recall@1", "recall@5", "recall@10", "recall@100", "mrr@10")
 PLOT_CUTOFFS = (1, 2, 3, 5, 10, 20, 30, 50, 100)
@@ -98,7 +100,9 @@ def run_bench(
     progress: Progress | None = None,
     encoder_factory: EncoderFactory = load_encoder,
     policy: AnswerPolicy = AnswerPolicy(),
+    store: str | None = None,
 ) -> BenchResult:
+    """store: the vector store of the benchmark index (None: FAISS); a Milvus location gets one collection name per dataset."""
     spec = resolve_model(model)
     encoders: dict[str, object] = {}
 
@@ -107,8 +111,8 @@ def run_bench(
             encoders[s.name] = encoder_factory(s)
         return encoders[s.name]
 
-    index_dir = _cache_path(cache_dir or default_cache_dir(), dataset, spec)
-    index, build_seconds, built_passages, cached = _prepare_index(dataset, index_dir, spec, shared_encoder, progress)
+    index_dir, store = _store_path(_cache_path(cache_dir or default_cache_dir(), dataset, spec), store)
+    index, build_seconds, built_passages, cached = _prepare_index(dataset, index_dir, spec, shared_encoder, progress, store)
     retrievers = Retrievers(index, shared_encoder(spec))
     queries = dataset.queries[:limit] if limit else dataset.queries
     judged = [q for q in queries if q.id in dataset.qrels]
@@ -173,17 +177,27 @@ def _cache_path(cache_dir: Path, dataset: Dataset, spec: ModelSpec) -> Path:
     return Path(cache_dir) / f"{dataset.name}-{digest}-{model_slug}"
 
 
-def _prepare_index(dataset, index_dir, spec, encoder_factory, progress) -> tuple[StoredIndex, float, int, bool]:
+def _store_path(index_dir: Path, store: str | None) -> tuple[Path, str]:
+    """The cache folder and store spec of a benchmark index on another store than FAISS: a folder of
+    its own, and in Milvus a collection named after it."""
+    if store is None or store == DEFAULT_STORE:
+        return index_dir, DEFAULT_STORE
+    kind = store_kind(store)
+    name = "bench_" + re.sub(r"[^A-Za-z0-9]", "_", index_dir.name)
+    return index_dir.with_name(f"{index_dir.name}-{kind}"), f"{store.partition('#')[0]}#{name}" if kind == "milvus" else store
+
+
+def _prepare_index(dataset, index_dir, spec, encoder_factory, progress, store: str = DEFAULT_STORE) -> tuple[StoredIndex, float, int, bool]:
     """Index the dataset's corpus into the cache, unless an index for this corpus and model is there."""
     stats_file = index_dir / "build.json"
     on_bytes = (lambda done, total: progress(f"indexing {dataset.name}", done, total)) if progress else None
     if dataset.documents is not None:
         corpus_dir = index_dir.with_name(index_dir.name + "-corpus")
         _write_documents(dataset.documents, corpus_dir)
-        report = build_index(corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes)
+        report = build_index(corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes, store_kind=store)
         cached = not report.changed
     elif dataset.passages is None:
-        report = build_index(dataset.corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes)
+        report = build_index(dataset.corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes, store_kind=store)
         cached = not report.changed
     else:
         manifest = read_manifest(index_dir) if index_dir.exists() else None
@@ -191,7 +205,8 @@ def _prepare_index(dataset, index_dir, spec, encoder_factory, progress) -> tuple
         if not cached:
             on_count = (lambda done, total: progress(f"indexing {dataset.name}", done, total)) if progress else None
             report = build_index_from_passages(
-                dataset.passages, index_dir, spec, source=str(dataset.source), encoder_factory=encoder_factory, progress=on_count
+                dataset.passages, index_dir, spec, source=str(dataset.source), encoder_factory=encoder_factory, progress=on_count,
+                store_kind=store,
             )
     if not cached:
         stats: dict[str, Any] = {"seconds": report.seconds - report.model_seconds, "passages": report.passages_embedded}

@@ -54,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     _index_options(index)
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     index.add_argument("-v", "--verbose", action="store_true", help="list every skipped file and why, not only those new to this run")
+    index.add_argument("--store", type=_store_spec, metavar="STORE", help=(
+        "where the vectors go: faiss (files in the index directory; the default for a new index), milvus:PATH.db "
+        "(Milvus Lite) or http://HOST:19530 (a Milvus server; token from $QA_MILVUS_TOKEN); add #NAME for the "
+        "collection name (default qa). Default: the store the index already has"))
     index.set_defaults(run=_run_index)
 
     inspect = commands.add_parser("inspect", help="show how one document is read: title, sections, passages, what is left out", description=(
@@ -97,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--corpus", type=Path, default=Path("seeds"), metavar="DIR", help="the seeds corpus (default: seeds/)")
     bench.add_argument("--cache-dir", type=Path, metavar="DIR", help="where benchmark indexes are kept (default: the user cache, or $QA_CACHE_DIR)")
     bench.add_argument("--model", metavar="PATH_OR_NAME", help="local sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
+    bench.add_argument("--store", type=_store_spec, metavar="STORE", help=(
+        "the vector store of the benchmark indexes, as for qa index (default: faiss); a Milvus store keeps one "
+        "collection name per dataset"))
     bench.set_defaults(run=_run_bench)
 
     chat = commands.add_parser("chat", help="open the chat (the default command)")
@@ -114,6 +121,16 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
                         help="local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
 
 
+def _store_spec(value: str) -> str:
+    from qa.stores import store_kind
+
+    try:
+        store_kind(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -128,7 +145,7 @@ def _run_index(args: argparse.Namespace) -> int:
     corpus = args.corpus_dir or corpus_of(readable_manifest(args.index_dir))
     with _StageProgress(enabled=not args.quiet) as progress:
         on_bytes = (lambda done, total: progress("indexing", done, total)) if progress else None
-        report = build_index(corpus, args.index_dir, args.model, progress=on_bytes, notice=_warn)
+        report = build_index(corpus, args.index_dir, args.model, progress=on_bytes, notice=_warn, store_kind=args.store)
     for warning in report.skipped if args.verbose else report.warnings:
         _warn(warning)
     where = f"{args.index_dir}/"
@@ -258,7 +275,8 @@ def _run_bench(args: argparse.Namespace) -> int:
             # Answering every question in every mode is slow; SQuAD sets answer in the default mode unless asked.
             modes = args.modes or ([DEFAULT_MODE] if dataset.documents is not None else list(MODES))
             results.append(run_bench(dataset, model=args.model, modes=modes, limit=args.limit, cache_dir=args.cache_dir,
-                                     split=args.split or ("all" if dataset.name == "seeds" else "test"), progress=progress))
+                                     split=args.split or ("all" if dataset.name == "seeds" else "test"), progress=progress,
+                                     store=args.store))
     if args.runs:
         for result in results:
             write_trec_runs(result, args.runs)

@@ -23,3 +23,7 @@ class IndexMismatchError(QAError):
 
 class IndexWriteError(QAError):
     """The index directory cannot be written."""
+
+
+class StoreUnavailableError(QAError):
+    """The store holding the vectors (a Milvus server or file) cannot be reached or refused the request."""

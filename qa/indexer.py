@@ -26,7 +26,7 @@ from qa.store import (
     verify_checksums,
     write_lock,
 )
-from qa.stores import DEFAULT_STORE
+from qa.stores import DEFAULT_STORE, holds
 from qa.vector_index import IndexPolicy
 
 if TYPE_CHECKING:
@@ -67,10 +67,11 @@ def build_index(
     notice: Callable[[str], None] | None = None,
     lock_timeout: float = 600,
     index_policy: IndexPolicy = IndexPolicy(),
-    store_kind: str = DEFAULT_STORE,
+    store_kind: str | None = None,
 ) -> BuildReport:
     """Index every supported document (.txt, .md, .html, .pdf, .docx) under corpus_root into index_dir, re-embedding only changed files.
-    store_kind: the vector store of a new index (an existing index keeps the store its manifest records)."""
+    store_kind: the vector store (a key of qa.stores.STORES or a Milvus location); None keeps the
+    store the index has (FAISS for a new one). Another store than the index's rebuilds it there."""
     started = time.perf_counter()
     corpus_root = Path(corpus_root)
     sources = find_files(corpus_root)
@@ -78,6 +79,9 @@ def build_index(
     check_writable(index_dir)
     with write_lock(index_dir, timeout=lock_timeout, notice=notice):
         previous = _reusable_manifest(index_dir, spec)
+        if previous and store_kind is not None and not holds(store_kind, previous.store):
+            previous = None  # moving the index to another store: everything is embedded again
+        store_kind = store_kind or (previous.store.kind if previous else DEFAULT_STORE)
         root = str(corpus_root.resolve())
         if previous and previous.corpus_root == root and _unchanged(previous, sources):
             skipped = [record.skipped for record in previous.files.values() if record.skipped]
@@ -100,6 +104,7 @@ def build_index_from_passages(
     progress: Progress | None = None,
     batch_size: int = 64,
     index_policy: IndexPolicy = IndexPolicy(),
+    store_kind: str = DEFAULT_STORE,
 ) -> BuildReport:
     """Index passages that come ready-made (a benchmark corpus), replacing whatever index_dir held."""
     started = time.perf_counter()
@@ -107,7 +112,7 @@ def build_index_from_passages(
     with write_lock(index_dir):
         encoder = encoder_factory(spec)
         model_seconds = time.perf_counter() - started
-        writer = IndexWriter(Path(index_dir), encoder.dimension, index_policy)
+        writer = IndexWriter(Path(index_dir), encoder.dimension, index_policy, store_kind=store_kind, model=spec.name)
         try:
             step = batch_size * 4
             for first in range(0, len(passages), step):
@@ -207,7 +212,9 @@ class _Build:
 
     def run(self, sources: list[SourceFile], started: float) -> BuildReport:
         self.total_bytes = sum(s.size for s in sources if not self._same_stat(s))
-        writer = IndexWriter(self.index_dir, self._dimension(), self.index_policy, base=self._base(), store_kind=self._store_kind())
+        writer = IndexWriter(
+            self.index_dir, self._dimension(), self.index_policy, base=self._base(), store_kind=self.store_kind, model=self.spec.name
+        )
         try:
             present = {source.doc for source in sources}
             writer.remove_documents([doc for doc in (self.previous.files if self.previous else {}) if doc not in present])
@@ -242,9 +249,6 @@ class _Build:
         """The current index, which the new one starts from (its unchanged documents are kept by id)."""
         # _reusable_manifest verified its checksums, under the write lock this build holds.
         return load_index(self.index_dir, verified=True) if self.previous else None
-
-    def _store_kind(self) -> str:
-        return self.previous.store.kind if self.previous else self.store_kind
 
     def _add_file(self, writer: IndexWriter, source: SourceFile) -> FileRecord:
         """Keep the file's passages and vectors when it is unchanged; otherwise split it for embedding."""

@@ -23,6 +23,8 @@ from qa.store import StoredIndex
 if TYPE_CHECKING:
     import numpy as np
 
+    from qa.stores.base import LexicalStore
+
 MAX_QUESTION_CHARS = 2000
 # Weight of each earlier question in the dense query vector, most recent first.
 HISTORY_WEIGHTS = (0.5, 0.25)
@@ -92,7 +94,9 @@ class DenseRetriever:
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
         scores, ids = self.index.search(self.query_vector(question, history), depth)
-        return [(int(pid), float(score)) for score, pid in zip(scores[0], ids[0], strict=True) if pid >= 0]
+        # Equal vectors (a text repeated in a document) tie exactly; each store orders ties its own way.
+        found = ((int(pid), float(score)) for score, pid in zip(scores[0], ids[0], strict=True) if pid >= 0)
+        return sorted(found, key=lambda item: (-item[1], item[0]))
 
 
 class BM25Retriever:
@@ -116,6 +120,39 @@ class BM25Retriever:
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
         scores = self.scores(question, history)
         return [(int(self.index.ids[row]), score) for row, score in _top(scores, depth) if score > 0]
+
+
+class StoreBM25Retriever(BM25Retriever):
+    """BM25 answered by the vector store itself (Milvus's full-text search over the same tokens), for
+    a store that can (`qa.stores.base.LexicalStore`). Passages outside its top STORE_BM25_DEPTH, or
+    without a query word, score 0, as they do in bm25s when fewer passages hold a query word."""
+
+    def __init__(self, index: StoredIndex, store: LexicalStore) -> None:
+        self.index = index
+        self.store = store
+
+    def scores(self, question: str, history: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
+        scores = np.zeros(len(self.index.passages), np.float32)
+        found, ids = self._search(question, history, STORE_BM25_DEPTH)
+        scores[np.searchsorted(self.index.ids, ids)] = found
+        return scores
+
+    def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
+        """Only the depth best from the store (a ranking needs no score of every passage)."""
+        found, ids = self._search(question, history, depth)
+        ranked = ((int(pid), float(score)) for score, pid in zip(found, ids, strict=True) if score > 0)
+        return sorted(ranked, key=lambda item: (-item[1], item[0]))
+
+    def _search(self, question: str, history: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np
+
+        tokens = lexicon.tokenize([" ".join([*history[-1:], question])], return_ids=False)[0]
+        return self.store.lexical_search(tokens, depth) if tokens else (np.zeros(0, np.float32), np.zeros(0, np.int64))
+
+
+STORE_BM25_DEPTH = 16_384  # Milvus's largest k: every passage with a query word, up to that many
 
 
 class ConvexFusion:
@@ -375,7 +412,10 @@ class Retrievers:
 
     @cached_property
     def bm25(self) -> BM25Retriever:
-        return BM25Retriever(self.index)
+        from qa.stores.base import LexicalStore
+
+        store = self.index.store
+        return StoreBM25Retriever(self.index, store) if isinstance(store, LexicalStore) else BM25Retriever(self.index)
 
     @cached_property
     def fused(self) -> SentenceFusion:

@@ -148,7 +148,10 @@ def load_index(index_dir: Path, verified: bool = False) -> StoredIndex:
             # A build may have committed, and removed the files this manifest names, while they were read.
             if read_manifest(index_dir) == manifest:
                 raise
-    return _load_files(index_dir, read_manifest(index_dir), verified)
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise IndexMissingError(f"no index in {index_dir}; build one with: qa index CORPUS_DIR --index-dir {index_dir}")
+    return _load_files(index_dir, manifest, verified)
 
 
 def rebuild_command(index_dir: Path, manifest: Manifest | None = None, model: str | None = None) -> str:
@@ -244,7 +247,7 @@ class IndexWriter:
 
     def __init__(
         self, index_dir: Path, dimension: int, policy: IndexPolicy = IndexPolicy(), base: StoredIndex | None = None,
-        store_kind: str = DEFAULT_STORE,
+        store_kind: str = DEFAULT_STORE, model: str = "",
     ) -> None:
         self.index_dir = Path(index_dir)
         self.dimension = dimension
@@ -256,7 +259,7 @@ class IndexWriter:
             self.store = load_store(self.index_dir, base.manifest.store, policy, workdir=self.index_dir)  # a copy this build changes
             self.next_id = base.manifest.next_id
         else:
-            self.store = create_store(store_kind, dimension, policy, workdir=self.index_dir)
+            self.store = create_store(store_kind, dimension, policy, workdir=self.index_dir, model=model)
             self.next_id = 0
         self._removed: set[str] = set()
         self._new = (self.index_dir / self._new_file).open("w", encoding="utf-8")

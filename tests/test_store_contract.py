@@ -1,6 +1,7 @@
 """The vector-store contract, written once and run against every store in qa.stores.STORES.
 
-A new store (e.g. Milvus Lite) registers itself in STORES and must pass these unchanged. They speak
+A new store registers itself in STORES and must pass these unchanged (Milvus runs here as Milvus Lite,
+in a file under each test's tmp_path). They speak
 only the protocol's language: passage ids and numpy arrays."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 from qa import build_index
 from qa.schema import Passage
 from qa.store import load_index
-from qa.stores import STORES, VectorSet, create_store, load_store
+from qa.stores import STORES, VectorSet, create_store, load_store, store_kind
 from qa.vector_index import IndexPolicy
 
 DIM = 16
@@ -20,8 +21,9 @@ APPROXIMATE = IndexPolicy(flat_max=20, lists_per_sqrt=1.0, probe_fraction=1.0, t
 
 
 @pytest.fixture(params=sorted(STORES))
-def kind(request) -> str:
-    return request.param
+def kind(request, tmp_path) -> str:
+    """The store as `qa index --store` names it: its kind, or where it lives (Milvus Lite: a file in tmp_path)."""
+    return f"milvus:{tmp_path / 'milvus' / 'store.db'}" if request.param == "milvus" else request.param
 
 
 @pytest.fixture(params=["exact", "approximate"])
@@ -119,7 +121,7 @@ def test_a_saved_generation_loads_with_the_same_contents_and_later_changes_do_no
     store = create_store(kind, DIM, policy, workdir)
     stored = fill(store, {"a": 12, "b": 18, "c": 10})
     record = store.save(tmp_path, "g1")
-    assert record.kind == kind
+    assert record.kind == store_kind(kind)
     queries = unit(4, 7)
     before = store.search(queries, 5)
 
@@ -143,7 +145,7 @@ def test_ids_are_stable_across_an_incremental_build(kind, corpus, index_dir, fak
     a changed document's passages get new ids, and ids are never reused."""
     build_index(corpus, index_dir, encoder_factory=fake_factory, index_policy=APPROXIMATE, store_kind=kind)
     first = load_index(index_dir)
-    assert first.manifest.store.kind == kind
+    assert first.manifest.store.kind == store_kind(kind)
     ids_of = {}
     for pid, passage in zip(first.ids, first.passages, strict=True):
         ids_of.setdefault(passage.doc, []).append(int(pid))

@@ -25,7 +25,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -108,6 +108,31 @@ class VectorStore(Protocol):
     def validate(self, passage_count: int) -> None:
         """Raise ValueError when the loaded store does not hold passage_count passages of its dimension."""
         ...
+
+
+@runtime_checkable
+class LexicalStore(Protocol):
+    """A store that also answers BM25 itself (Milvus's full-text search), so keyword search scales
+    with the store instead of running in the client."""
+
+    def lexical_search(self, tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, passage ids) of the k best passages for the query's BM25 tokens (qa.lexicon's),
+        best first; only passages holding a query word."""
+        ...
+
+
+def checked_batch(passages: Sequence, ids, vectors, sentence_vectors, sentence_counts: Sequence[int], last_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ids and sentence counts of a batch given to `VectorStore.add`, as int64 arrays; ValueError
+    when the sizes disagree, a passage has no sentence, or the ids are not new (> last_id) and ascending."""
+    import numpy as np
+
+    ids = np.asarray(ids, dtype=np.int64)
+    counts = np.asarray(sentence_counts, dtype=np.int64)
+    if not (len(passages) == len(ids) == len(vectors) == len(counts)) or int(counts.sum()) != len(sentence_vectors) or np.any(counts < 1):
+        raise ValueError("each passage needs one id, one vector and at least one sentence vector")
+    if len(ids) and (ids[0] <= last_id or np.any(np.diff(ids) <= 0)):
+        raise ValueError("passage ids must be new and ascending")
+    return ids, counts
 
 
 def sentence_rows(counts: Sequence[int] | np.ndarray) -> np.ndarray:

@@ -118,17 +118,12 @@ class FaissStore:
     def add(self, passages: Sequence[Passage], ids: np.ndarray, vectors: np.ndarray, sentence_vectors: np.ndarray, sentence_counts: Sequence[int]) -> None:
         import numpy as np
 
-        from qa.stores.base import sentence_rows
+        from qa.stores.base import checked_batch, sentence_rows
 
-        ids = np.asarray(ids, dtype=np.int64)
-        counts = np.asarray(sentence_counts, dtype=np.int64)
-        if not (len(passages) == len(ids) == len(vectors) == len(counts)) or int(counts.sum()) != len(sentence_vectors) or np.any(counts < 1):
-            raise ValueError("each passage needs one id, one vector and at least one sentence vector")
+        last = self._pending[-1][0][-1] if self._pending else (self._ids[-1] if len(self._ids) else -1)
+        ids, counts = checked_batch(passages, ids, vectors, sentence_vectors, sentence_counts, last)
         if not len(ids):
             return
-        last = self._pending[-1][0][-1] if self._pending else (self._ids[-1] if len(self._ids) else -1)
-        if ids[0] <= last or np.any(np.diff(ids) <= 0):
-            raise ValueError("passage ids must be new and ascending")
         owners = ids[sentence_rows(counts)]
         vectors = np.asarray(vectors, dtype=np.float32)
         sentence_vectors = np.asarray(sentence_vectors, dtype=np.float32)
