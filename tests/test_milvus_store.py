@@ -21,6 +21,8 @@ from qa.retrieval import MODES, CandidatePolicy, Retrievers, search
 from qa.store import load_index
 from qa.stores.milvus_store import MilvusTarget, connect, describe_error, parse_target
 
+pytestmark = pytest.mark.slow  # every test starts Milvus Lite (seconds each)
+
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = [json.loads(line) for line in (REPO / "benchmarks" / "seeds" / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
 

@@ -20,7 +20,8 @@ DIM = 16
 APPROXIMATE = IndexPolicy(flat_max=20, lists_per_sqrt=1.0, probe_fraction=1.0, train_points_per_list=4)
 
 
-@pytest.fixture(params=sorted(STORES))
+# Milvus Lite starts a server process per database, seconds each: those cases are in the slow tier.
+@pytest.fixture(params=[pytest.param(kind, marks=pytest.mark.slow) if kind == "milvus" else kind for kind in sorted(STORES)])
 def kind(request, tmp_path) -> str:
     """The store as `qa index --store` names it: its kind, or where it lives (Milvus Lite: a file in tmp_path)."""
     return f"milvus:{tmp_path / 'milvus' / 'store.db'}" if request.param == "milvus" else request.param

@@ -444,8 +444,9 @@ def test_keys_from_the_toml_file_rebind_and_the_help_lists_them(dirs):
 # --- export -------------------------------------------------------------------------------------------------
 
 
-def test_export_goes_to_the_data_directory_or_a_typed_path_and_records_mode_k_and_time(dirs, tmp_path):
+def test_export_goes_to_the_data_directory_or_a_typed_path_and_records_mode_k_and_time(dirs, tmp_path, monkeypatch):
     data, _ = dirs
+    monkeypatch.chdir(tmp_path)  # a short relative path to type: the palette types it key by key
 
     async def scenario():
         app = chat()
@@ -457,7 +458,7 @@ def test_export_goes_to_the_data_directory_or_a_typed_path_and_records_mode_k_an
             await pilot.pause()
             [written] = list((data / "exports").glob("qa-conversation-*.md"))
             assert app.notices[-1] == str(written.resolve())
-            await run_palette(pilot, f"export {tmp_path / 'mine.md'}")
+            await run_palette(pilot, "export mine.md")
             assert (tmp_path / "mine.md").is_file() and app.notices[-1] == str((tmp_path / "mine.md").resolve())
             return written.read_text(encoding="utf-8")
 

@@ -27,7 +27,8 @@ LONDON = "Who did Kishida and Nakatani meet in London?"
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("QA_CONFIG_DIR", str(tmp_path / "config"))
+    # The help screen shows the config path: a fixed one keeps the screenshot independent of tmp_path.
+    monkeypatch.setenv("QA_CONFIG_DIR", "/nonexistent/qa-config")
 
 
 def chat(bot: FakeBot | None = None) -> ChatApp:
