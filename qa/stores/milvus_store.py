@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa import settings
 from qa.errors import IndexMismatchError, StoreUnavailableError
 from qa.stores.base import StoreRecord, VectorSet, checked_batch, sentence_rows
 from qa.vector_index import FLAT, IndexPolicy, VectorIndexSpec, choose
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 KIND = "milvus"
 DEFAULT_NAME = "qa"
-TOKEN_VARIABLE = "QA_MILVUS_TOKEN"
+TOKEN_VARIABLE = "QA_MILVUS_TOKEN"  # read by qa.settings.milvus_token
 SENTENCE_BITS = 16  # a sentence's id: passage id << 16 | position (as the FAISS store labels them)
 MAX_TOP_K = 16_384  # Milvus's limit on one search's k
 BATCH = 1_000  # rows per insert, ids per lookup
@@ -86,11 +87,6 @@ def parse_target(spec: str) -> MilvusTarget | None:
     return MilvusTarget(where.rstrip("/"), name)
 
 
-def milvus_token() -> str:
-    """The server's token (user:password, or an API key) from $QA_MILVUS_TOKEN; empty for none."""
-    return os.environ.get(TOKEN_VARIABLE, "")
-
-
 _CLIENTS: dict[str, object] = {}  # one client per URI and process (Milvus Lite serves one file per process)
 
 
@@ -113,7 +109,7 @@ def connect(target: MilvusTarget):
     if target.lite:
         Path(target.uri).parent.mkdir(parents=True, exist_ok=True)
     with _translated(target):
-        client = MilvusClient(uri=target.uri, token=milvus_token(), timeout=CONNECT_SECONDS)
+        client = MilvusClient(uri=target.uri, token=settings.milvus_token() or "", timeout=CONNECT_SECONDS)
         client.list_collections()  # a server checks the token on the first call
     _CLIENTS[target.uri] = client
     return client
