@@ -20,7 +20,7 @@ from typing import Any
 
 from qa import lexicon, settings
 from qa.answer import AnswerPolicy
-from qa.bot import answer_from_hits
+from qa.bot import answer_question
 from qa.chunking import SPLITTER_VERSION
 from qa.datasets import NO_GOLD, Dataset, Query
 from qa.encoders import ModelSpec, load_encoder, resolve_model
@@ -314,7 +314,7 @@ def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_o
     for query in queries:
         top = rankings[query.id][:ANSWER_K]
         hits = [Hit(rank=i, score=score, passage=index.passage(pid)) for i, (pid, score) in enumerate(top, start=1)]
-        answer = answer_from_hits(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
+        answer = answer_question(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
         if query.kind == NO_GOLD:
             unanswerable += 1
             rightly_abstained += answer.abstained
@@ -343,38 +343,18 @@ def _squad_measures(queries, rankings, index, retrievers, policy, idf) -> tuple[
     """How often the answer, and its first quoted sentence, contain a gold answer (SQuAD's
     normalisation); how often the bot abstains on answerable questions and on those from articles
     left out of the index; and the same per question word."""
-    from qa.squad import answer_contains, question_word
+    from qa.squad import AnswerTally, question_word
 
-    tallies: dict[str, dict[str, float]] = {}
+    tallies: dict[str, AnswerTally] = {}
     for query in queries:
         top = rankings[query.id][:ANSWER_K]
         hits = [Hit(rank=i, score=score, passage=index.passages[row]) for i, (row, score) in enumerate(top, start=1)]
-        answer = answer_from_hits(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
+        answer = answer_question(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
         for key in ("all", question_word(query.text)):
-            tally = tallies.setdefault(key, dict.fromkeys(("questions", "contains", "first", "abstained", "unanswerable", "declined"), 0.0))
-            if query.kind == NO_GOLD:
-                tally["unanswerable"] += 1
-                tally["declined"] += answer.abstained
-                continue
-            tally["questions"] += 1
-            tally["abstained"] += answer.abstained
-            if not answer.abstained:
-                tally["contains"] += answer_contains(" ".join(s.text for s in answer.sentences), query.answers)
-                tally["first"] += answer_contains(answer.sentences[0].text, query.answers)
+            tallies.setdefault(key, AnswerTally()).add(answer, None if query.kind == NO_GOLD else query.answers)
 
-    def rates(tally: dict[str, float]) -> dict[str, float]:
-        n, u = tally["questions"], tally["unanswerable"]
-        return {
-            "questions": n,
-            "answer_contains_gold": tally["contains"] / n if n else float("nan"),
-            "first_sentence_contains_gold": tally["first"] / n if n else float("nan"),
-            "abstained_answerable": tally["abstained"] / n if n else float("nan"),
-            "unanswerable_questions": u,
-            "abstained_unanswerable": tally["declined"] / u if u else float("nan"),
-        }
-
-    overall = rates(tallies.pop("all"))
-    return overall, {word: rates(tally) for word, tally in sorted(tallies.items(), key=lambda kv: -kv[1]["questions"])}
+    overall = tallies.pop("all").rates()
+    return overall, {word: tally.rates() for word, tally in sorted(tallies.items(), key=lambda kv: -kv[1].questions)}
 
 
 def _percentile(values: list[float], pct: int) -> float:

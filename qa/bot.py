@@ -41,7 +41,7 @@ def corpus_of(manifest: Manifest | None) -> Path:
     return Path(manifest.corpus_root) if manifest else DEFAULT_CORPUS_DIR
 
 
-def answer_from_hits(
+def answer_question(
     retrievers: Retrievers,
     question: str,
     history: Sequence[str],
@@ -51,7 +51,9 @@ def answer_from_hits(
     policy: AnswerPolicy,
     search_ms: float = 0.0,
 ) -> Answer:
-    """The answer the bot gives from these hits (the benchmark measures exactly this)."""
+    """The answer the bot gives from the ranked hits of a question (the benchmark measures exactly
+    this). It also searches the index once more, for how close its closest passage comes to the
+    question, which the abstention decision reads whatever the ranking mode."""
     # Whether the corpus holds anything close to the question, whatever the ranking mode.
     closest = retrievers.dense.closeness(question, history)
     # Answer sentences come only from the passages shown, so every [n] has its card.
@@ -139,7 +141,7 @@ class Bot:
         started = time.perf_counter()
         hits = search(retrievers.get(mode or self.mode), retrievers.index, question, history, k=k)
         search_ms = (time.perf_counter() - started) * 1000
-        return answer_from_hits(
+        return answer_question(
             retrievers, question, history, hits, idf=self._document_frequencies(), policy=self.policy, search_ms=search_ms
         )
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa.schema import Answer
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
@@ -39,3 +44,39 @@ def question_word(question: str) -> str:
     lowered = question.lower()
     found = [(m.start(), order, word) for order, (word, pattern) in enumerate(QUESTION_WORDS) if (m := pattern.search(lowered))]
     return min(found)[2] if found else "other"
+
+
+@dataclass
+class AnswerTally:
+    """Running counts of how a set of questions was answered; `rates()` gives the figures `qa bench`
+    reports (answer and first sentence holding a gold answer, abstentions)."""
+
+    questions: int = 0  # answerable
+    contains: int = 0
+    first: int = 0
+    abstained: int = 0  # answerable questions the bot said it could not answer
+    unanswerable: int = 0
+    declined: int = 0  # unanswerable questions it abstained on
+
+    def add(self, answer: Answer, gold: Sequence[str] | None) -> None:
+        """One answer; gold is None for a question the documents do not answer."""
+        if gold is None:
+            self.unanswerable += 1
+            self.declined += answer.abstained
+            return
+        self.questions += 1
+        self.abstained += answer.abstained
+        if not answer.abstained:
+            self.contains += answer_contains(" ".join(s.text for s in answer.sentences), gold)
+            self.first += answer_contains(answer.sentences[0].text, gold)
+
+    def rates(self) -> dict[str, float]:
+        n, u = self.questions, self.unanswerable
+        return {
+            "questions": n,
+            "answer_contains_gold": self.contains / n if n else float("nan"),
+            "first_sentence_contains_gold": self.first / n if n else float("nan"),
+            "abstained_answerable": self.abstained / n if n else float("nan"),
+            "unanswerable_questions": u,
+            "abstained_unanswerable": self.declined / u if u else float("nan"),
+        }

@@ -56,17 +56,6 @@ class OnnxExport:
         return self.folder / TOKENIZER
 
 
-@dataclass(frozen=True, slots=True)
-class OnnxSettings:
-    """Thread pools: one intra-op pool, no spinning, so encoder and FAISS threads do not fight for the cores."""
-
-    threads: int = 0  # 0: one per core, at most 4
-    spin: bool = False
-
-    def thread_count(self) -> int:
-        return self.threads or max(1, min(os.cpu_count() or 1, 4))
-
-
 def default_cache_dir() -> Path:
     from qa import settings
 
@@ -187,12 +176,14 @@ class OnnxEncoder:
 
     backend = "onnx"
 
-    def __init__(self, export: OnnxExport, settings: OnnxSettings = OnnxSettings()) -> None:
+    def __init__(self, export: OnnxExport) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = settings.thread_count()
+        # One intra-op pool (a thread per core, at most 4) that does not spin, so the encoder and
+        # FAISS threads do not fight for the cores.
+        options.intra_op_num_threads = max(1, min(os.cpu_count() or 1, 4))
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
@@ -200,8 +191,7 @@ class OnnxEncoder:
         # batches of 64 long passages a build held 1.6 GB. Without it, memory follows the batch in use,
         # and TOKENS_PER_BATCH bounds that.
         options.enable_cpu_mem_arena = False
-        if not settings.spin:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(str(export.graph), options, providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(export.tokenizer))
         # The shipped tokenizer.json pads and truncates to 128; the model reads up to max_seq_length.
