@@ -12,12 +12,12 @@ from qa.answer import AnswerPolicy, compose_answer
 from qa.chunking import SPLITTER_VERSION
 from qa.corpus import read_source
 from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
-from qa.errors import IndexMismatchError, IndexMissingError, QAError
+from qa.errors import IndexMismatchError, QAError
 from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
 from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search
 from qa.schema import Answer, Hit
 from qa.settings import DEFAULT_CORPUS_DIR
-from qa.store import FORMAT_VERSION, Manifest, StoredIndex, load_index, read_manifest, rebuild_command
+from qa.store import FORMAT_VERSION, Manifest, StoredIndex, load_index, read_manifest, rebuild_command, require_manifest
 
 DEFAULT_K = 5
 
@@ -111,11 +111,7 @@ class Bot:
 
     def load(self) -> Bot:
         """Open the index (updating it first if the corpus changed) and the model that built it."""
-        manifest = read_manifest(self.index_dir)
-        if manifest is None:
-            raise IndexMissingError(
-                f"no index in {self.index_dir}; build one with: qa index CORPUS_DIR --index-dir {self.index_dir}"
-            )
+        manifest = require_manifest(self.index_dir)
         self._check_model(manifest)
         self._update_if_stale(manifest)
         self._index = load_index(self.index_dir)

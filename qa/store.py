@@ -139,19 +139,22 @@ def load_index(index_dir: Path, verified: bool = False) -> StoredIndex:
     write lock (so they cannot have changed), and need not be hashed again."""
     index_dir = Path(index_dir)
     for _ in range(3):
-        manifest = read_manifest(index_dir)
-        if manifest is None:
-            raise IndexMissingError(f"no index in {index_dir}; build one with: qa index CORPUS_DIR --index-dir {index_dir}")
+        manifest = require_manifest(index_dir)
         try:
             return _load_files(index_dir, manifest, verified)
         except IndexMismatchError:
             # A build may have committed, and removed the files this manifest names, while they were read.
             if read_manifest(index_dir) == manifest:
                 raise
+    return _load_files(index_dir, require_manifest(index_dir), verified)
+
+
+def require_manifest(index_dir: Path) -> Manifest:
+    """The current manifest; IndexMissingError, naming the command that builds one, when there is none."""
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise IndexMissingError(f"no index in {index_dir}; build one with: qa index CORPUS_DIR --index-dir {index_dir}")
-    return _load_files(index_dir, manifest, verified)
+    return manifest
 
 
 def rebuild_command(index_dir: Path, manifest: Manifest | None = None, model: str | None = None) -> str:
