@@ -14,14 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from qa.text import STOP_WORDS, stemmer, words
+from qa.text import ORDINAL_WORDS, STOP_WORDS, stemmer, words
 
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
 _NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozens?|several)"
-_ORDINAL_WORD = (
-    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth"
-    r"|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty-first)"
-)
+_ORDINAL_WORD = "(?:" + "|".join((*ORDINAL_WORDS, "twenty-first")) + ")"
 _CAPITAL = r"[A-Z][\w'’-]*[a-z][\w'’-]*"
 _ORG_WORDS = (
     r"University|College|School|Academy|Institute|Company|Corporation|Corp|Inc|Ltd|LLC|Group|Association|Society|Council|"

@@ -6,16 +6,15 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from qa.text import ORDINAL_WORDS
+
 if TYPE_CHECKING:
     import numpy as np
 
     from qa.schema import Passage
 
 _YEAR = re.compile(r"(?<![\d.,:/-])(19\d\d|20\d\d)(?![\d.,:/-]\d)")
-_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-                  "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
-                  "eighteenth", "nineteenth", "twentieth")
-_ORDINAL = re.compile(r"\b(?:(\d{1,2})(?:st|nd|rd|th)|(" + "|".join(_ORDINAL_WORDS) + r"))\b", re.IGNORECASE)
+_ORDINAL = re.compile(r"\b(?:(\d{1,2})(?:st|nd|rd|th)|(" + "|".join(ORDINAL_WORDS) + r"))\b", re.IGNORECASE)
 _MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
                 "october", "november", "december")
 
@@ -63,7 +62,7 @@ def speaks_of(spoken: Sequence[frozenset[str]], years: frozenset[str]) -> np.nda
 
 def ordinals(text: str) -> frozenset[int]:
     """The ordinals text writes, as numbers ("fifth" and "5th" are both 5)."""
-    return frozenset(int(digits) if digits else _ORDINAL_WORDS.index(word.lower()) + 1 for digits, word in _ORDINAL.findall(text))
+    return frozenset(int(digits) if digits else ORDINAL_WORDS.index(word.lower()) + 1 for digits, word in _ORDINAL.findall(text))
 
 
 def years_by_title_ordinal(passages: Sequence[Passage]) -> dict[int, frozenset[str]]:

@@ -10,6 +10,11 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 # The marker that starts a list item ("1.", "a)", "(iv)", "-", "•"…) and the space after it.
 LIST_MARKER = re.compile(r"(?:\d{1,3}[.)]|[a-zA-Z][.)]|\([0-9a-zA-Z]{1,4}\)|[-*+•·–‣▪◦])\s+")
+# Ordinal words, first to twentieth: ORDINAL_WORDS.index(word) + 1 is the number.
+ORDINAL_WORDS = (
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth",
+    "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth",
+)
 
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
