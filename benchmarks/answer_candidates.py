@@ -16,10 +16,10 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from qa.answer import inverse_document_frequencies
 from qa.bench import ANSWER_K, bench_index
 from qa.datasets import NO_GOLD, Dataset, Query, load_seed_questions, load_squad, parse_article_range
 from qa.retrieval import DEFAULT_MODE
+from qa.text import inverse_document_frequencies
 
 
 def realdocs_dataset(folder: Path, questions: Path) -> Dataset:

@@ -195,12 +195,3 @@ def _supports(candidate: _Candidate, best: _Candidate) -> bool:
 
 def _text(candidate: _Candidate) -> str:
     return candidate.hit.passage.text[candidate.start : candidate.end]
-
-
-def inverse_document_frequencies(texts: Sequence[str]) -> dict[str, float]:
-    counts: dict[str, int] = {}
-    for text in texts:
-        for term in set(content_terms(text)):
-            counts[term] = counts.get(term, 0) + 1
-    n = len(texts)
-    return {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in counts.items()}

@@ -45,7 +45,7 @@ def build_bm25(texts: list[str]) -> bm25s.BM25:
 def save(directory: Path, generation: str, texts: list[str], answer_texts: Iterable[str]) -> dict[str, str]:
     """Build and write BM25 over texts (the passages' embedding texts) and the IDF table over
     answer_texts (their plain texts); the files written, by role."""
-    from qa.answer import inverse_document_frequencies
+    from qa.text import inverse_document_frequencies
 
     names = {arg: f"{stem}-{generation}.{'json' if arg in ('vocab_name', 'params_name') else 'npy'}" for arg, stem in _BM25_FILES.items()}
     build_bm25(texts).save(str(directory), **names, allow_pickle=False, show_progress=False)

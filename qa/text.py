@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
@@ -85,3 +86,13 @@ def term_spans(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
     matches = [m for m in _WORD.finditer(text) if m.group().lower() not in STOP_WORDS]
     stems = stemmer().stemWords([m.group().lower().replace("’", "'") for m in matches])
     return [(m.start(), m.end()) for m, stem in zip(matches, stems, strict=True) if stem in terms]
+
+
+def inverse_document_frequencies(texts: Sequence[str]) -> dict[str, float]:
+    """BM25-style IDF of each content term over texts (one document each)."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for term in set(content_terms(text)):
+            counts[term] = counts.get(term, 0) + 1
+    n = len(texts)
+    return {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in counts.items()}

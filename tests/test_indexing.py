@@ -271,8 +271,8 @@ def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, i
 
 def test_bm25_and_idf_saved_by_the_build_score_exactly_as_when_built_in_memory(corpus, index_dir, fake_factory):
     from qa import lexicon
-    from qa.answer import inverse_document_frequencies
     from qa.retrieval import BM25Retriever
+    from qa.text import inverse_document_frequencies
 
     build(corpus, index_dir, fake_factory)
     (corpus / "late.txt").write_text("A late document about harbour boats and tea.\n", encoding="utf-8")
