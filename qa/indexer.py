@@ -132,10 +132,13 @@ def build_index_from_passages(
 
 def encode_passages(encoder: Encoder, passages: list[Passage], batch_size: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Vectors of the passages, of their sentences, and how many sentences each passage has.
-    One encode call for both, so the encoder batches texts of similar length together."""
+    One encode call for both, so the encoder batches texts of similar length together. Each distinct
+    text is encoded once: a one-sentence passage's sentence is its own passage text, and a corpus of
+    short notes is mostly such passages."""
     sentences = [sentence_texts(p.title, p.text) for p in passages]
     texts = [p.embedding_text() for p in passages] + [text for group in sentences for text in group]
-    vectors = encoder.encode(texts, batch_size=batch_size)
+    distinct = {text: row for row, text in enumerate(dict.fromkeys(texts))}
+    vectors = encoder.encode(list(distinct), batch_size=batch_size)[[distinct[text] for text in texts]]
     return vectors[: len(passages)], vectors[len(passages) :], [len(group) for group in sentences]
 
 

@@ -305,3 +305,26 @@ def test_large_files_are_checked_by_size_on_load_and_hashed_by_every_build(corpu
     vectors.write_bytes(vectors.read_bytes()[:-4])
     with pytest.raises(IndexMismatchError, match="does not match its checksum"):
         load_index(index_dir)
+
+
+def test_each_distinct_text_is_encoded_once_and_every_row_gets_its_own_vector(fake_encoder):
+    from qa.indexer import encode_passages
+    from qa.schema import Passage
+
+    seen: list[str] = []
+
+    class Counting(type(fake_encoder)):  # type: ignore[misc]
+        def encode(self, texts, batch_size=32):
+            seen.extend(texts)
+            return super().encode(texts, batch_size)
+
+    one = Passage(doc="a.txt", title="Note", date=None, section=None, start=0, end=19, text="A single sentence.")
+    two = Passage(doc="b.txt", title="Note", date=None, section=None, start=0, end=42, text="First sentence here. Second sentence there.")
+    passages, sentences, counts = encode_passages(Counting(), [one, two, one], batch_size=8)
+
+    assert len(seen) == len(set(seen))  # the one-sentence passage's sentence is its passage text
+    assert counts == [1, 2, 1]
+    assert passages.shape[0] == 3 and sentences.shape[0] == 4
+    expected = fake_encoder.encode([one.embedding_text(), two.embedding_text()] + sentence_texts(two.title, two.text))
+    assert np.allclose(passages[[0, 1, 2]], expected[[0, 1, 0]])
+    assert np.allclose(sentences, expected[[0, 2, 3, 0]])
