@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from qa import lexicon
 from qa.encoders import Encoder
 from qa.errors import QAError, QuestionError
+from qa.passage_table import any_dated
 from qa.question_dates import dated_in, ordinals, speaks_of, years_by_title_ordinal, years_named, years_spoken_of
 from qa.schema import Hit
 from qa.store import StoredIndex
@@ -251,7 +252,7 @@ class SentenceFusion:
             np.random.default_rng(candidates.seed).choice(count, size=candidates.sample, replace=False)
         )
         self._sample_vectors = self._vectors_of(self._sample)
-        self._dated = any(p.date for p in index.passages)
+        self._dated = any_dated(index.passages)
         # Undated collections (most public benchmarks) get no date rule at all: nothing to compute.
         self._spoken = [years_spoken_of(p) for p in index.passages] if self._dated and self.weights.date_text else []
         self._title_ordinals = years_by_title_ordinal(index.passages) if self._dated else {}

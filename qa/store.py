@@ -17,13 +17,14 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import IndexMismatchError, IndexMissingError, IndexWriteError
+from qa.passage_table import PassageTable
 from qa.schema import Passage
 from qa.stores import (
     DEFAULT_STORE,
@@ -101,7 +102,7 @@ class StoredIndex:
     """A loaded index: the manifest, the passages in ascending id order with their ids, and the store."""
 
     manifest: Manifest
-    passages: list[Passage]
+    passages: Sequence[Passage]
     ids: np.ndarray  # int64, ascending: ids[i] is the id of passages[i]
     store: VectorStore
     directory: Path = Path(".")
@@ -196,7 +197,7 @@ def _load_files(index_dir: Path, manifest: Manifest, verified: bool) -> StoredIn
     if not verified:
         verify_checksums(index_dir, manifest, full=False)
     try:
-        passages = [Passage.from_dict(json.loads(line)) for line in (index_dir / manifest.passages_file).open(encoding="utf-8")]
+        passages = PassageTable(index_dir / manifest.passages_file, damaged=f"damaged index in {index_dir}; {rebuild}")
         store = load_store(index_dir, manifest.store)
         store.validate(manifest.passage_count)
     except (OSError, RuntimeError, ValueError, KeyError) as error:
