@@ -25,19 +25,32 @@ _BM25_FILES = {
 }
 
 
-def tokenize(texts: list[str], return_ids: bool = True):
-    """BM25 tokens: words, English stop words out, Snowball-stemmed."""
+def _bm25s():
+    """bm25s, imported without numba. bm25s imports numba whenever it is installed (ranx brings it),
+    for a retrieval backend this index never uses (it asks for every passage's score, in numpy);
+    numba's import was half of a cold question's second. A process that has numba already keeps it."""
+    import sys
+
+    if "bm25s" not in sys.modules and "numba" not in sys.modules:
+        sys.modules["numba"] = None  # type: ignore[assignment]  # an import of it now fails fast
+        try:
+            import bm25s
+        finally:
+            del sys.modules["numba"]
     import bm25s
 
+    return bm25s
+
+
+def tokenize(texts: list[str], return_ids: bool = True):
+    """BM25 tokens: words, English stop words out, Snowball-stemmed."""
     from qa.text import stemmer
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), return_ids=return_ids, show_progress=False)
+    return _bm25s().tokenize(texts, stopwords="en", stemmer=stemmer(), return_ids=return_ids, show_progress=False)
 
 
 def build_bm25(texts: list[str]) -> bm25s.BM25:
-    import bm25s
-
-    model = bm25s.BM25(k1=K1, b=B)
+    model = _bm25s().BM25(k1=K1, b=B)
     model.index(tokenize(texts), show_progress=False)
     return model
 
@@ -60,10 +73,8 @@ def save(directory: Path, generation: str, texts: list[str], answer_texts: Itera
 
 def load_bm25(directory: Path, files: dict[str, str]) -> bm25s.BM25:
     """The saved BM25 index, its score arrays memory-mapped."""
-    import bm25s
-
     names = {arg: files.get(stem, f"{stem}-absent") for arg, stem in _BM25_FILES.items()}
-    return bm25s.BM25.load(str(directory), **names, mmap=True, allow_pickle=False, show_progress=False, verbosity=0)
+    return _bm25s().BM25.load(str(directory), **names, mmap=True, allow_pickle=False, show_progress=False, verbosity=0)
 
 
 def load_idf(directory: Path, files: dict[str, str]) -> dict[str, float]:
