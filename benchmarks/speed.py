@@ -212,26 +212,38 @@ def real_vectors(names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return np.vstack(docs), np.vstack(queries), used
 
 
+class Perturbation:
+    """Copies of real vectors: normalise(v + noise), the noise drawn with the real set's
+    per-dimension spread and scaled so that a copy's cosine to its source is the median cosine of a
+    real vector to its nearest real neighbour."""
+
+    def __init__(self, real: np.ndarray, rng: np.random.Generator) -> None:
+        import faiss
+
+        probe = real[rng.choice(len(real), size=min(1000, len(real)), replace=False)]
+        scores, _ = faiss.knn(probe, real, 2, metric=faiss.METRIC_INNER_PRODUCT)
+        self.neighbour_cos = float(np.median(scores[:, 1]))  # [:, 0] is the vector itself
+        self.radius = np.sqrt(1 / self.neighbour_cos**2 - 1)  # |noise| giving that cosine to the source
+        self.spread = real.std(axis=0)
+        self.rng = rng
+
+    def __call__(self, source: np.ndarray) -> np.ndarray:
+        noise = self.rng.standard_normal(source.shape).astype(np.float32) * self.spread
+        noise *= self.radius / np.linalg.norm(noise, axis=1, keepdims=True)
+        block = source + noise
+        return (block / np.linalg.norm(block, axis=1, keepdims=True)).astype(np.float32)
+
+
 def synthesise(real: np.ndarray, total: int, seed: int = 7) -> tuple[np.ndarray, float]:
     """The real vectors, then perturbed copies of them up to `total` rows (see the module docstring)."""
-    import faiss
-
     rng = np.random.default_rng(seed)
-    probe = real[rng.choice(len(real), size=min(1000, len(real)), replace=False)]
-    scores, _ = faiss.knn(probe, real, 2, metric=faiss.METRIC_INNER_PRODUCT)
-    neighbour_cos = float(np.median(scores[:, 1]))  # [:, 0] is the vector itself
-    radius = np.sqrt(1 / neighbour_cos**2 - 1)  # |noise| giving that cosine to the source
-    spread = real.std(axis=0)
+    perturb = Perturbation(real, rng)
     out = np.empty((total, real.shape[1]), dtype=np.float32)
     out[: len(real)] = real
     for first in range(len(real), total, 100_000):
         count = min(100_000, total - first)
-        source = real[rng.integers(0, len(real), size=count)]
-        noise = rng.standard_normal(source.shape).astype(np.float32) * spread
-        noise *= radius / np.linalg.norm(noise, axis=1, keepdims=True)
-        block = source + noise
-        out[first : first + count] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    return out, neighbour_cos
+        out[first : first + count] = perturb(real[rng.integers(0, len(real), size=count)])
+    return out, perturb.neighbour_cos
 
 
 def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file: Path | None, datasets: list[str]) -> None:
