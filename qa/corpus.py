@@ -26,7 +26,7 @@ class SourceFile:
     """A corpus file as found on disk, before it is read."""
 
     doc: str  # relative path, forward slashes
-    path: Path
+    path: str | Path  # listed from a folder: a str (75,000 Path objects took a second to make)
     size: int
     mtime_ns: int
 
@@ -50,24 +50,38 @@ def find_files(root: Path) -> list[SourceFile]:
         raise CorpusError(f"corpus folder not found: {root}")
     if not root.is_dir():
         raise CorpusError(f"corpus path is not a folder: {root}")
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith(".") or format_of(name) is None:
-                continue
-            path = Path(dirpath) / name
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            if not path.is_file():
-                continue
-            doc = path.relative_to(root).as_posix()
-            found.append(SourceFile(doc=doc, path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
+    found: list[SourceFile] = []
+    _scan(str(root), "", found)
     if not found:
         raise CorpusError(f"no supported documents ({', '.join(SUPPORTED_SUFFIXES)}) in corpus folder: {root}")
     return found
+
+
+def _scan(folder: str, prefix: str, found: list[SourceFile]) -> None:
+    """A folder's files in name order, then its sub-folders' (not through links to folders), the
+    order os.walk gives. os.scandir's entries carry their stat, so a corpus of 75,000 files is listed
+    in a fraction of a second, which every question that checks for changed files pays."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
+        return
+    folders = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry)
+                continue
+            if format_of(entry.name) is None or not entry.is_file():
+                continue
+            stat = entry.stat()
+        except OSError:
+            continue
+        found.append(SourceFile(doc=prefix + entry.name, path=entry.path, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
+    for entry in folders:
+        _scan(entry.path, f"{prefix}{entry.name}/", found)
 
 
 def file_sha256(data: bytes) -> str:
@@ -78,7 +92,7 @@ def _read_bytes(source: SourceFile, limits: Limits) -> bytes:
     if source.size > limits.max_file_bytes:
         raise CorpusError(f"{source.doc}: skipped, larger than {limits.max_file_bytes // (1024 * 1024)} MB")
     try:
-        with source.path.open("rb") as handle:
+        with open(source.path, "rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)  # the file may have grown since stat
     except OSError as error:
         raise CorpusError(f"{source.doc}: skipped, cannot read ({error.strerror})") from error
