@@ -1,14 +1,15 @@
 """The passages of a stored index, read from its JSON-lines file when asked for.
 
 Parsing every passage when an index is opened costs about a second and 100 MB per 160,000 passages,
-and a question reads a few dozen of them. The file is memory-mapped; opening finds where each line
-starts (a scan for newlines in C), and a passage is parsed on first access and kept.
+and a question reads a few dozen of them. Opening finds where each line starts (a scan for
+newlines in numpy, a block at a time), and a passage is read and parsed on first access, and kept.
 """
 
 from __future__ import annotations
 
 import json
-import mmap
+import os
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import overload
@@ -19,24 +20,29 @@ from qa.schema import Passage
 # json.dumps writes a present date as this key followed by a string; inside a JSON string a quote is
 # always escaped, so these bytes can only be a passage's own date field.
 _DATED = b'"date": "'
+_BLOCK = 1 << 20
 
 
 class PassageTable(Sequence[Passage]):
     """A read-only sequence of the passages of one passages file, in file order."""
 
     def __init__(self, path: Path, damaged: str = "the index is damaged; rebuild it with qa index") -> None:
+        import numpy as np
+
         self._damaged = damaged  # the message when a line cannot be read back
-        with Path(path).open("rb") as file:
-            size = file.seek(0, 2)
-            self._data: bytes | mmap.mmap = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        starts, position = [], 0
-        find = self._data.find
-        while position < len(self._data):
-            starts.append(position)
-            end = find(b"\n", position)
-            position = len(self._data) if end < 0 else end + 1
-        starts.append(len(self._data))
-        self._starts = starts
+        # Lines are found by reading the file in blocks, and read back with pread: a memory map would
+        # keep every page of the file, once scanned, in the process's RSS.
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+        ends, dated, position, tail = [], False, 0, b""
+        while block := os.pread(self._fd, _BLOCK, position):
+            ends.append(np.flatnonzero(np.frombuffer(block, np.uint8) == 0x0A) + position + 1)
+            dated = dated or _DATED in tail + block
+            tail, position = block[-len(_DATED) :], position + len(block)
+        if position and not (ends and len(ends[-1]) and ends[-1][-1] == position):
+            ends.append(np.array([position]))  # a last line without its newline
+        self._starts = np.concatenate([np.zeros(1, np.int64), *ends]).astype(np.int64)
+        self._dated = dated
         self._parsed: dict[int, Passage] = {}
 
     def __len__(self) -> int:
@@ -55,7 +61,8 @@ class PassageTable(Sequence[Passage]):
             raise IndexError(f"passage row {row} out of range")
         passage = self._parsed.get(row)
         if passage is None:
-            line = self._data[self._starts[row] : self._starts[row + 1]]
+            start, end = int(self._starts[row]), int(self._starts[row + 1])
+            line = os.pread(self._fd, end - start, start)
             try:
                 passage = self._parsed[row] = Passage.from_dict(json.loads(line))
             except (ValueError, KeyError, TypeError) as error:
@@ -75,7 +82,7 @@ class PassageTable(Sequence[Passage]):
 
     def any_dated(self) -> bool:
         """Whether some passage's document has a date, without parsing them."""
-        return self._data.find(_DATED) >= 0
+        return self._dated
 
 
 def any_dated(passages: Sequence[Passage]) -> bool:

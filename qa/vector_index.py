@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import faiss
@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 
 FLAT = "IndexFlatIP"
 IVF_SQ8 = "IVF-SQ8"
+
+
+class Rows(Protocol):
+    """Vectors by row: an array, or rows read from a file when asked for."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows: slice | np.ndarray, /) -> np.ndarray: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +66,14 @@ def choose(count: int, policy: IndexPolicy = IndexPolicy()) -> VectorIndexSpec:
     return VectorIndexSpec(IVF_SQ8, {"nlist": nlist, "nprobe": nprobe, "trained_on": count})
 
 
-def build(vectors: np.ndarray, dimension: int, policy: IndexPolicy = IndexPolicy(), ids: np.ndarray | None = None) -> tuple[faiss.Index, VectorIndexSpec]:
+def build(vectors: Rows, dimension: int, policy: IndexPolicy = IndexPolicy(), ids: np.ndarray | None = None) -> tuple[faiss.Index, VectorIndexSpec]:
     """A new index of the kind `choose` picks for these vectors, holding them under ids (default:
     their row numbers)."""
     import faiss
     import numpy as np
 
-    vectors = vectors.reshape(-1, dimension)
+    if isinstance(vectors, np.ndarray):
+        vectors = vectors.reshape(-1, dimension)
     spec = choose(len(vectors), policy)
     if spec.kind == FLAT:
         index: faiss.Index = faiss.IndexFlatIP(dimension) if ids is None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
