@@ -17,7 +17,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -333,9 +333,13 @@ class IndexWriter:
     def _write_lexicon(self) -> dict[str, str]:
         from qa import lexicon
 
-        with (self.index_dir / self.passages_file).open(encoding="utf-8") as lines:
-            passages = [Passage.from_dict(json.loads(line)) for line in lines]
-        return lexicon.save(self.index_dir, self.build_id, [p.embedding_text() for p in passages], (p.text for p in passages))
+        path = self.index_dir / self.passages_file
+
+        def passages() -> Iterator[Passage]:  # read twice rather than held: 160,000 passages are 100s of MB
+            with path.open(encoding="utf-8") as lines:
+                yield from (Passage.from_dict(json.loads(line)) for line in lines)
+
+        return lexicon.save(self.index_dir, self.build_id, [p.embedding_text() for p in passages()], (p.text for p in passages()))
 
     def abort(self) -> None:
         self._new.close()

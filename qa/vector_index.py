@@ -124,6 +124,15 @@ def knn(queries: np.ndarray, vectors: np.ndarray, k: int) -> tuple[np.ndarray, n
     return faiss.knn(np.ascontiguousarray(queries, dtype=np.float32), vectors, k, metric=faiss.METRIC_INNER_PRODUCT)
 
 
+def write(index: faiss.Index, handle) -> None:
+    """Write the index into an open binary file, streamed (serialising first held two copies in memory)."""
+    import faiss
+
+    writer = faiss.PyCallbackIOWriter(handle.write)  # type: ignore[attr-defined]  # in faiss's SWIG module, not its stubs
+    faiss.write_index(index, writer)
+    del writer  # flushes its buffer
+
+
 def serialize(index: faiss.Index) -> bytes:
     import faiss
 

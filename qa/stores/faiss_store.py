@@ -242,7 +242,7 @@ class FaissStore:
         spilled = self._spill.arrays() if self._spill is not None else None
         bases = (self._row_files.get("passage_vectors", self._vectors), self._row_files.get("sentence_vectors", self._sentences))
         for role, base, mask, position in (("passage_vectors", bases[0], keep, 1), ("sentence_vectors", bases[1], sentence_keep, 3)):
-            added = [spilled[position // 2]] if spilled is not None else [_present(chunk[position]) for chunk in self._pending]
+            added: list[vector_index.Rows] = [spilled[position // 2]] if spilled is not None else [_present(chunk[position]) for chunk in self._pending]
             _write_rows(directory / files[role], self.dimension, base, mask, added)
         documents = self._documents()
         if keep is not None:
@@ -260,7 +260,7 @@ class FaissStore:
             params[_role(target, "index")] = asdict_spec(self.index_spec(target))
             if target in self._ann:
                 index = self._ann[target][0]
-                _write(directory / files[_role(target, "ann")], lambda handle, index=index: handle.write(vector_index.serialize(index)))
+                _write(directory / files[_role(target, "ann")], lambda handle, index=index: vector_index.write(index, handle))
             else:
                 del files[_role(target, "ann")]
         return StoreRecord(kind=KIND, files=files, params=params)
@@ -322,7 +322,7 @@ class FaissStore:
         if not self._pending:
             return
         if self._spill is not None:
-            vectors, sentences = (np.array(array) for array in self._spill.arrays())
+            vectors, sentences = (array[:] for array in self._spill.arrays())
             self._spill.remove()
         else:
             vectors = np.concatenate([chunk[1] for chunk in self._pending])
@@ -351,14 +351,18 @@ class _RowFile:
     224 MB of a 250 MB vectors file into RSS at 160,000 passages, and each question's candidates
     added more. Runs of consecutive rows are read in one call."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, shape: tuple[int, int] | None = None) -> None:
+        """A .npy file, or (with shape) a headerless file of float32 rows."""
         import numpy as np
 
-        with open(path, "rb") as file:
-            version = np.lib.format.read_magic(file)
-            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            self.shape, _, self.dtype = header(file)
-            self.offset = file.tell()
+        if shape is None:
+            with open(path, "rb") as file:
+                version = np.lib.format.read_magic(file)
+                header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                self.shape, _, self.dtype = header(file)
+                self.offset = file.tell()
+        else:
+            self.shape, self.dtype, self.offset = shape, np.dtype("<f4"), 0
         self.row_bytes = int(np.prod(self.shape[1:])) * self.dtype.itemsize
         self.fd = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self.fd)
@@ -383,7 +387,7 @@ class _RowFile:
 
 
 class _Spill:
-    """Two append-only files of float32 rows (passage and sentence vectors), read back memory-mapped."""
+    """Two append-only files of float32 rows (passage and sentence vectors), read back a block at a time."""
 
     def __init__(self, prefix: Path, dimension: int) -> None:
         self.paths = (Path(f"{prefix}-passages.f32"), Path(f"{prefix}-sentences.f32"))
@@ -398,16 +402,17 @@ class _Spill:
             self._handles[position].write(array.astype("<f4", copy=False).tobytes())
             self.rows[position] += len(array)
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def arrays(self) -> tuple[vector_index.Rows, vector_index.Rows]:
         import numpy as np
 
         if self._handles is not None:
             for handle in self._handles:
                 handle.flush()
-        return tuple(  # type: ignore[return-value]
-            np.memmap(path, dtype="<f4", mode="r", shape=(rows, self.dimension)) if rows else np.zeros((0, self.dimension), np.float32)
+        passages, sentences = (
+            _RowFile(path, (rows, self.dimension)) if rows else np.zeros((0, self.dimension), np.float32)
             for path, rows in zip(self.paths, self.rows, strict=True)
         )
+        return passages, sentences
 
     def remove(self) -> None:
         if self._handles is not None:
@@ -442,27 +447,25 @@ def _present(rows: np.ndarray | None) -> np.ndarray:
     return rows
 
 
-def _write_rows(path: Path, dimension: int, base: vector_index.Rows, mask: np.ndarray | None, added: list[np.ndarray]) -> None:
-    """A float32 .npy of base's rows where mask (all when None), then the added arrays, copied CHUNK rows at a time."""
+def _write_rows(path: Path, dimension: int, base: vector_index.Rows, mask: np.ndarray | None, added: list[vector_index.Rows]) -> None:
+    """A float32 .npy of base's rows where mask (all when None), then the added arrays, copied CHUNK
+    rows at a time with plain writes (a memory-mapped output kept every written page in RSS)."""
     import numpy as np
 
-    kept = len(base) if mask is None else int(mask.sum())
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(kept + sum(len(a) for a in added), dimension))
-    position = 0
-    for first in range(0, len(base), CHUNK):
-        block = np.asarray(base[first : first + CHUNK])
-        if mask is not None:
-            block = block[mask[first : first + CHUNK]]
-        out[position : position + len(block)] = block
-        position += len(block)
-    for array in added:
-        for first in range(0, len(array), CHUNK):
-            block = array[first : first + CHUNK]
-            out[position : position + len(block)] = block
-            position += len(block)
-    out.flush()
-    del out
-    _fsync(path)
+    rows = (len(base) if mask is None else int(mask.sum())) + sum(len(a) for a in added)
+
+    def write(handle) -> None:
+        np.lib.format.write_array_header_1_0(handle, {"descr": "<f4", "fortran_order": False, "shape": (rows, dimension)})
+        for first in range(0, len(base), CHUNK):
+            block = np.asarray(base[first : first + CHUNK])
+            if mask is not None:
+                block = block[mask[first : first + CHUNK]]
+            handle.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
+        for array in added:
+            for first in range(0, len(array), CHUNK):
+                handle.write(np.ascontiguousarray(array[first : first + CHUNK], dtype="<f4").tobytes())
+
+    _write(path, write)
 
 
 def _write(path: Path, write) -> None:
