@@ -32,7 +32,10 @@ from qa.answer import answer_signals
 PENALTIES = (0.01, 0.1, 1.0, 10.0)  # L2 strengths tried
 # The direction each signal can only push: a close passage or a well-matched sentence never argues
 # for abstaining, an unknown word or a missing fact never for answering.
-SIGN = {"closest": 1, "best_sentence": 1, "best_overlap": 1, "unknown": -1, "unknown_name": -1, "missing_fact": -1, "top_overlap": 1, "found_fact": 1}
+SIGN = {
+    "closest": 1, "best_sentence": 1, "best_overlap": 1, "unknown": -1, "unknown_name": -1, "missing_fact": -1, "top_overlap": 1,
+    "found_fact": 1, "closest_sentence": 1, "closest_margin": 1, "absent_shown": -1,
+}
 FITTED = Path(__file__).resolve().parent.parent / "qa" / "fitted.py"
 
 
@@ -46,7 +49,7 @@ def load(path: Path):
     idf, rows = load_candidates(path)
     out = []
     for row in rows:
-        signals = answer_signals(row["question"], row["hits"], history=row["history"], idf=idf, confidence=row["closest"])
+        signals = answer_signals(row["question"], row["hits"], history=row["history"], idf=idf, closeness=row["closeness"])
         out.append((row["corpus"], row.get("split"), bool(row["answerable"]), np.array([signals.as_dict()[n] for n in SIGNAL_NAMES]), row))
     return out
 
