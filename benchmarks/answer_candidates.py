@@ -1,7 +1,7 @@
 """Dump, for every question of a corpus, the passages the bot would answer from, so that the answer
 side (sentence selector, answer-type cues, abstention) can be fitted offline without re-running retrieval.
 
-    .venv/bin/python benchmarks/answer_candidates.py squad PATH.json --articles 0-17 --unanswerable-from 18-23 --per-article 100 OUT.jsonl
+    .venv/bin/python benchmarks/answer_candidates.py squad PATH.json OUT.jsonl --articles 0-17 --unanswerable-from 18-23 --per-article 100
     .venv/bin/python benchmarks/answer_candidates.py seeds OUT.jsonl
     .venv/bin/python benchmarks/answer_candidates.py realdocs FOLDER QUESTIONS.jsonl OUT.jsonl
 
