@@ -1,12 +1,13 @@
 """Dump, for every question of a corpus, the passages the bot would answer from, so that the answer
 side (sentence selector, answer-type cues, abstention) can be fitted offline without re-running retrieval.
 
-    .venv/bin/python benchmarks/answer_candidates.py squad PATH.json --articles 0-17 --unanswerable-from 18-23 --per-article 100 OUT.jsonl
+    .venv/bin/python benchmarks/answer_candidates.py squad PATH.json OUT.jsonl --articles 0-17 --unanswerable-from 18-23 --per-article 100
     .venv/bin/python benchmarks/answer_candidates.py seeds OUT.jsonl
     .venv/bin/python benchmarks/answer_candidates.py realdocs FOLDER QUESTIONS.jsonl OUT.jsonl
 
 The first line is {"idf": the corpus's IDF}; then one line per question: {"corpus", "id", "question", "history",
-"answerable", "answers", "split", "hits": [{"score", and the passage's fields}...], "closest"}.
+"answerable", "answers", "split", "hits": [{"score", and the passage's fields}...], "closeness": {"passage", "sentence", "margin"}}
+(qa.schema.Closeness, as the bot reads it).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def main() -> int:
             handle.write(json.dumps({
                 "corpus": args.corpus, "id": query.id, "question": query.text, "history": list(query.history),
                 "answerable": query.kind != NO_GOLD, "answers": list(query.answers), "split": splits.get(query.id),
-                "hits": hits, "closest": retrievers.dense.closeness(query.text, history),
+                "hits": hits, "closeness": asdict(retrievers.dense.closeness(query.text, history)),
             }) + "\n")
     print(f"{len(dataset.queries)} questions → {out}")
     return 0

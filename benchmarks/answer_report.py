@@ -9,24 +9,22 @@ abstains.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from qa.answer import compose_answer
-from qa.schema import Hit, Passage
 from qa.squad import AnswerTally
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fit_answer_model import load_candidates  # a sibling script, not a package
 
 
 def main() -> int:
     for path in sys.argv[1:]:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-        idf = json.loads(lines[0])["idf"]
+        idf, rows = load_candidates(Path(path))
         tally = AnswerTally()
-        for line in lines[1:]:
-            row = json.loads(line)
-            hits = [Hit(rank=i, score=h.pop("score"), passage=Passage(**h)) for i, h in enumerate(row["hits"], start=1)]
-            answer = compose_answer(row["question"], hits, history=row["history"], idf=idf, confidence=row["closest"])
+        for row in rows:
+            answer = compose_answer(row["question"], row["hits"], history=row["history"], idf=idf, closeness=row["closeness"])
             tally.add(answer, row["answers"] if row["answerable"] else None)
         rates = tally.rates()
         print(f"{path}: {tally.questions} answerable: answer has gold {rates['answer_contains_gold']:.3f}, first sentence "

@@ -26,7 +26,7 @@ import numpy as np
 
 from qa.answer import SELECTOR_FEATURES, AnswerPolicy, sentence_features
 from qa.answer_types import QUESTION_CLASSES, SHAPE_NAMES, answer_shapes, fact_shapes, masked, question_class
-from qa.schema import Hit, Passage
+from qa.schema import Closeness, Hit, Passage
 from qa.squad import answer_contains
 
 MIN_COUNT = 2  # gold answers of the class with the shape
@@ -41,6 +41,9 @@ def load_candidates(path: Path) -> tuple[dict[str, float], list[dict]]:
     for line in lines[1:]:
         row = json.loads(line)
         row["hits"] = [Hit(rank=i, score=h.pop("score"), passage=Passage(**h)) for i, h in enumerate(row["hits"], start=1)]
+        if "closeness" not in row:
+            raise SystemExit(f"{path} was written before candidates recorded the closeness; regenerate it with benchmarks/answer_candidates.py")
+        row["closeness"] = Closeness(**row["closeness"])
         rows.append(row)
     return idf, rows
 

@@ -32,7 +32,10 @@ from qa.answer import answer_signals
 PENALTIES = (0.01, 0.1, 1.0, 10.0)  # L2 strengths tried
 # The direction each signal can only push: a close passage or a well-matched sentence never argues
 # for abstaining, an unknown word or a missing fact never for answering.
-SIGN = {"closest": 1, "best_sentence": 1, "best_overlap": 1, "unknown": -1, "unknown_name": -1, "missing_fact": -1, "top_overlap": 1, "found_fact": 1}
+SIGN = {
+    "closest": 1, "best_sentence": 1, "best_overlap": 1, "unknown": -1, "unknown_name": -1, "missing_fact": -1, "top_overlap": 1,
+    "found_fact": 1, "closest_sentence": 1, "closest_margin": 1, "absent_shown": -1,
+}
 FITTED = Path(__file__).resolve().parent.parent / "qa" / "fitted.py"
 
 
@@ -46,7 +49,7 @@ def load(path: Path):
     idf, rows = load_candidates(path)
     out = []
     for row in rows:
-        signals = answer_signals(row["question"], row["hits"], history=row["history"], idf=idf, confidence=row["closest"])
+        signals = answer_signals(row["question"], row["hits"], history=row["history"], idf=idf, closeness=row["closeness"])
         out.append((row["corpus"], row.get("split"), bool(row["answerable"]), np.array([signals.as_dict()[n] for n in SIGNAL_NAMES]), row))
     return out
 
@@ -80,10 +83,34 @@ def _prob(bias, weights, x):
     return 1.0 / (1.0 + np.exp(-(bias + x @ weights)))
 
 
+def _cut(p, corpora, y, max_wrong) -> float:
+    """The highest probability cut that abstains on at most max_wrong of every corpus's answerable questions."""
+    cuts = []
+    for corpus in sorted(set(corpora)):
+        answerable = np.sort(p[(corpora == corpus) & (y > 0)])
+        # At least one question of a small corpus may be refused, or 29 questions would allow none.
+        cuts.append(answerable[max(1, int(max_wrong * len(answerable)))] - 1e-3)
+    return round(float(min(cuts)), 3)
+
+
+def _held_out_rates(x, y, corpora, penalty, max_wrong):
+    """Per corpus: fitted, cut chosen on the other corpora, then how it abstains on this one."""
+    rates = []
+    for held in sorted(set(corpora)):
+        train, test = corpora != held, corpora == held
+        bias, weights = _fit(x[train], y[train], _weights(corpora[train], y[train]), penalty)
+        cut = _cut(_prob(bias, weights, x[train]), corpora[train], y[train], max_wrong)
+        p = _prob(bias, weights, x[test])
+        answerable, unanswerable = p[y[test] > 0], p[y[test] == 0]
+        rates.append((held, float(np.mean(answerable < cut)), float(np.mean(unanswerable < cut)) if len(unanswerable) else float("nan")))
+    return rates
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("candidates", nargs="+", type=Path)
     parser.add_argument("--max-wrong", type=float, default=0.03, help="answerable questions of any corpus the cut may abstain on (default 0.03)")
+    parser.add_argument("--max-size", type=int, default=4, help="most signals in a subset tried (default 4)")
     parser.add_argument("--signals", help="fit only this comma-separated subset (default: chosen by leave-one-corpus-out)")
     parser.add_argument("--write", action="store_true", help="write the model to qa/fitted.py")
     args = parser.parse_args()
@@ -96,35 +123,31 @@ def main() -> int:
     print("corpora:", {c: (int(((corpora == c) & (y > 0)).sum()), int(((corpora == c) & (y == 0)).sum())) for c in names}, "(answerable, unanswerable)")
 
     results = []
-    subsets = [c for size in range(1, len(SIGNAL_NAMES) + 1) for c in itertools.combinations(range(len(SIGNAL_NAMES)), size)]
+    subsets = [c for size in range(1, args.max_size + 1) for c in itertools.combinations(range(len(SIGNAL_NAMES)), size)]
     if args.signals:
         subsets = [tuple(SIGNAL_NAMES.index(name) for name in args.signals.split(","))]
     for subset in subsets:
-        if True:
-            x = x_all[:, subset]
-            for penalty in PENALTIES:
-                _, full_weights = _fit(x, y, _weights(corpora, y), penalty)
-                if any(SIGN[SIGNAL_NAMES[i]] * w < 0 for i, w in zip(subset, full_weights, strict=True)):
-                    continue  # a weight against the signal's meaning fits one corpus's accident
-                losses = []
-                for held in names:
-                    train, test = corpora != held, corpora == held
-                    bias, weights = _fit(x[train], y[train], _weights(corpora[train], y[train]), penalty)
-                    losses.append(_log_loss(_prob(bias, weights, x[test]), y[test], _weights(corpora[test], y[test])))
-                results.append((float(np.mean(losses)), subset, penalty, losses))
+        x = x_all[:, subset]
+        for penalty in PENALTIES:
+            _, full_weights = _fit(x, y, _weights(corpora, y), penalty)
+            if any(SIGN[SIGNAL_NAMES[i]] * w < 0 for i, w in zip(subset, full_weights, strict=True)):
+                continue  # a weight against the signal's meaning fits one corpus's accident
+            losses = []
+            for held in names:
+                train, test = corpora != held, corpora == held
+                bias, weights = _fit(x[train], y[train], _weights(corpora[train], y[train]), penalty)
+                losses.append(_log_loss(_prob(bias, weights, x[test]), y[test], _weights(corpora[test], y[test])))
+            results.append((float(np.mean(losses)), subset, penalty, losses))
     results.sort(key=lambda r: r[0])
-    for loss, subset, penalty, losses in results[:8]:
+    for loss, subset, penalty, losses in results[:12]:
         print(f"held-out log-loss {loss:.3f} {[SIGNAL_NAMES[i] for i in subset]} penalty {penalty} per corpus {dict(zip(names, np.round(losses, 3), strict=True))}")
+        print("    held out, at the others' cut (wrongly abstained / unanswerable abstained): "
+              + "; ".join(f"{held} {a:.3f}/{u:.3f}" for held, a, u in _held_out_rates(x_all[:, subset], y, corpora, penalty, args.max_wrong)))
     loss, subset, penalty, _ = results[0]
     x = x_all[:, subset]
     bias, weights = _fit(x, y, _weights(corpora, y), penalty)
     p = _prob(bias, weights, x)
-    cuts = []
-    for corpus in names:
-        answerable = np.sort(p[(corpora == corpus) & (y > 0)])
-        # At least one question of a small corpus may be refused, or 29 questions would allow none.
-        cuts.append(answerable[max(1, int(args.max_wrong * len(answerable)))] - 1e-3)
-    cut = round(float(min(cuts)), 3)
+    cut = _cut(p, corpora, y, args.max_wrong)
     model = AbstentionModel(bias=round(bias, 3), weights={SIGNAL_NAMES[i]: round(float(w), 3) for i, w in zip(subset, weights, strict=True)}, min_probability=cut)
     print(f"fitted: {model}")
     for corpus in sorted({r[0] for r in rows}):

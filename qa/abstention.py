@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qa.schema import Hit
+from qa.schema import Closeness, Hit
 from qa.text import content_terms, question_term_weights
 
 # A capitalised word that does not open the question.
@@ -38,12 +38,21 @@ class AbstentionSignals:
     # answered by a passage on the earlier question's topic.
     top_overlap: float = 0.0
     found_fact: float = 0.0  # 1.0 when a question asking for a kind of fact has one in its answer sentences
+    closest_sentence: float = 0.0  # dense cosine of the single sentence closest to the question, in the whole index
+    closest_margin: float = 0.0  # the closest passage's cosine less the mean of the next few (Closeness.margin)
+    # IDF-weighted share of the question's own words that the corpus holds but none of the shown
+    # passages does: a question about something beside the topic ("… about Hong Kong?") finds
+    # passages on the topic that never name it.
+    absent_shown: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in SIGNAL_NAMES}
 
 
-SIGNAL_NAMES = ("closest", "unknown", "unknown_name", "missing_fact", "best_sentence", "best_overlap", "top_overlap", "found_fact")
+SIGNAL_NAMES = (
+    "closest", "unknown", "unknown_name", "missing_fact", "best_sentence", "best_overlap", "top_overlap", "found_fact",
+    "closest_sentence", "closest_margin", "absent_shown",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +83,16 @@ def abstention_signals(
     history: Sequence[str],
     hits: Sequence[Hit],
     idf: Mapping[str, float],
-    closest: float,
+    closeness: Closeness,
     *,
     best_score: float | None = None,
     best_overlap: float = 0.0,
     holds_fact: bool | None = None,
 ) -> AbstentionSignals:
-    """The signals for a question answered from hits (the top passages shown), given the corpus's IDF.
-    best_score: the selector's log-odds for the best sentence; holds_fact: whether the quoted
-    sentences hold the kind of fact asked for (None when the question asks for no kind)."""
+    """The signals for a question answered from hits (the top passages shown), given the corpus's IDF
+    and how close the index comes to the question. best_score: the selector's log-odds for the best
+    sentence; holds_fact: whether the quoted sentences hold the kind of fact asked for (None when the
+    question asks for no kind)."""
     weights = question_term_weights(question, history, idf)
     own = {term: weights[term] for term in content_terms(question)}
     own_total = sum(own.values())
@@ -91,10 +101,14 @@ def abstention_signals(
     unknown_name = sum(w for term, w in own.items() if term in names and term not in idf) / own_total if idf and own_total else 0.0
     best_sentence = 1.0 / (1.0 + math.exp(-best_score)) if best_score is not None else 0.0
     total = sum(weights.values())
-    top_terms = set(content_terms(f"{hits[0].passage.title}\n{hits[0].passage.text}")) if hits else set()
+    passage_terms = [set(content_terms(f"{hit.passage.title}\n{hit.passage.text}")) for hit in hits]
+    top_terms = passage_terms[0] if passage_terms else set()
     top_overlap = sum(w for term, w in weights.items() if term in top_terms) / total if total else 0.0
+    shown_terms = set().union(*passage_terms)
+    absent = sum(w for term, w in own.items() if term in idf and term not in shown_terms)
     return AbstentionSignals(
-        closest=closest, unknown=unknown, unknown_name=unknown_name, missing_fact=float(holds_fact is False),
+        closest=closeness.passage, unknown=unknown, unknown_name=unknown_name, missing_fact=float(holds_fact is False),
         best_sentence=best_sentence, best_overlap=best_overlap, top_overlap=top_overlap,
-        found_fact=float(holds_fact is True),
+        found_fact=float(holds_fact is True), closest_sentence=closeness.sentence, closest_margin=closeness.margin,
+        absent_shown=absent / own_total if idf and own_total else 0.0,
     )

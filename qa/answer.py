@@ -10,7 +10,7 @@ from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
 from qa.answer_types import type_match
 from qa.fitted import FITTED_ABSTENTION, KEEP_MARGIN, SENTENCE_SELECTOR
 from qa.question_dates import of_named_time
-from qa.schema import Answer, AnswerSentence, Hit
+from qa.schema import Answer, AnswerSentence, Closeness, Hit
 from qa.sentences import sentence_spans
 from qa.text import LIST_MARKER as _LIST_MARKER
 from qa.text import content_terms, question_term_weights
@@ -65,10 +65,11 @@ def compose_answer(
     idf: Mapping[str, float] | None = None,
     policy: AnswerPolicy = AnswerPolicy(),
     search_ms: float = 0.0,
-    confidence: float | None = None,
+    closeness: Closeness | None = None,
 ) -> Answer:
-    """confidence: the dense cosine of the closest passage to the question (default: the top hit's score)."""
-    chosen, signals = _weigh(question, hits, history, idf or {}, policy, confidence)
+    """closeness: how close the index comes to the question (DenseRetriever.closeness; default: the
+    top hit's score as the closest passage's cosine)."""
+    chosen, signals = _weigh(question, hits, history, idf or {}, policy, closeness)
     abstained = not chosen or policy.abstention.abstains(signals)
     chosen = [] if abstained else chosen
     sentences = tuple(
@@ -93,13 +94,13 @@ def answer_signals(
     history: Sequence[str] = (),
     idf: Mapping[str, float] | None = None,
     policy: AnswerPolicy = AnswerPolicy(),
-    confidence: float | None = None,
+    closeness: Closeness | None = None,
 ) -> AbstentionSignals:
     """What the abstention decision of compose_answer (same arguments) looks at; for tuning it."""
-    return _weigh(question, hits, history, idf or {}, policy, confidence)[1]
+    return _weigh(question, hits, history, idf or {}, policy, closeness)[1]
 
 
-def _weigh(question, hits, history, idf, policy, confidence) -> tuple[list[_Candidate], AbstentionSignals]:
+def _weigh(question, hits, history, idf, policy, closeness) -> tuple[list[_Candidate], AbstentionSignals]:
     """The sentences the answer would quote, and the signals for abstaining instead."""
     shown = hits[: policy.passages_considered]
     # A year the question names is a condition, not a hint: when some shown passages are of that
@@ -108,12 +109,12 @@ def _weigh(question, hits, history, idf, policy, confidence) -> tuple[list[_Cand
     quoted = [hit for hit, keep in zip(shown, of_time, strict=True) if keep] if any(of_time) else shown
     candidates = _rank_sentences(question, history, quoted, idf, policy.selector)
     chosen = _choose(candidates, policy)
-    if confidence is None:
-        confidence = hits[0].score if hits else 0.0
+    if closeness is None:
+        closeness = Closeness(passage=hits[0].score if hits else 0.0)
     best = candidates[0] if candidates else None
     typed = bool(chosen) and chosen[0].holds_fact is not None
     return chosen, abstention_signals(
-        question, history, shown, idf, confidence, best_score=best.score if best else None,
+        question, history, shown, idf, closeness, best_score=best.score if best else None,
         best_overlap=best.overlap if best else 0.0, holds_fact=any(c.holds_fact for c in chosen) if typed else None,
     )
 

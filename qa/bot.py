@@ -55,9 +55,9 @@ def answer_question(
     this). It also searches the index once more, for how close its closest passage comes to the
     question, which the abstention decision reads whatever the ranking mode."""
     # Whether the corpus holds anything close to the question, whatever the ranking mode.
-    closest = retrievers.dense.closeness(question, history)
+    closeness = retrievers.dense.closeness(question, history)
     # Answer sentences come only from the passages shown, so every [n] has its card.
-    return compose_answer(question, hits, history=history, idf=idf, policy=policy, search_ms=search_ms, confidence=closest)
+    return compose_answer(question, hits, history=history, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness)
 
 
 @dataclass(frozen=True)

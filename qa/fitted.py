@@ -7,4 +7,4 @@ ANSWER_CUES: dict[str, dict[str, float]] = {"how many": {"number": 0.16, "number
 SENTENCE_SELECTOR: dict = {"bias": -5.176, "weights": {"overlap": 3.912, "inverse_rank": 2.48, "first_in_passage": -0.241, "position": -1.295, "type_match": 0.861, "untyped": 0.31, "length": 2.031, "novelty": -1.426}}
 KEEP_MARGIN = 1.25
 
-FITTED_ABSTENTION: dict = {"bias": -8.402, "weights": {"closest": 12.739, "best_sentence": 6.139}, "min_probability": 0.117}
+FITTED_ABSTENTION: dict = {"bias": -6.563, "weights": {"unknown_name": -4.416, "closest_sentence": 12.164, "closest_margin": 9.385, "absent_shown": -2.293}, "min_probability": 0.144}

@@ -18,7 +18,7 @@ from qa.encoders import Encoder
 from qa.errors import QAError, QuestionError
 from qa.passage_table import any_dated
 from qa.question_dates import dated_in, ordinals, speaks_of, years_by_title_ordinal, years_named, years_spoken_of
-from qa.schema import Hit
+from qa.schema import Closeness, Hit
 from qa.store import StoredIndex
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ MAX_QUESTION_CHARS = 2000
 # Weight of each earlier question in the dense query vector, most recent first.
 HISTORY_WEIGHTS = (0.5, 0.25)
 FUSION_DEPTH = 100  # candidates each retriever contributes to a fusion
+MARGIN_DEPTH = 5  # the closest passage, and the next four it is compared with (Closeness.margin)
 
 
 def check_question(question: str) -> str:
@@ -78,20 +79,28 @@ class DenseRetriever:
         combined = (weights[:, None] * vectors).sum(axis=0)
         return (combined / np.linalg.norm(combined)).astype(np.float32)[None, :]
 
-    def closeness(self, question: str, history: Sequence[str] = ()) -> float:
-        """Cosine of the passage closest to what is asked, whatever the ranking mode. A follow-up is
-        read after the question before it, as one text ("What did they agree about GCAP? and when
-        must it be ready?"): alone, a bare follow-up is close to nothing, and the blended query
-        vector of rank() leans on the follow-up's own few words."""
+    def closeness(self, question: str, history: Sequence[str] = ()) -> Closeness:
+        """How close the closest passage and sentence come to what is asked, whatever the ranking
+        mode. A follow-up is read after the question before it, as one text ("What did they agree
+        about GCAP? and when must it be ready?"): alone, a bare follow-up is close to nothing, and
+        the blended query vector of rank() leans on the follow-up's own few words."""
         import numpy as np
 
-        if not history:
-            found = self.rank(question, history, 1)
-            return found[0][1] if found else 0.0
-        vector = self.encoder.encode([f"{history[-1]} {question}"])
-        vector = (vector / np.linalg.norm(vector, axis=1, keepdims=True)).astype(np.float32)
-        scores, ids = self.index.search(vector, 1)
-        return float(scores[0][0]) if ids[0][0] >= 0 else 0.0
+        from qa.stores import VectorSet
+
+        if history:
+            vector = self.encoder.encode([f"{history[-1]} {question}"])
+            vector = (vector / np.linalg.norm(vector, axis=1, keepdims=True)).astype(np.float32)
+        else:
+            vector = self.query_vector(question)
+        scores, ids = self.index.search(vector, MARGIN_DEPTH)
+        passages = scores[0][ids[0] >= 0]
+        if not len(passages):
+            return Closeness(passage=0.0)
+        sentence_scores, sentence_ids = self.index.search(vector, 1, VectorSet.SENTENCES)
+        sentence = float(sentence_scores[0][0]) if sentence_ids[0][0] >= 0 else 0.0
+        margin = float(passages[0] - passages[1:].mean()) if len(passages) > 1 else 0.0
+        return Closeness(passage=float(passages[0]), sentence=sentence, margin=margin)
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
         scores, ids = self.index.search(self.query_vector(question, history), depth)

@@ -67,6 +67,18 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Closeness:
+    """How close the index comes to what is asked, in dense cosines: on the same scale whatever the
+    ranking mode, so the abstention decision can read them."""
+
+    passage: float  # cosine of the closest passage
+    sentence: float = 0.0  # cosine of the closest single sentence ("title\nsentence") of any passage
+    # The closest passage's cosine less the mean of the next few: a question one passage answers
+    # stands out; one the corpus only touches on finds many passages about as close.
+    margin: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerSentence:
     """One extracted sentence of an answer and the hit (1-based rank) it is quoted from."""
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from qa.errors import QuestionError
-from qa.schema import Hit, Passage
+from qa.schema import Closeness, Hit, Passage
 
 EXPECTED_FIRST = [
     ("Which companies will the Foreign Secretary visit in Japan?", "003_cc08bda86b037607.txt", "The visit to Japan is the final stop"),
@@ -143,7 +143,7 @@ IDF = {"meet": 1.0, "tokyo": 2.0, "minist": 0.5, "cyber": 3.0, "japan": 0.2, "ta
 def test_a_question_word_found_nowhere_in_the_corpus_counts_as_unknown_at_the_highest_idf():
     from qa.abstention import abstention_signals
 
-    signals = abstention_signals("Ministers and AUKUS?", [], [_hit(1, "The ministers met.")], IDF, closest=0.4)
+    signals = abstention_signals("Ministers and AUKUS?", [], [_hit(1, "The ministers met.")], IDF, Closeness(0.4))
     # aukus is not in the IDF table: it weighs as the rarest known term (cyber, 3.0).
     assert signals.unknown == pytest.approx(3.0 / 3.5)
     assert signals.closest == 0.4
@@ -153,9 +153,9 @@ def test_an_unknown_name_counts_apart_from_an_unknown_plain_word():
     from qa.abstention import abstention_signals
 
     hits = [_hit(1, "The ministers met.")]
-    named = abstention_signals("What did the ministers say about Taiwan?", [], hits, IDF, closest=0.4)
-    plain = abstention_signals("What did the ministers say about islands?", [], hits, IDF, closest=0.4)
-    opening = abstention_signals("Ministers and trips?", [], hits, IDF, closest=0.4)
+    named = abstention_signals("What did the ministers say about Taiwan?", [], hits, IDF, Closeness(0.4))
+    plain = abstention_signals("What did the ministers say about islands?", [], hits, IDF, Closeness(0.4))
+    opening = abstention_signals("Ministers and trips?", [], hits, IDF, Closeness(0.4))
     assert named.unknown == plain.unknown == pytest.approx(3.0 / 3.5)  # both words are absent from the corpus
     assert named.unknown_name == pytest.approx(3.0 / 3.5)
     assert plain.unknown_name == 0.0
@@ -166,18 +166,37 @@ def test_the_top_passage_overlap_counts_the_earlier_questions_words_at_half_weig
     from qa.abstention import abstention_signals
 
     hits = [_hit(1, "The ministers met in Tokyo.")]
-    alone = abstention_signals("Who met in Tokyo?", [], hits, IDF, closest=0.4)
-    follow_up = abstention_signals("and who else?", ["Who met in Tokyo?"], hits, IDF, closest=0.4)
+    alone = abstention_signals("Who met in Tokyo?", [], hits, IDF, Closeness(0.4))
+    follow_up = abstention_signals("and who else?", ["Who met in Tokyo?"], hits, IDF, Closeness(0.4))
     assert alone.top_overlap == pytest.approx(1.0)  # meet and tokyo, the question's words, are both there
     assert 0.0 < follow_up.top_overlap < 1.0  # "else" is absent, the earlier question's words are there
-    assert abstention_signals("Who wrote about cyber?", [], hits, IDF, closest=0.4).top_overlap == 0.0
+    assert abstention_signals("Who wrote about cyber?", [], hits, IDF, Closeness(0.4)).top_overlap == 0.0
+
+
+def test_a_known_question_word_that_no_shown_passage_holds_counts_as_absent():
+    from qa.abstention import abstention_signals
+
+    hits = [_hit(1, "The ministers meet."), _hit(2, "They talked about Japan.")]
+    # tokyo (2.0) is in the corpus but in no shown passage; meet is in the first; aukus is unknown
+    # to the corpus (that is `unknown`'s part), so it counts as present-or-not nowhere here.
+    assert abstention_signals("Who meets in Tokyo?", [], hits, IDF, Closeness(0.4)).absent_shown == pytest.approx(2.0 / 3.0)
+    assert abstention_signals("Who meets in Japan?", [], hits, IDF, Closeness(0.4)).absent_shown == 0.0  # japan is in the second
+    assert abstention_signals("Who meets about AUKUS?", [], hits, IDF, Closeness(0.4)).absent_shown == 0.0
+    assert abstention_signals("Who meets in Tokyo?", [], [], IDF, Closeness(0.4)).absent_shown == 1.0  # nothing shown
+
+
+def test_the_closest_sentence_and_the_margin_come_from_the_closeness():
+    from qa.abstention import abstention_signals
+
+    signals = abstention_signals("Who met?", [], [_hit(1, "The ministers met.")], IDF, Closeness(0.4, sentence=0.7, margin=0.05))
+    assert (signals.closest, signals.closest_sentence, signals.closest_margin) == (0.4, 0.7, 0.05)
 
 
 def test_a_found_fact_is_a_fact_of_the_kind_asked_for_in_the_quoted_sentences():
     from qa.answer import answer_signals
 
     def found(question, text):
-        return answer_signals(question, [_hit(1, text)], idf=IDF, confidence=0.5).found_fact
+        return answer_signals(question, [_hit(1, text)], idf=IDF, closeness=Closeness(0.5)).found_fact
 
     assert found("When did they meet?", "They met on 8 January 2016.") == 1.0
     assert found("When did they meet?", "The ministers met in Tokyo.") == 0.0
@@ -188,7 +207,7 @@ def test_a_when_question_whose_best_sentences_hold_no_date_misses_its_fact():
     from qa.answer import answer_signals
 
     def missing(question, text):
-        return answer_signals(question, [_hit(1, text)], idf=IDF, confidence=0.5).missing_fact
+        return answer_signals(question, [_hit(1, text)], idf=IDF, closeness=Closeness(0.5)).missing_fact
 
     assert missing("When did they meet?", "The ministers met in Tokyo.") == 1.0
     assert missing("When did they meet?", "They met on 8 January 2016.") == 0.0
@@ -206,7 +225,7 @@ def test_every_signal_is_computed_on_any_corpus_and_lies_in_range():
         ("Who wrote the licence?", "", {}),  # an empty passage and no IDF table
     ]
     for question, text, idf in corpora:
-        values = answer_signals(question, [_hit(1, text)] if text else [], idf=idf, confidence=0.3).as_dict()
+        values = answer_signals(question, [_hit(1, text)] if text else [], idf=idf, closeness=Closeness(0.3)).as_dict()
         assert set(values) == set(SIGNAL_NAMES)
         assert all(-1.0 <= v <= 1.0 for v in values.values()), values
 
@@ -243,8 +262,8 @@ def test_compose_answer_abstains_as_the_policy_decides_and_keeps_the_closest_pas
     hits = [_hit(1, "The ministers met in Tokyo.")]
     never = AnswerPolicy(abstention=AbstentionModel(bias=-10.0, weights={}))
     always = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights={}))
-    refused = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=never, confidence=0.9)
-    answered = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=always, confidence=0.1)
+    refused = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=never, closeness=Closeness(0.9))
+    answered = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=always, closeness=Closeness(0.1))
     assert (refused.abstained, refused.sentences, refused.hits) == (True, (), tuple(hits))
     assert not answered.abstained and answered.text == "The ministers met in Tokyo. [1]"
 

@@ -147,3 +147,22 @@ def test_fused_on_candidates_ranks_the_seeds_questions_as_exact_fused(seed_bot):
         got = candidates.fused.rank(record["question"], record["history"], 10)
         assert [pid for pid, _ in got] == [pid for pid, _ in expected], record["question"]
         np.testing.assert_allclose([score for _, score in got], [score for _, score in expected], rtol=1e-5)
+
+
+def test_closeness_reads_the_closest_passage_and_sentence_and_how_far_the_top_stands_out(corpus, index_dir, fake_factory, fake_encoder):
+    from qa.retrieval import MARGIN_DEPTH, DenseRetriever
+
+    build_index(corpus, index_dir, encoder_factory=fake_factory)
+    index = load_index(index_dir)
+    dense = DenseRetriever(index, fake_encoder)
+    passages = index.store.vectors(index.ids)
+    sentences, _ = index.store.sentence_vectors(index.ids)
+    for question, history in (("Which companies will the Foreign Secretary visit?", ()), ("and when?", ("What did they agree about GCAP?",))):
+        text = f"{history[-1]} {question}" if history else question
+        query = fake_encoder.encode([text])[0]
+        query = query / np.linalg.norm(query)
+        cosines = np.sort(passages @ query)[::-1][:MARGIN_DEPTH]
+        found = dense.closeness(question, history)
+        assert found.passage == pytest.approx(cosines[0], abs=1e-5)
+        assert found.sentence == pytest.approx(float(np.max(sentences @ query)), abs=1e-5)
+        assert found.margin == pytest.approx(cosines[0] - cosines[1:].mean(), abs=1e-5)
