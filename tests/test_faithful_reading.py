@@ -254,7 +254,7 @@ def test_pdf_table_written_column_by_column_is_read_as_rows():
     ("empty.txt", b"", "empty file"),
     ("blank.md", b"  \n\n", "empty file"),
     ("broken.pdf", b"%PDF-1.4\n garbage", "not a valid PDF file (damaged, or another format with a .pdf name)"),
-])
+], ids=["garbage.docx", "noise.docx", "empty.txt", "blank.md", "broken.pdf"])  # the zip's bytes hold a timestamp
 def test_bad_files_are_one_plain_line(name, data, message):
     with pytest.raises(FormatError) as caught:
         extract(name, data)
