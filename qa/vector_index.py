@@ -133,12 +133,6 @@ def write(index: faiss.Index, handle) -> None:
     del writer  # flushes its buffer
 
 
-def serialize(index: faiss.Index) -> bytes:
-    import faiss
-
-    return faiss.serialize_index(index).tobytes()
-
-
 def deserialize(path, mmap: bool = False) -> faiss.Index:
     """An index read from a file; mmap: its inverted lists stay on disk, paged in as searched (read-only)."""
     import faiss

@@ -210,13 +210,14 @@ class FaissStore:
         rows = np.concatenate([np.arange(a, b) for a, b in zip(first, last, strict=True)]) if len(ids) else np.zeros(0, np.int64)
         return self._take("sentence_vectors", rows), np.repeat(np.arange(len(ids)), last - first)
 
+    def _source(self, role: str) -> vector_index.Rows:
+        """A vector set's rows: read from its file once the generation is saved or loaded, else the array in memory."""
+        return self._row_files.get(role, self._vectors if role == "passage_vectors" else self._sentences)
+
     def _take(self, role: str, rows: np.ndarray) -> np.ndarray:
         import numpy as np
 
-        row_file = self._row_files.get(role)
-        if row_file is not None:
-            return row_file[rows]
-        return np.asarray((self._vectors if role == "passage_vectors" else self._sentences)[rows])
+        return np.asarray(self._source(role)[rows])
 
     def ids(self) -> np.ndarray:
         self._consolidate()
@@ -240,10 +241,9 @@ class FaissStore:
         for role, array in (("passage_ids", ids), ("sentence_owners", owners)):
             _write(directory / files[role], lambda handle, array=array: np.save(handle, array, allow_pickle=False))
         spilled = self._spill.arrays() if self._spill is not None else None
-        bases = (self._row_files.get("passage_vectors", self._vectors), self._row_files.get("sentence_vectors", self._sentences))
-        for role, base, mask, position in (("passage_vectors", bases[0], keep, 1), ("sentence_vectors", bases[1], sentence_keep, 3)):
+        for role, mask, position in (("passage_vectors", keep, 1), ("sentence_vectors", sentence_keep, 3)):
             added: list[vector_index.Rows] = [spilled[position // 2]] if spilled is not None else [_present(chunk[position]) for chunk in self._pending]
-            _write_rows(directory / files[role], self.dimension, base, mask, added)
+            _write_rows(directory / files[role], self.dimension, self._source(role), mask, added)
         documents = self._documents()
         if keep is not None:
             documents = [doc for doc, kept in zip(documents[: len(keep)], keep, strict=True) if kept] + documents[len(keep) :]
@@ -282,11 +282,10 @@ class FaissStore:
                 self._ann.pop(target, None)
             elif target not in self._ann:
                 if target is VectorSet.PASSAGES:
-                    vectors = self._row_files.get("passage_vectors", self._vectors)
-                    self._ann[target] = vector_index.build(vectors, self.dimension, self.policy, ids=self._ids)
+                    self._ann[target] = vector_index.build(self._source("passage_vectors"), self.dimension, self.policy, ids=self._ids)
                 else:
-                    sentences = self._row_files.get("sentence_vectors", self._sentences)
-                    self._ann[target] = vector_index.build(sentences, self.dimension, self.policy, ids=_sentence_labels(self._owners))
+                    ids = _sentence_labels(self._owners)
+                    self._ann[target] = vector_index.build(self._source("sentence_vectors"), self.dimension, self.policy, ids=ids)
 
     def _writable_ann(self, target: VectorSet) -> faiss.Index:
         """The ANN index, read fully into memory the first time it is changed (its mapped lists are read-only)."""
@@ -473,9 +472,4 @@ def _write(path: Path, write) -> None:
     with path.open("wb") as handle:
         write(handle)
         handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as handle:
         os.fsync(handle.fileno())
