@@ -6,7 +6,7 @@ side (sentence selector, answer-type cues, abstention) can be fitted offline wit
     .venv/bin/python benchmarks/answer_candidates.py realdocs FOLDER QUESTIONS.jsonl OUT.jsonl
 
 The first line is {"idf": the corpus's IDF}; then one line per question: {"corpus", "id", "question", "history",
-"answerable", "answers", "split", "hits": [{"score", and the passage's fields}...], "closeness": {"passage", "sentence", "margin"}}
+"answerable", "answers", "split", "hits": [{"score", "sentence_scores" (qa.schema.Hit), and the passage's fields}...], "closeness": {"passage", "sentence", "margin"}}
 (qa.schema.Closeness, as the bot reads it).
 """
 
@@ -17,9 +17,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from qa.answer import AnswerPolicy
 from qa.bench import ANSWER_K, bench_index
+from qa.bot import with_sentence_scores
 from qa.datasets import NO_GOLD, Dataset, Query, load_seed_questions, load_squad, parse_article_range
 from qa.retrieval import DEFAULT_MODE
+from qa.schema import Hit
 from qa.text import inverse_document_frequencies
 
 
@@ -69,7 +72,10 @@ def main() -> int:
         for query in dataset.queries:
             top = retriever.rank(query.text, query.history, ANSWER_K)
             history = [h for h in query.history if h.strip()]
-            hits = [{"score": float(score), **asdict(index.passages[row])} for row, score in top]
+            hits = with_sentence_scores(retrievers, query.text, history, [
+                Hit(rank=i, score=float(score), passage=index.passage(pid), passage_id=pid) for i, (pid, score) in enumerate(top, start=1)
+            ], AnswerPolicy().passages_considered)
+            hits = [{"score": hit.score, "sentence_scores": list(hit.sentence_scores), **asdict(hit.passage)} for hit in hits]
             handle.write(json.dumps({
                 "corpus": args.corpus, "id": query.id, "question": query.text, "history": list(query.history),
                 "answerable": query.kind != NO_GOLD, "answers": list(query.answers), "split": splits.get(query.id),

@@ -9,8 +9,9 @@ the share of the class's gold answers that have the shape over the share of the 
 the passages shown (what they add to the question) that have it; kept where at least MIN_COUNT gold
 answers have it and the lift is at least MIN_LIFT.
 Selector: a logistic regression (scikit-learn, L2) of "the sentence contains a gold answer" over
-qa.answer.SELECTOR_FEATURES, on the sentences of the top passages of answerable questions. The
-articles are split in halves: the cues and the selector are fitted on the first, the second only reports. Only articles 0-17 go in.
+qa.answer.SELECTOR_FEATURES, on the sentences of the top passages of answerable questions. The cues
+are fitted on the first half of the articles. The selector is cross-validated by article (FOLDS
+folds), which also chooses the keep margin, then fitted on all of them. Only articles 0-17 go in.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ import numpy as np
 
 from qa.answer import SELECTOR_FEATURES, AnswerPolicy, sentence_features
 from qa.answer_types import QUESTION_CLASSES, SHAPE_NAMES, answer_shapes, fact_shapes, masked, question_class
+from qa.fitted import KEEP_MARGIN
 from qa.schema import Closeness, Hit, Passage
 from qa.squad import answer_contains
 
 MIN_COUNT = 2  # gold answers of the class with the shape
 MIN_LIFT = 1.05
+FOLDS = 3  # the selector's cross-validation: articles i, i+3, i+6… form fold i
 FITTED = Path(__file__).resolve().parent.parent / "qa" / "fitted.py"
 
 
@@ -40,7 +43,8 @@ def load_candidates(path: Path) -> tuple[dict[str, float], list[dict]]:
     rows = []
     for line in lines[1:]:
         row = json.loads(line)
-        row["hits"] = [Hit(rank=i, score=h.pop("score"), passage=Passage(**h)) for i, h in enumerate(row["hits"], start=1)]
+        row["hits"] = [Hit(rank=i, score=h.pop("score"), sentence_scores=tuple(h.pop("sentence_scores", ())), passage=Passage(**h))
+                       for i, h in enumerate(row["hits"], start=1)]
         if "closeness" not in row:
             raise SystemExit(f"{path} was written before candidates recorded the closeness; regenerate it with benchmarks/answer_candidates.py")
         row["closeness"] = Closeness(**row["closeness"])
@@ -132,28 +136,34 @@ def main() -> int:
     article = {qa["id"]: number for number, a in enumerate(json.loads(args.squad.read_text())["data"])
                for p in a["paragraphs"] for qa in p["qas"]}
     answerable = sorted({article[row["id"]] for row in rows if row["answerable"]})
-    fit_half = set(answerable[: len(answerable) // 2])
-    print(f"articles {answerable[0]}-{answerable[-1]}; fitted on {sorted(fit_half)}, the others report")
-    cues = fit_cues([r for r in rows if article[r["id"]] in fit_half], shown)
+    cue_half = set(answerable[: len(answerable) // 2])
+    print(f"articles {answerable[0]}-{answerable[-1]}; cues fitted on {sorted(cue_half)}; selector: {FOLDS}-fold cross-validation by article, then all")
+    cues = fit_cues([r for r in rows if article[r["id"]] in cue_half], shown)
     questions = feature_rows(rows, idf, cues, shown)
-    train = [q for q in questions if article[q[0]["id"]] in fit_half]
-    held = [q for q in questions if article[q[0]["id"]] not in fit_half]
-    x = np.vstack([q[1] for q in train])
-    y = np.concatenate([q[2] for q in train])
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
-    bias, weights = float(model.intercept_[0]), model.coef_[0]
     old = AnswerPolicy().selector
     old_w = np.array([old.weights[n] for n in SELECTOR_FEATURES])
-    for name, (b, w) in {"current": (old.bias, old_w), "fitted": (bias, weights)}.items():
-        for half, qs in (("fit half", train), ("held-out half", held)):
-            f, c, k = evaluate(qs, b, w, 0.0 if name == "fitted" else 0.25)
-            print(f"{name:8s} {half:14s} first sentence {f:.3f}  answer {c:.3f}  sentences {k:.2f}")
+    folds = [set(answerable[i::FOLDS]) for i in range(FOLDS)]
+    held_out = []  # (questions of a fold, the model fitted without them)
+    for fold in folds:
+        train = [q for q in questions if article[q[0]["id"]] not in fold]
+        model = LogisticRegression(C=1.0, max_iter=3000).fit(np.vstack([q[1] for q in train]), np.concatenate([q[2] for q in train]))
+        held_out.append(([q for q in questions if article[q[0]["id"]] in fold], float(model.intercept_[0]), model.coef_[0]))
+
+    def cross_validated(margin: float) -> tuple[float, float, float]:
+        figures = [(len(qs), evaluate(qs, b, w, margin)) for qs, b, w in held_out]
+        n = sum(count for count, _ in figures)
+        return tuple(sum(count * f[i] for count, f in figures) / n for i in range(3))  # type: ignore[return-value]
+
+    current = evaluate(questions, old.bias, old_w, KEEP_MARGIN)
+    print(f"current selector, all articles: first sentence {current[0]:.3f}  answer {current[1]:.3f}  sentences {current[2]:.2f}")
     margins = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
-    results = {m: evaluate(held, bias, weights, m) for m in margins}
+    results = {m: cross_validated(m) for m in margins}
     for m, (f, c, k) in results.items():
         print(f"margin {m:4.2f}: held-out answer {c:.3f}, first sentence {f:.3f}, sentences {k:.2f}")
     margin = max((m for m in margins if results[m][2] <= args.max_sentences_mean), key=lambda m: results[m][1], default=margins[0])
     print(f"chosen margin {margin}")
+    model = LogisticRegression(C=1.0, max_iter=3000).fit(np.vstack([q[1] for q in questions]), np.concatenate([q[2] for q in questions]))
+    bias, weights = float(model.intercept_[0]), model.coef_[0]
     selector = {"bias": round(bias, 3), "weights": {n: round(float(w), 3) for n, w in zip(SELECTOR_FEATURES, weights, strict=True)}}
     print("SENTENCE_SELECTOR =", json.dumps(selector))
     if args.write:

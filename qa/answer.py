@@ -16,7 +16,9 @@ from qa.text import LIST_MARKER as _LIST_MARKER
 from qa.text import content_terms, question_term_weights
 
 # What the sentence selector looks at, in the order of SENTENCE_SELECTOR's weights (qa/fitted.py).
-SELECTOR_FEATURES = ("overlap", "inverse_rank", "first_in_passage", "position", "type_match", "untyped", "length", "novelty")
+SELECTOR_FEATURES = (
+    "overlap", "inverse_rank", "first_in_passage", "position", "type_match", "untyped", "length", "novelty", "cosine_gap",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +132,15 @@ def sentence_features(
     weights = question_term_weights(question, history, idf)
     total = sum(weights.values()) or 1.0
     asked = set(weights)
+    spans = [sentence_spans(hit.passage.text) for hit in hits]
+    # The dense cosine counts relative to the closest sentence shown: its level varies with the
+    # question's wording, its order among the sentences does not. A hit whose sentence cosines were
+    # not looked up counts as closest (0), the same for all its sentences.
+    cosines = [hit.sentence_scores if len(hit.sentence_scores) == len(found) else None for hit, found in zip(hits, spans, strict=True)]
+    closest = max((score for scores in cosines if scores for score in scores), default=0.0)
     rows = []
-    for hit in hits:
-        for position, (start, end) in enumerate(sentence_spans(hit.passage.text)):
+    for hit, found, scores in zip(hits, spans, cosines, strict=True):
+        for position, (start, end) in enumerate(found):
             marker = _LIST_MARKER.match(hit.passage.text, start)
             if marker and marker.end() < end:
                 start = marker.end()
@@ -149,6 +157,7 @@ def sentence_features(
                 "untyped": float(match is None),
                 "length": min(math.log1p(len(terms)) / 4, 1.5),
                 "novelty": sum(term not in asked for term in terms) / len(terms) if terms else 0.0,
+                "cosine_gap": scores[position] - closest if scores else 0.0,
             }
             rows.append((hit, start, end, features, None if match is None else match > 0))
     return rows

@@ -313,7 +313,7 @@ def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_o
     multi_gold = multi_found = factoids = answers_with_span = 0
     for query in queries:
         top = rankings[query.id][:ANSWER_K]
-        hits = [Hit(rank=i, score=score, passage=index.passage(pid)) for i, (pid, score) in enumerate(top, start=1)]
+        hits = [Hit(rank=i, score=score, passage=index.passage(pid), passage_id=pid) for i, (pid, score) in enumerate(top, start=1)]
         answer = answer_question(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
         if query.kind == NO_GOLD:
             unanswerable += 1
@@ -348,7 +348,7 @@ def _squad_measures(queries, rankings, index, retrievers, policy, idf) -> tuple[
     tallies: dict[str, AnswerTally] = {}
     for query in queries:
         top = rankings[query.id][:ANSWER_K]
-        hits = [Hit(rank=i, score=score, passage=index.passages[row]) for i, (row, score) in enumerate(top, start=1)]
+        hits = [Hit(rank=i, score=score, passage=index.passage(pid), passage_id=pid) for i, (pid, score) in enumerate(top, start=1)]
         answer = answer_question(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
         for key in ("all", question_word(query.text)):
             tallies.setdefault(key, AnswerTally()).add(answer, None if query.kind == NO_GOLD else query.answers)

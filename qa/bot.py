@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa import lexicon, settings
@@ -56,8 +56,17 @@ def answer_question(
     question, which the abstention decision reads whatever the ranking mode."""
     # Whether the corpus holds anything close to the question, whatever the ranking mode.
     closeness = retrievers.dense.closeness(question, history)
+    hits = with_sentence_scores(retrievers, question, history, hits, policy.passages_considered)
     # Answer sentences come only from the passages shown, so every [n] has its card.
     return compose_answer(question, hits, history=history, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness)
+
+
+def with_sentence_scores(retrievers: Retrievers, question: str, history: Sequence[str], hits: Sequence[Hit], count: int) -> list[Hit]:
+    """The hits, the first count of them (those that came from the index) with the cosine of each of
+    their sentences to the question, which the sentence selector reads whatever the ranking mode."""
+    ids = {hit.rank: hit.passage_id for hit in hits[:count] if hit.passage_id is not None}
+    scores = dict(zip(ids, retrievers.dense.sentence_scores(question, history, list(ids.values())), strict=True))
+    return [replace(hit, sentence_scores=scores[hit.rank]) if hit.rank in scores else hit for hit in hits]
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class Retriever(Protocol):
 def search(retriever: Retriever, index: StoredIndex, question: str, history: Sequence[str] = (), k: int = 5) -> list[Hit]:
     question = check_question(question)
     ranking = retriever.rank(question, [h for h in history if h.strip()], k)
-    return [Hit(rank=rank, score=score, passage=index.passage(pid)) for rank, (pid, score) in enumerate(ranking[:k], start=1)]
+    return [Hit(rank=rank, score=score, passage=index.passage(pid), passage_id=pid) for rank, (pid, score) in enumerate(ranking[:k], start=1)]
 
 
 class DenseRetriever:
@@ -101,6 +101,16 @@ class DenseRetriever:
         sentence = float(sentence_scores[0][0]) if sentence_ids[0][0] >= 0 else 0.0
         margin = float(passages[0] - passages[1:].mean()) if len(passages) > 1 else 0.0
         return Closeness(passage=float(passages[0]), sentence=sentence, margin=margin)
+
+    def sentence_scores(self, question: str, history: Sequence[str], ids: Sequence[int]) -> list[tuple[float, ...]]:
+        """For each passage id, the cosine of each of its sentence vectors to the question's vector."""
+        import numpy as np
+
+        if not len(ids):
+            return []
+        vectors, owners = self.index.store.sentence_vectors(np.asarray(ids, dtype=np.int64))
+        scores = vectors @ self.query_vector(question, history)[0]
+        return [tuple(float(s) for s in scores[owners == position]) for position in range(len(ids))]
 
     def rank(self, question: str, history: Sequence[str], depth: int) -> Ranking:
         scores, ids = self.index.search(self.query_vector(question, history), depth)

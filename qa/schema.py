@@ -61,6 +61,10 @@ class Hit:
     rank: int  # 1-based
     score: float
     passage: Passage
+    passage_id: int | None = None  # the vector store's id of the passage, when it came from a search
+    # Cosine of each of the passage's sentences ("title\nsentence", as indexed) to the question, in
+    # order; empty when they were not looked up (qa.bot.answer_question looks them up for the top hits).
+    sentence_scores: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         return {"rank": self.rank, "score": round(self.score, 4), **self.passage.to_dict()}

@@ -1,6 +1,7 @@
 """Retrieval and answers with the real model and real FAISS over the seeds corpus."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -280,6 +281,31 @@ def test_a_when_question_prefers_the_sentence_with_the_date_and_cites_its_exact_
     assert [s.text for s in answer.sentences[:2]] == ["The ministers of Japan and the UK held talks on cyber security.", "They met again on 8 January 2016."]
     dated = answer.sentences[1]
     assert (dated.citation, dated.start, dated.end) == (1, 40 + first.index("They"), 40 + len(first))
+
+
+def test_the_selector_prefers_the_sentence_closest_in_meaning_when_the_words_tie():
+    from qa.abstention import AbstentionModel
+    from qa.answer import AnswerPolicy, compose_answer
+
+    text = "The ministers met in Tokyo. The ministers met in London."
+    policy = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights={}), keep_margin=0.0)
+    for scores, expected in (((0.2, 0.7), "The ministers met in London."), ((0.7, 0.2), "The ministers met in Tokyo.")):
+        hit = replace(_hit(1, text), sentence_scores=scores)
+        answer = compose_answer("Where did the ministers meet?", [hit], idf=IDF, policy=policy)
+        assert [s.text for s in answer.sentences] == [expected]
+
+
+def test_sentence_cosines_count_only_relative_to_the_closest_sentence_shown():
+    from qa.answer import sentence_features
+
+    text = "The ministers met in Tokyo. They signed an accord."
+    plain = sentence_features("Where did the ministers meet?", (), [_hit(1, text)], IDF)
+    scored = sentence_features("Where did the ministers meet?", (), [replace(_hit(1, text), sentence_scores=(0.5, 0.3)), _hit(2, "Talks went on.")], IDF)
+    assert [f["cosine_gap"] for _, _, _, f, _ in plain] == [0.0, 0.0]  # not looked up: no sentence counts as closer
+    assert [round(f["cosine_gap"], 6) for _, _, _, f, _ in scored] == [0.0, -0.2, 0.0]
+    # Scores that do not match the passage's sentences (another splitter's) are not read.
+    wrong = sentence_features("Where did the ministers meet?", (), [replace(_hit(1, text), sentence_scores=(0.9,))], IDF)
+    assert [f["cosine_gap"] for _, _, _, f, _ in wrong] == [0.0, 0.0]
 
 
 @pytest.mark.parametrize("question, fact, other", [

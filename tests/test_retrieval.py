@@ -166,3 +166,19 @@ def test_closeness_reads_the_closest_passage_and_sentence_and_how_far_the_top_st
         assert found.passage == pytest.approx(cosines[0], abs=1e-5)
         assert found.sentence == pytest.approx(float(np.max(sentences @ query)), abs=1e-5)
         assert found.margin == pytest.approx(cosines[0] - cosines[1:].mean(), abs=1e-5)
+
+
+def test_the_answer_reads_each_shown_passages_sentence_cosines_from_the_index(corpus, index_dir, fake_factory, fake_encoder):
+    from qa.bot import with_sentence_scores
+
+    build_index(corpus, index_dir, encoder_factory=fake_factory)
+    bot = Bot(index_dir, encoder_factory=fake_factory).load()
+    question = "Which companies will the Foreign Secretary visit in Japan?"
+    hits = bot.ask(question).hits
+    scored = with_sentence_scores(bot._loaded_retrievers(), question, (), hits, 3)
+    query = bot._loaded_retrievers().dense.query_vector(question)[0]
+    for hit in scored[:3]:
+        vectors = fake_encoder.encode(sentence_texts(hit.passage.title, hit.passage.text))
+        expected = vectors @ query / np.linalg.norm(vectors, axis=1)
+        assert hit.sentence_scores == pytest.approx(tuple(expected), abs=1e-5)
+    assert all(hit.sentence_scores == () for hit in scored[3:])
