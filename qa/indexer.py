@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.chunking import SPLITTER_VERSION, split_document
-from qa.corpus import SourceFile, find_files, read_document, source_sha256
+from qa.corpus import SourceFile, file_stamps, find_files, read_document, source_sha256
 from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import CorpusError, QAError
+from qa.file_table import FileTable
 from qa.schema import Passage
 from qa.sentences import sentence_texts
 from qa.store import (
@@ -144,22 +145,23 @@ def encode_passages(encoder: Encoder, passages: list[Passage], batch_size: int) 
 
 def stale_files(manifest: Manifest) -> list[str]:
     """Corpus files added, removed or changed since the index was built (empty when up to date)."""
+    root = Path(manifest.corpus_root)
     try:
-        sources = find_files(Path(manifest.corpus_root))
+        found = file_stamps(root)
     except CorpusError:
         return []
-    present = {source.doc for source in sources}
-    changed = [doc for doc in manifest.files if doc not in present]
-    for source in sources:
-        record = manifest.files.get(source.doc)
-        if record is None:
-            changed.append(source.doc)
-        elif (record.size, record.mtime_ns) != (source.size, source.mtime_ns):
-            try:
-                if source_sha256(source) != record.sha256:
-                    changed.append(source.doc)
-            except CorpusError:
-                changed.append(source.doc)
+    files = FileTable.of(manifest.files)
+    known = files.stamps()
+    changed = [doc for doc in known.keys() - found.keys()]
+    for doc, stamp in found.items() - known.items():
+        if doc not in known:
+            changed.append(doc)
+            continue
+        try:  # touched, or changed: only its bytes tell
+            if source_sha256(SourceFile(doc, root / doc, *stamp)) != files[doc].sha256:
+                changed.append(doc)
+        except CorpusError:
+            changed.append(doc)
     return sorted(changed)
 
 
@@ -178,11 +180,8 @@ def _reusable_manifest(index_dir: Path, spec: ModelSpec) -> Manifest | None:
 
 
 def _unchanged(manifest: Manifest, sources: list[SourceFile]) -> bool:
-    if set(manifest.files) != {source.doc for source in sources}:
-        return False
-    return all(
-        (manifest.files[s.doc].size, manifest.files[s.doc].mtime_ns) == (s.size, s.mtime_ns) for s in sources
-    )
+    files = FileTable.of(manifest.files)
+    return len(files) == len(sources) and all(files.stamp(s.doc) == (s.size, s.mtime_ns) for s in sources)
 
 
 class _Build:

@@ -25,18 +25,25 @@ _BM25_FILES = {
 }
 
 
+# Modules bm25s imports when they are installed, for parts of it this index never uses: numba for a
+# retrieval backend (it asks for every passage's score, in numpy) and scipy for a way of building
+# the score matrix (numpy builds the same one). Their imports were a cold question's largest cost.
+_UNUSED = ("numba", "scipy")
+
+
 def _bm25s():
-    """bm25s, imported without numba. bm25s imports numba whenever it is installed (ranx brings it),
-    for a retrieval backend this index never uses (it asks for every passage's score, in numpy);
-    numba's import was half of a cold question's second. A process that has numba already keeps it."""
+    """bm25s, imported without the modules of _UNUSED (a process that has them already keeps them)."""
     import sys
 
-    if "bm25s" not in sys.modules and "numba" not in sys.modules:
-        sys.modules["numba"] = None  # type: ignore[assignment]  # an import of it now fails fast
+    if "bm25s" not in sys.modules:
+        blocked = [name for name in _UNUSED if name not in sys.modules]
+        for name in blocked:
+            sys.modules[name] = None  # type: ignore[assignment]  # an import of it now fails fast
         try:
             import bm25s
         finally:
-            del sys.modules["numba"]
+            for name in blocked:
+                del sys.modules[name]
     import bm25s
 
     return bm25s
@@ -50,7 +57,7 @@ def tokenize(texts: list[str], return_ids: bool = True):
 
 
 def build_bm25(texts: list[str]) -> bm25s.BM25:
-    model = _bm25s().BM25(k1=K1, b=B)
+    model = _bm25s().BM25(k1=K1, b=B, csc_backend="numpy")
     model.index(tokenize(texts), show_progress=False)
     return model
 

@@ -237,7 +237,7 @@ DIVERSE_TOP = 10  # places reordered for diversity
 class CandidatePolicy:
     """Above exact_max passages, fused scores candidates instead of every passage: the top `depth`
     of an ANN passage search, of an ANN sentence search (`sentence_depth` sentences, several per
-    passage) and of BM25, scored exactly as below. The dense z-score statistics come from a fixed
+    passage) and of BM25, scored exactly as below, before and after the feedback. The dense z-score statistics come from a fixed
     random sample of passages (a shift of a mean moves every candidate alike; only the spread
     changes the order, and `sample` passages estimate it within a few per cent). BM25's statistics
     stay exact: its scores of every passage cost little."""
@@ -290,8 +290,7 @@ class SentenceFusion:
         return self._fused(question, history, exact=True)[1]
 
     def _fused(self, question: str, history: Sequence[str], exact: bool) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, their fused scores): every row when exact, else the candidates found for the query,
-        grown by those found for the feedback query."""
+        """(rows, their fused scores): every row when exact, else the candidates found for the query."""
         import numpy as np
 
         w = self.weights
@@ -306,14 +305,14 @@ class SentenceFusion:
         top = [position for position, _ in _top(fused, w.feedback_docs)]
         moved = query + w.feedback_weight * vectors[0][top].mean(axis=0)
         moved = (moved / np.linalg.norm(moved)).astype(np.float32)
-        if not exact:
-            rows = np.union1d(rows, self._candidates(moved, None))
-            vectors = self._vectors_of(rows)
+        # On candidates, the feedback query rescores the same ones: searching again around it found
+        # others, but none that changed SciFact's nDCG@10 among 162,240 passages (0.6532 with, 0.6534
+        # without), and its two searches and reads were a third of the question's time.
         passage, sentence = self._dense_scores(moved, vectors)
         return rows, w.passage_after * passage + w.sentence_after * sentence + lexical_all[rows]
 
-    def _candidates(self, query: np.ndarray, lexical: np.ndarray | None) -> np.ndarray:
-        """Rows found by ANN passage search, ANN sentence search and (when given) the lexical scores."""
+    def _candidates(self, query: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        """Rows found by ANN passage search, ANN sentence search and the lexical scores."""
         import numpy as np
 
         from qa.stores import VectorSet
@@ -322,9 +321,7 @@ class SentenceFusion:
         found = [index.search(query[None, :], c.depth)[1][0], index.search(query[None, :], c.sentence_depth, VectorSet.SENTENCES)[1][0]]
         ids = np.unique(np.concatenate(found))
         rows = np.searchsorted(index.ids, ids[ids >= 0])
-        if lexical is not None:
-            rows = np.union1d(rows, [row for row, _ in _top(lexical, c.depth)])
-        return rows.astype(np.int64)
+        return np.union1d(rows, [row for row, _ in _top(lexical, c.depth)]).astype(np.int64)
 
     def _date_bonus(self, question: str) -> np.ndarray | float:
         if not (self.weights.date and self._dated):

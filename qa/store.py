@@ -17,13 +17,14 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import IndexMismatchError, IndexMissingError, IndexWriteError
+from qa.file_table import FileRecord, FileTable
 from qa.passage_table import PassageTable
 from qa.schema import Passage
 from qa.stores import (
@@ -46,23 +47,12 @@ LOCK = ".lock"
 
 
 @dataclass(frozen=True, slots=True)
-class FileRecord:
-    """What the index knows of one corpus file: enough to tell whether it changed."""
-
-    sha256: str
-    size: int
-    mtime_ns: int
-    passages: int
-    skipped: str | None = None  # why the file was not indexed (binary, not UTF-8, …)
-
-
-@dataclass(frozen=True, slots=True)
 class Manifest:
     model: str
     dimension: int
     splitter_version: str
     corpus_root: str
-    files: dict[str, FileRecord]
+    files: Mapping[str, FileRecord]  # a FileTable when read back
     passage_count: int
     passages_file: str
     store: StoreRecord  # which store holds the vectors, and its files
@@ -76,19 +66,22 @@ class Manifest:
     @property
     def document_count(self) -> int:
         """The files indexed, not counting those skipped: what `qa index` reports as indexed."""
-        return sum(1 for record in self.files.values() if not record.skipped)
+        return len(self.files) - self.skipped_count
 
     @property
     def skipped_count(self) -> int:
-        return sum(1 for record in self.files.values() if record.skipped)
+        return FileTable.of(self.files).count_skipped()
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["store"] = asdict(self.store)
+        data["files"] = FileTable.of(self.files).to_json()
+        return json.dumps(data, indent=1, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
-        data["files"] = {doc: FileRecord(**record) for doc, record in data["files"].items()}
+        data["files"] = FileTable.from_json(data["files"])
         if data.get("format_version") != FORMAT_VERSION:
             # An older format: keep what names the corpus and the model, so the reader can say to rebuild.
             data = {name: data[name] for name in ("model", "dimension", "splitter_version", "corpus_root", "files", "format_version")}
@@ -135,18 +128,20 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         ) from error
 
 
-def load_index(index_dir: Path, verified: bool = False) -> StoredIndex:
+def load_index(index_dir: Path, verified: bool = False, manifest: Manifest | None = None) -> StoredIndex:
     """The current index. verified: its files' checksums were just checked by a caller holding the
-    write lock (so they cannot have changed), and need not be hashed again."""
+    write lock (so they cannot have changed), and need not be hashed again. manifest: the manifest
+    the caller has just read, which spares reading it again (a large corpus's takes a while)."""
     index_dir = Path(index_dir)
     for _ in range(3):
-        manifest = require_manifest(index_dir)
+        manifest = manifest or require_manifest(index_dir)
         try:
             return _load_files(index_dir, manifest, verified)
         except IndexMismatchError:
             # A build may have committed, and removed the files this manifest names, while they were read.
             if read_manifest(index_dir) == manifest:
                 raise
+            manifest = None
     return _load_files(index_dir, require_manifest(index_dir), verified)
 
 

@@ -328,3 +328,51 @@ def test_each_distinct_text_is_encoded_once_and_every_row_gets_its_own_vector(fa
     expected = fake_encoder.encode([one.embedding_text(), two.embedding_text()] + sentence_texts(two.title, two.text))
     assert np.allclose(passages[[0, 1, 2]], expected[[0, 1, 0]])
     assert np.allclose(sentences, expected[[0, 2, 3, 0]])
+
+
+def test_the_change_check_names_added_removed_and_edited_files_and_not_touched_ones(corpus, index_dir, fake_factory):
+    from qa.indexer import stale_files
+
+    build(corpus, index_dir, fake_factory)
+    manifest = read_manifest(index_dir)
+    touched, edited, removed = sorted(corpus.glob("*.txt"))[:3]
+    os.utime(touched, ns=(1, 1))  # same bytes, new time: not a change
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    removed.unlink()
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "new.md").write_text("# New\n\nA new note.\n", encoding="utf-8")
+    (corpus / ".hidden.txt").write_text("hidden", encoding="utf-8")  # neither is a document of the corpus
+    (corpus / "image.xyz").write_text("not a document", encoding="utf-8")
+    assert stale_files(manifest) == sorted([edited.name, removed.name, "sub/new.md"])
+
+
+def test_the_file_table_is_stored_as_columns_and_an_index_that_stored_records_still_loads(corpus, index_dir, fake_factory):
+    from qa.file_table import FileRecord, FileTable
+    from qa.store import Manifest
+
+    build(corpus, index_dir, fake_factory)
+    manifest = read_manifest(index_dir)
+    stored = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert set(stored["files"]) == {"doc", "sha256", "size", "mtime_ns", "passages", "skipped"}
+    assert isinstance(manifest.files, FileTable) and Manifest.from_json(manifest.to_json()) == manifest
+    first = stored["files"]["doc"][0]
+    assert manifest.files[first] == FileRecord(*(stored["files"][column][0] for column in ("sha256", "size", "mtime_ns", "passages", "skipped")))
+    assert manifest.files[first].size == (corpus / first).stat().st_size
+    # The layout of earlier versions: one object per file.
+    stored["files"] = {doc: {"sha256": manifest.files[doc].sha256, "size": manifest.files[doc].size, "mtime_ns": manifest.files[doc].mtime_ns,
+                             "passages": manifest.files[doc].passages, "skipped": None} for doc in manifest.files}
+    (index_dir / "manifest.json").write_text(json.dumps(stored), encoding="utf-8")
+    notices = []
+    bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
+    assert notices == [] and bot.manifest == manifest and len(bot.index.passages) == 63
+
+
+def test_a_damaged_index_of_a_changed_corpus_is_rebuilt_on_load(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    vectors = index_dir / read_manifest(index_dir).store.files["passage_vectors"]
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    (corpus / "late.txt").write_text("A late document about the Japan-UK semiconductor partnership.\n", encoding="utf-8")
+    notices = []
+    bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
+    assert len(notices) == 1 and "late.txt" in notices[0]
+    assert any(p.doc == "late.txt" for p in bot.index.passages)

@@ -58,11 +58,24 @@ def test_backend_can_be_forced_and_an_unknown_one_is_a_clear_error():
 
 
 def test_asking_loads_the_onnx_encoder_and_never_imports_torch(seed_index):
+    """Nor what bm25s would import for parts of it the bot does not use (numba, scipy)."""
     script = (
         "import sys; from qa import Bot; bot = Bot(sys.argv[1]).load(); answer = bot.ask('Who did Kishida meet in London?');"
-        "print(bot._encoder.backend, answer.hits[0].passage.doc, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+        "print(bot._encoder.backend, answer.hits[0].passage.doc, *(m in sys.modules for m in ('torch', 'sentence_transformers', 'numba', 'scipy')))"
     )
     result = subprocess.run([sys.executable, "-c", script, str(seed_index)], capture_output=True, text=True, cwd=REPO, check=True)
-    backend, doc, torch_loaded, st_loaded = result.stdout.split()
-    assert (backend, torch_loaded, st_loaded) == ("onnx", "False", "False")
+    backend, doc, *loaded = result.stdout.split()
+    assert (backend, loaded) == ("onnx", ["False"] * 4)
     assert doc.endswith(".txt")
+
+
+def test_the_optimised_graph_is_kept_once_and_encodes_exactly_as_the_export(onnx_export):
+    texts = ["Who did Kishida meet in London?", "A paragraph of ordinary prose, " * 20]
+    first = OnnxEncoder(onnx_export)  # optimises the export, and keeps the result
+    kept = list(onnx_export.folder.glob("model.ort-*.onnx"))
+    assert len(kept) == 1 and not list(onnx_export.folder.glob("*.partial"))
+    again = OnnxEncoder(onnx_export)  # opens the kept graph as it is
+    assert np.array_equal(first.encode(texts), again.encode(texts))
+    kept[0].write_bytes(b"not a graph")  # a damaged cache file is replaced, not an error
+    assert np.array_equal(OnnxEncoder(onnx_export).encode(texts), first.encode(texts))
+    assert kept[0].stat().st_size > 1_000_000

@@ -113,7 +113,10 @@ class FaissStore:
             raise ValueError(f"{len(self._ids)} passage vectors of shape {self._vectors.shape}, expected {passage_count}")
         if self._sentences.shape != (len(self._owners), self.dimension):
             raise ValueError(f"{len(self._owners)} sentence owners for {self._sentences.shape[0]} sentence vectors")
-        if len(self._ids) and not (np.all(np.diff(self._ids) > 0) and np.array_equal(np.unique(self._owners), self._ids)):
+        owners = self._owners
+        # Owners ascending, and their distinct values the ids: linear, where np.unique would sort or hash.
+        if len(self._ids) and not (np.all(np.diff(self._ids) > 0) and np.all(owners[1:] >= owners[:-1])
+                                   and np.array_equal(owners[np.r_[True, owners[1:] != owners[:-1]]], self._ids)):
             raise ValueError("sentence vectors do not belong to the passages, one group each, in id order")
         for target, (index, _) in self._ann.items():
             if index.ntotal != self.count(target):
@@ -207,8 +210,10 @@ class FaissStore:
             return self._sentences, np.searchsorted(self._ids, self._owners)
         first = np.searchsorted(self._owners, ids, side="left")
         last = np.searchsorted(self._owners, ids, side="right")
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(first, last, strict=True)]) if len(ids) else np.zeros(0, np.int64)
-        return self._take("sentence_vectors", rows), np.repeat(np.arange(len(ids)), last - first)
+        counts = last - first
+        # Each passage's sentence rows, first[i] to last[i], one after another.
+        rows = np.arange(counts.sum()) + np.repeat(first - (np.cumsum(counts) - counts), counts)
+        return self._take("sentence_vectors", rows), np.repeat(np.arange(len(ids)), counts)
 
     def _source(self, role: str) -> vector_index.Rows:
         """A vector set's rows: read from its file once the generation is saved or loaded, else the array in memory."""
