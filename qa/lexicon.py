@@ -26,9 +26,11 @@ _BM25_FILES = {
 
 
 # Modules bm25s imports when they are installed, for parts of it this index never uses: numba for a
-# retrieval backend (it asks for every passage's score, in numpy) and scipy for a way of building
-# the score matrix (numpy builds the same one). Their imports were a cold question's largest cost.
-_UNUSED = ("numba", "scipy")
+# retrieval backend (it asks for every passage's score, in numpy), scipy for a way of building the
+# score matrix (numpy builds the same one), tqdm.auto (and asyncio with it) for progress bars it is
+# never asked to show. Their imports were a cold question's largest cost; bm25s falls back when
+# an import fails.
+_UNUSED = ("numba", "scipy", "tqdm.auto")
 
 
 def _bm25s():
