@@ -179,6 +179,19 @@ def _reusable_manifest(index_dir: Path, spec: ModelSpec) -> Manifest | None:
     return manifest
 
 
+def _return_freed_memory() -> None:
+    """Give memory freed so far back to the system. glibc keeps a freed heap for the process's
+    reuse: after a 162,240-passage build dropped its encoder, 140 MB of it stayed in RSS, under
+    the BM25 and ANN builds of the commit (peak 647 MB)."""
+    import ctypes
+    import gc
+    from contextlib import suppress
+
+    gc.collect()
+    with suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def _unchanged(manifest: Manifest, sources: list[SourceFile]) -> bool:
     files = FileTable.of(manifest.files)
     return len(files) == len(sources) and all(files.stamp(s.doc) == (s.size, s.mtime_ns) for s in sources)
@@ -228,6 +241,7 @@ class _Build:
             # The encoder (onnxruntime's arena: hundreds of MB) is not needed past this point; let its
             # memory go before the commit builds BM25 and any ANN index.
             self._encoder = None
+            _return_freed_memory()
             writer.commit(
                 dict(
                     model=self.spec.name,
