@@ -153,9 +153,8 @@ class Bot:
                     if not check.result():
                         raise  # a damaged index of an unchanged corpus: its message names the fix
                 reason = _changed(check.result())
-        if reason is not None and self._update(manifest, reason):
-            opened = None
-        index, encoder = opened or self._open(None)
+        built = reason is not None and self._update(manifest, reason)
+        index, encoder = self._open(None) if built else opened or self._open(manifest)
         self._index, self._retrievers, self._idf = index, Retrievers(index, encoder), None
         return self
 
