@@ -29,6 +29,7 @@ from qa.retrieval import MODES, Retrievers
 from qa.schema import Hit
 from qa.store import FORMAT_VERSION, StoredIndex, load_index, read_manifest
 from qa.stores import DEFAULT_STORE, store_kind
+from qa.text import history_read
 
 METRICS = ("ndcg@10", "recall@1", "recall@5", "recall@10", "recall@100", "mrr@10")
 PLOT_CUTOFFS = (1, 2, 3, 5, 10, 20, 30, 50, 100)
@@ -127,7 +128,7 @@ def run_bench(
         rankings, latencies = {}, []
         for done, query in enumerate(queries, start=1):
             started = time.perf_counter()
-            ranking = retriever.rank(query.text, query.history, DEPTH)
+            ranking = retriever.rank(query.text, history_read(query.text, query.history), DEPTH)
             latencies.append((time.perf_counter() - started) * 1000)
             rankings[query.id] = ranking
             if progress:
@@ -314,7 +315,7 @@ def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_o
     for query in queries:
         top = rankings[query.id][:ANSWER_K]
         hits = [Hit(rank=i, score=score, passage=index.passage(pid), passage_id=pid) for i, (pid, score) in enumerate(top, start=1)]
-        answer = answer_question(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
+        answer = answer_question(retrievers, query.text, history_read(query.text, query.history), hits, idf=idf, policy=policy)
         if query.kind == NO_GOLD:
             unanswerable += 1
             rightly_abstained += answer.abstained
@@ -349,7 +350,7 @@ def _squad_measures(queries, rankings, index, retrievers, policy, idf) -> tuple[
     for query in queries:
         top = rankings[query.id][:ANSWER_K]
         hits = [Hit(rank=i, score=score, passage=index.passage(pid), passage_id=pid) for i, (pid, score) in enumerate(top, start=1)]
-        answer = answer_question(retrievers, query.text, query.history, hits, idf=idf, policy=policy)
+        answer = answer_question(retrievers, query.text, history_read(query.text, query.history), hits, idf=idf, policy=policy)
         for key in ("all", question_word(query.text)):
             tallies.setdefault(key, AnswerTally()).add(answer, None if query.kind == NO_GOLD else query.answers)
 

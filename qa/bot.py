@@ -18,6 +18,7 @@ from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search
 from qa.schema import Answer, Hit
 from qa.settings import DEFAULT_CORPUS_DIR
 from qa.store import FORMAT_VERSION, Manifest, StoredIndex, load_index, read_manifest, rebuild_command, require_manifest
+from qa.text import history_read
 
 DEFAULT_K = 5
 
@@ -173,10 +174,11 @@ class Bot:
     modes = MODES
 
     def ask(self, question: str, history: Sequence[str] = (), k: int = DEFAULT_K, mode: str | None = None) -> Answer:
-        """Answer question; history holds the conversation's earlier questions, oldest first.
+        """Answer question; history holds the conversation's earlier questions, oldest first, read
+        only when the question leans on them (qa.text.history_read).
         mode picks a retrieval mode for this question only (default: self.mode)."""
         question = check_question(question)
-        history = [h for h in history if h.strip()]
+        history = history_read(question, history)
         retrievers = self._loaded_retrievers()
         started = time.perf_counter()
         hits = search(retrievers.get(mode or self.mode), retrievers.index, question, history, k=k)

@@ -67,6 +67,34 @@ def question_terms(question: str) -> frozenset[str]:
     return frozenset(content_terms(question))
 
 
+# Words by which a question points back at the conversation ("did they…", "on that trip", "what
+# about…", "…too"): English function words, not any corpus's vocabulary.
+_BACK_REFERENCES = frozenset(
+    """it its it's they them their theirs this that these those he him his she her there then such
+    other another too also else same former latter""".split()
+)
+_CONTINUATIONS = ("and ", "but ", "so ", "or ", "what about ", "how about ", "also ")
+
+
+def reads_conversation(question: str) -> bool:
+    """Whether a question leans on the questions before it: it refers back ("they", "that"), goes on
+    from them ("And what about the RAA?") or names too little to stand alone. A question that names
+    its own subject ("Who attended the 2023 meeting?") is read alone, whatever was asked before."""
+    found = words(question)
+    opening = " ".join(found[:2]) + " "
+    return (
+        any(word in _BACK_REFERENCES for word in found)
+        or opening.startswith(_CONTINUATIONS)
+        or len(content_terms(question)) < 2
+    )
+
+
+def history_read(question: str, history: Sequence[str]) -> list[str]:
+    """The earlier questions a question is read with: the non-blank ones when it reads the
+    conversation, else none."""
+    return [h for h in history if h.strip()] if reads_conversation(question) else []
+
+
 HISTORY_TERM_WEIGHT = 0.5  # a follow-up's topic words count half as much as its own
 
 

@@ -367,3 +367,29 @@ def test_a_when_follow_up_is_answered_from_the_date_its_passage_ends_with(seed_b
     answer = seed_bot.ask("and when must it be ready?", history=["What did they agree about GCAP?"])
     assert not answer.abstained
     assert "by 2035" in answer.text
+
+
+@pytest.mark.slow
+def test_a_question_that_names_its_own_subject_is_answered_as_if_asked_alone(seed_bot):
+    alone = seed_bot.ask("Who attended the 2023 meeting?")
+    after = seed_bot.ask("Who attended the 2023 meeting?", history=["When must the next-generation fighter aircraft be developed?"])
+    assert "KAMIKAWA" in after.text and after.text == alone.text
+    assert [h.passage.id for h in after.hits] == [h.passage.id for h in alone.hits]
+
+
+@pytest.mark.parametrize("question, follows_on", [
+    ("and when must it be ready?", True),
+    ("What about COVID?", True),
+    ("Did they talk about Russia too?", True),
+    ("How is that configured?", True),
+    ("Why?", True),  # names nothing to stand on
+    ("Who attended the 2023 meeting?", False),
+    ("Which licence covers libxslt?", False),
+    ("When did the Normans conquer England?", False),
+    ("How do I set the compression level in zlib?", False),
+])
+def test_a_question_reads_the_conversation_only_when_it_leans_on_it(question, follows_on):
+    from qa.text import history_read, reads_conversation
+
+    assert reads_conversation(question) is follows_on
+    assert history_read(question, ["What did they agree about GCAP?", " "]) == (["What did they agree about GCAP?"] if follows_on else [])
