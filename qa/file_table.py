@@ -53,11 +53,6 @@ class FileTable(Mapping[str, FileRecord]):
     def to_json(self) -> dict[str, list]:
         return {"doc": self._docs, **self._columns}
 
-    def stamp(self, doc: str) -> tuple[int, int] | None:
-        """(size, mtime_ns) of doc as indexed, or None when the index does not know it."""
-        row = self._rows().get(doc)
-        return None if row is None else (self._columns["size"][row], self._columns["mtime_ns"][row])
-
     def stamps(self) -> dict[str, tuple[int, int]]:
         """(size, mtime_ns) of every document as indexed."""
         return dict(zip(self._docs, zip(self._columns["size"], self._columns["mtime_ns"], strict=True), strict=True))

@@ -12,12 +12,11 @@ from qa.chunking import SPLITTER_VERSION, split_document
 from qa.corpus import SourceFile, file_stamps, find_files, read_document, source_sha256
 from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import CorpusError, QAError
-from qa.file_table import FileTable
+from qa.file_table import FileRecord
 from qa.schema import Passage
 from qa.sentences import sentence_texts
 from qa.store import (
     FORMAT_VERSION,
-    FileRecord,
     IndexWriter,
     Manifest,
     StoredIndex,
@@ -150,15 +149,14 @@ def stale_files(manifest: Manifest) -> list[str]:
         found = file_stamps(root)
     except CorpusError:
         return []
-    files = FileTable.of(manifest.files)
-    known = files.stamps()
-    changed = [doc for doc in known.keys() - found.keys()]
+    known = manifest.files.stamps()
+    changed = list(known.keys() - found.keys())
     for doc, stamp in found.items() - known.items():
         if doc not in known:
             changed.append(doc)
             continue
         try:  # touched, or changed: only its bytes tell
-            if source_sha256(SourceFile(doc, root / doc, *stamp)) != files[doc].sha256:
+            if source_sha256(SourceFile(doc, root / doc, *stamp)) != manifest.files[doc].sha256:
                 changed.append(doc)
         except CorpusError:
             changed.append(doc)
@@ -193,8 +191,7 @@ def _return_freed_memory() -> None:
 
 
 def _unchanged(manifest: Manifest, sources: list[SourceFile]) -> bool:
-    files = FileTable.of(manifest.files)
-    return len(files) == len(sources) and all(files.stamp(s.doc) == (s.size, s.mtime_ns) for s in sources)
+    return manifest.files.stamps() == {s.doc: (s.size, s.mtime_ns) for s in sources}
 
 
 class _Build:

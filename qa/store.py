@@ -17,14 +17,14 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.errors import IndexMismatchError, IndexMissingError, IndexWriteError
-from qa.file_table import FileRecord, FileTable
+from qa.file_table import FileTable
 from qa.passage_table import PassageTable
 from qa.schema import Passage
 from qa.stores import (
@@ -52,7 +52,7 @@ class Manifest:
     dimension: int
     splitter_version: str
     corpus_root: str
-    files: Mapping[str, FileRecord]  # a FileTable when read back
+    files: FileTable  # given as any mapping of document to FileRecord, kept as a FileTable
     passage_count: int
     passages_file: str
     store: StoreRecord  # which store holds the vectors, and its files
@@ -63,6 +63,9 @@ class Manifest:
     sizes: dict[str, int] = field(default_factory=dict)  # bytes of each file in checksums
     format_version: int = FORMAT_VERSION
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", FileTable.of(self.files))
+
     @property
     def document_count(self) -> int:
         """The files indexed, not counting those skipped: what `qa index` reports as indexed."""
@@ -70,12 +73,12 @@ class Manifest:
 
     @property
     def skipped_count(self) -> int:
-        return FileTable.of(self.files).count_skipped()
+        return self.files.count_skipped()
 
     def to_json(self) -> str:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["store"] = asdict(self.store)
-        data["files"] = FileTable.of(self.files).to_json()
+        data["files"] = self.files.to_json()
         return json.dumps(data, indent=1, ensure_ascii=False)
 
     @classmethod
