@@ -237,10 +237,10 @@ DIVERSE_TOP = 10  # places reordered for diversity
 class CandidatePolicy:
     """Above exact_max passages, fused scores candidates instead of every passage: the top `depth`
     of an ANN passage search, of an ANN sentence search (`sentence_depth` sentences, several per
-    passage) and of BM25, scored exactly as below, before and after the feedback. The dense z-score statistics come from a fixed
-    random sample of passages (a shift of a mean moves every candidate alike; only the spread
-    changes the order, and `sample` passages estimate it within a few per cent). BM25's statistics
-    stay exact: its scores of every passage cost little."""
+    passage) and of BM25, scored exactly as below, before and after the feedback. The dense z-score
+    statistics come from a fixed random sample of passages (a shift of a mean moves every candidate
+    alike; only the spread changes the order, and `sample` passages estimate it within a few per
+    cent). BM25's statistics stay exact: its scores of every passage cost little."""
 
     exact_max: int = 20_000  # up to this many passages, every one is scored (exact fused)
     depth: int = 300

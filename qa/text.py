@@ -73,7 +73,7 @@ _BACK_REFERENCES = frozenset(
     """it its it's they them their theirs this that these those he him his she her there then such
     other another too also else same former latter""".split()
 )
-_CONTINUATIONS = ("and ", "but ", "so ", "or ", "what about ", "how about ", "also ")
+_CONTINUATIONS = ("and ", "but ", "so ", "or ", "what about ", "how about ")  # "also" is a back-reference anywhere
 
 
 def reads_conversation(question: str) -> bool:
