@@ -17,11 +17,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from qa import pipeline
 from qa.answer import AnswerPolicy
-from qa.bench import ANSWER_K, bench_index
-from qa.bot import with_sentence_scores
-from qa.datasets import NO_GOLD, Dataset, Query, load_seed_questions, load_squad, parse_article_range
-from qa.retrieval import DEFAULT_MODE
+from qa.eval.bench import ANSWER_K, bench_index
+from qa.eval.datasets import NO_GOLD, Dataset, LabelledQuery, load_seed_questions, load_squad, parse_article_range
+from qa.query import Query
+from qa.ranking import DEFAULT_MODE
 from qa.schema import Hit
 from qa.text import inverse_document_frequencies
 
@@ -58,7 +59,7 @@ def main() -> int:
         dataset = load_seed_questions(Path("benchmarks/seeds/questions.jsonl"), Path("seeds"))
         splits = {json.loads(line)["id"]: json.loads(line).get("split") for line in Path("benchmarks/seeds/questions.jsonl").read_text().splitlines() if line.strip()}
         answers = {json.loads(line)["id"]: json.loads(line).get("answer") for line in Path("benchmarks/seeds/questions.jsonl").read_text().splitlines() if line.strip()}
-        dataset = Dataset(name="seeds", queries=[Query(q.id, q.text, q.history, q.kind, q.answer, (answers[q.id],) if answers[q.id] else ())
+        dataset = Dataset(name="seeds", queries=[LabelledQuery(q.id, q.text, q.history, q.kind, q.answer, (answers[q.id],) if answers[q.id] else ())
                                                  for q in dataset.queries], qrels=dataset.qrels, corpus_dir=dataset.corpus_dir,
                           gold_spans=dataset.gold_spans, source=dataset.source)
     else:
@@ -70,16 +71,17 @@ def main() -> int:
     with out.open("w", encoding="utf-8") as handle:
         handle.write(json.dumps({"idf": idf}) + "\n")
         for query in dataset.queries:
-            top = retriever.rank(query.text, query.history, ANSWER_K)
-            history = [h for h in query.history if h.strip()]
-            hits = with_sentence_scores(retrievers, query.text, history, [
+            # Every earlier question read (this script's record keeps them all), as its answers were recorded.
+            asked = Query(query.text, tuple(h for h in query.history if h.strip()))
+            top = retriever.rank(asked, ANSWER_K)
+            hits = pipeline.with_sentence_scores(retrievers.dense, asked, [
                 Hit(rank=i, score=float(score), passage=index.passage(pid), passage_id=pid) for i, (pid, score) in enumerate(top, start=1)
             ], AnswerPolicy().passages_considered)
             hits = [{"score": hit.score, "sentence_scores": list(hit.sentence_scores), **asdict(hit.passage)} for hit in hits]
             handle.write(json.dumps({
                 "corpus": args.corpus, "id": query.id, "question": query.text, "history": list(query.history),
                 "answerable": query.kind != NO_GOLD, "answers": list(query.answers), "split": splits.get(query.id),
-                "hits": hits, "closeness": asdict(retrievers.dense.closeness(query.text, history)),
+                "hits": hits, "closeness": asdict(retrievers.dense.closeness(asked)),
             }) + "\n")
     print(f"{len(dataset.queries)} questions → {out}")
     return 0

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from qa.answer import compose_answer
-from qa.squad import AnswerTally
+from qa.eval.squad import AnswerTally
+from qa.query import Query
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_answer_model import load_candidates  # a sibling script, not a package
@@ -24,7 +25,7 @@ def main() -> int:
         idf, rows = load_candidates(Path(path))
         tally = AnswerTally()
         for row in rows:
-            answer = compose_answer(row["question"], row["hits"], history=row["history"], idf=idf, closeness=row["closeness"])
+            answer = compose_answer(Query(row["question"], tuple(row["history"])), row["hits"], idf=idf, closeness=row["closeness"])
             tally.add(answer, row["answers"] if row["answerable"] else None)
         rates = tally.rates()
         print(f"{path}: {tally.questions} answerable: answer has gold {rates['answer_contains_gold']:.3f}, first sentence "

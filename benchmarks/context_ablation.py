@@ -13,10 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import qa.indexer
+import qa.index.builder
 import qa.schema
-from qa.bench import run_bench
-from qa.datasets import load_seed_questions
+from qa.eval.bench import run_bench
+from qa.eval.datasets import load_seed_questions
 from qa.sentences import sentence_texts
 
 VARIANTS = ("stock", "bare", "dated")
@@ -36,7 +36,7 @@ def main() -> int:
     # The variants replace what the indexer and BM25 read; the cited span stays the passage text.
     if variant == "bare":
         qa.schema.Passage.embedding_text = lambda passage: passage.text
-        qa.indexer.sentence_texts = lambda title, text: sentence_texts("", text)
+        qa.index.builder.sentence_texts = lambda title, text: sentence_texts("", text)
     elif variant == "dated":
         qa.schema.Passage.embedding_text = _dated
     cache = Path(tempfile.mkdtemp())

@@ -30,12 +30,14 @@ def main() -> None:
 
     import numpy as np
 
-    from qa.bench import _store_path
-    from qa.store import MANIFEST, _sha256_file, load_index, write_atomic
-    from qa.stores import VectorSet, create_store
+    from qa.eval.bench import _store_path
+    from qa.index import MANIFEST, load_index
+    from qa.index.reader import sha256_file
+    from qa.index.writer import write_atomic
+    from qa.stores import VectorSet, create_store, parse_store
 
     source = load_index(args.source)
-    target, spec = (args.target, args.store) if args.target else _store_path(args.source, args.store)
+    target, spec = (args.target, parse_store(args.store)) if args.target else _store_path(args.source, parse_store(args.store))
     target.mkdir(parents=True, exist_ok=True)
     manifest = source.manifest
     started = time.perf_counter()
@@ -53,12 +55,12 @@ def main() -> None:
     if (args.source / "build.json").exists():
         shutil.copyfile(args.source / "build.json", target / "build.json")
     new = dataclasses.replace(
-        manifest, store=record, checksums={name: _sha256_file(target / name) for name in copied},
+        manifest, store=record, checksums={name: sha256_file(target / name) for name in copied},
         sizes={name: (target / name).stat().st_size for name in copied},
     )
     write_atomic(target / MANIFEST, new.to_json())
     print(f"copied {len(source.ids)} passages and {store.count(VectorSet.SENTENCES)} sentence vectors"
-          f" into {spec} in {seconds:.1f} s ({len(source.ids) / seconds:.0f} passages/s); index directory {target}")
+          f" into {spec.spec} in {seconds:.1f} s ({len(source.ids) / seconds:.0f} passages/s); index directory {target}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
         --unanswerable-from 18-23 --per-article 100 CACHE/cand-squad.jsonl
     .venv/bin/python benchmarks/fit_answer_model.py CACHE/cand-squad.jsonl --squad PATH/dev-v1.1.json [--write]
 
-Cues: for each question class (qa.answer_types.question_class) and fact shape, the log of the lift:
+Cues: for each question class (qa.question_types.question_class) and fact shape, the log of the lift:
 the share of the class's gold answers that have the shape over the share of the other sentences of
 the passages shown (what they add to the question) that have it; kept where at least MIN_COUNT gold
 answers have it and the lift is at least MIN_LIFT.
@@ -19,22 +19,22 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from qa import fitted
 from qa.answer import SELECTOR_FEATURES, AnswerPolicy, sentence_features
-from qa.answer_types import QUESTION_CLASSES, SHAPE_NAMES, answer_shapes, fact_shapes, masked, question_class
+from qa.eval.squad import answer_contains
 from qa.fitted import KEEP_MARGIN
+from qa.query import Query
+from qa.question_types import QUESTION_CLASSES, SHAPE_NAMES, answer_shapes, fact_shapes, masked, question_class
 from qa.schema import Closeness, Hit, Passage
-from qa.squad import answer_contains
 
 MIN_COUNT = 2  # gold answers of the class with the shape
 MIN_LIFT = 1.05
 FOLDS = 3  # the selector's cross-validation: articles i, i+3, i+6… form fold i
-FITTED = Path(__file__).resolve().parent.parent / "qa" / "fitted.py"
 
 
 def load_candidates(path: Path) -> tuple[dict[str, float], list[dict]]:
@@ -91,7 +91,7 @@ def feature_rows(rows, idf, cues, shown):
     for row in rows:
         if not row["answerable"]:
             continue
-        found = sentence_features(row["question"], row["history"], row["hits"][:shown], idf, cues)
+        found = sentence_features(Query(row["question"], tuple(row["history"])), row["hits"][:shown], idf, cues)
         if not found:
             continue
         x = np.array([[f[name] for name in SELECTOR_FEATURES] for _, _, _, f, _ in found])
@@ -167,12 +167,7 @@ def main() -> int:
     selector = {"bias": round(bias, 3), "weights": {n: round(float(w), 3) for n, w in zip(SELECTOR_FEATURES, weights, strict=True)}}
     print("SENTENCE_SELECTOR =", json.dumps(selector))
     if args.write:
-        text = FITTED.read_text(encoding="utf-8")
-        text = re.sub(r"(?m)^ANSWER_CUES: .*$", f"ANSWER_CUES: dict[str, dict[str, float]] = {json.dumps(cues)}", text)
-        text = re.sub(r"(?m)^SENTENCE_SELECTOR: .*$", f"SENTENCE_SELECTOR: dict = {json.dumps(selector)}", text)
-        text = re.sub(r"(?m)^KEEP_MARGIN = .*$", f"KEEP_MARGIN = {margin}", text)
-        FITTED.write_text(text, encoding="utf-8")
-        print(f"written to {FITTED}")
+        print(f"written to {fitted.write(answer_cues=cues, sentence_selector=selector, keep_margin=margin)}")
     return 0
 
 

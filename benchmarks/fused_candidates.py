@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa import bench
-from qa.datasets import load_beir, load_seed_questions
-from qa.retrieval import CandidatePolicy, Retrievers
+from qa.eval.datasets import load_beir, load_seed_questions
+from qa.ranking import CandidatePolicy, Retrievers
 
 REPO = Path(__file__).resolve().parent.parent
 

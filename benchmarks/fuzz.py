@@ -130,8 +130,7 @@ def _plain_zip() -> bytes:
 
 
 def run(scale: float, seed: int) -> dict:
-    from qa.indexer import build_index
-    from qa.store import load_index
+    from qa.index import build_index, load_index
 
     rng = random.Random(seed)
     rows: dict[str, Counter] = defaultdict(Counter)

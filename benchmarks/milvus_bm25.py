@@ -30,8 +30,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from qa import lexicon
-    from qa.bench import evaluate_rankings
-    from qa.datasets import load_beir
+    from qa.eval.bench import evaluate_rankings
+    from qa.eval.datasets import load_beir
 
     dataset = load_beir(args.dataset, "test")
     passages = dataset.passages

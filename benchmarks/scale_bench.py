@@ -22,10 +22,11 @@ from pathlib import Path
 import speed
 
 from qa import Bot
-from qa.bench import _dedupe, evaluate_rankings
-from qa.datasets import load_beir
 from qa.encoders import load_encoder, resolve_model
-from qa.retrieval import CandidatePolicy, Retrievers
+from qa.eval.bench import _dedupe, evaluate_rankings
+from qa.eval.datasets import load_beir
+from qa.query import Query
+from qa.ranking import CandidatePolicy, Retrievers
 
 DEPTH = 100
 
@@ -38,11 +39,11 @@ def scifact_id(doc: str) -> str:
 
 def run_mode(retrievers: Retrievers, mode: str, queries) -> tuple[dict[str, list[tuple[str, float]]], list[float]]:
     retriever, index = retrievers.get(mode), retrievers.index
-    retriever.rank(queries[0].text, (), DEPTH)  # warm-up: first-use loads (BM25, sample vectors)
+    retriever.rank(Query(queries[0].text), DEPTH)  # warm-up: first-use loads (BM25, sample vectors)
     run, times = {}, []
     for query in queries:
         started = time.perf_counter()
-        ranking = retriever.rank(query.text, (), DEPTH)
+        ranking = retriever.rank(Query(query.text), DEPTH)
         times.append((time.perf_counter() - started) * 1000)
         run[query.id] = _dedupe([(scifact_id(index.passage(pid).doc), score) for pid, score in ranking])
     return run, times

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import speed
 
-from qa.store import IndexWriter, load_index
+from qa.index import IndexDirectory, load_index
 
 BLOCK = 16_384
 
@@ -45,7 +45,7 @@ def main() -> None:
     perturb = speed.Perturbation(np.asarray(store.vectors(ids[rng.choice(len(ids), min(50_000, len(ids)), replace=False)])), rng)
     print(f"{len(ids):,} source passages; copies at cosine {perturb.neighbour_cos:.3f} to their source ({speed.uptime()})", flush=True)
     args.target.mkdir(parents=True)
-    writer = IndexWriter(args.target, manifest.dimension, model=manifest.model)
+    writer = IndexDirectory(args.target).begin(manifest.dimension, model=manifest.model)
     for first in range(0, len(ids), BLOCK):
         block = ids[first : first + BLOCK]
         sentences, owners = store.sentence_vectors(block)

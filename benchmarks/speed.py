@@ -152,9 +152,9 @@ def throughput(passages, encoders) -> None:
     passages/s of all three are passages over the time taken. The passages are 300 distinct SciFact
     abstracts when ../shared/datasets/scifact is there (a build encodes a repeated text once), else the
     seeds' passages."""
-    from qa.datasets import load_beir
     from qa.encoders import resolve_model
-    from qa.indexer import build_index_from_passages
+    from qa.eval.datasets import load_beir
+    from qa.index import build_index_from_passages
     from qa.sentences import sentence_texts
 
     scifact = REPO.parent / "shared" / "datasets" / "scifact"
@@ -195,8 +195,8 @@ def cache_dir() -> Path:
 def real_vectors(names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Real document and query vectors of the BEIR folders, encoded by the real model.
     Each dataset is cached as it completes (keyed by its corpus file and the model), smallest first."""
-    from qa.datasets import load_beir
     from qa.encoders import load_encoder
+    from qa.eval.datasets import load_beir
 
     encoder = None
     docs, queries, used = [], [], []
@@ -259,8 +259,8 @@ def synthesise(real: np.ndarray, total: int, seed: int = 7) -> tuple[np.ndarray,
 def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file: Path | None, datasets: list[str]) -> None:
     import faiss
 
-    from qa import vector_index
-    from qa.vector_index import IndexPolicy
+    from qa.stores import faiss_index
+    from qa.stores.policy import IndexPolicy
 
     print(f"== scale: {total:,} passages ({uptime()})")
     if real_file:
@@ -289,9 +289,9 @@ def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file:
 
     policy = IndexPolicy()
     started = time.perf_counter()
-    index, spec = vector_index.build(base, base.shape[1], policy)
+    index, spec = faiss_index.build(base, base.shape[1], policy)
     build_s = time.perf_counter() - started
-    memory = vector_index.memory_bytes(index)
+    memory = faiss_index.memory_bytes(index)
     row(f"build {spec.kind} {spec.params}", f"{build_s:.1f} s")
     row("index memory (serialised)", f"{memory / 2**30:.2f} GiB", "<= 1 GiB", memory <= 2**30)
     ivf = faiss.extract_index_ivf(index)
@@ -309,7 +309,7 @@ def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file:
         row(f"  nprobe {nprobe:>3}: query p50 / p95", f"{pct(times, 50):.2f} / {pct(times, 95):.2f} ms", "p50 <= 20 ms" if chosen else "", pct(times, 50) <= 20 if chosen else None)
     ivf.nprobe = spec.params["nprobe"]
     started = time.perf_counter()
-    vector_index.add(index, added)
+    faiss_index.add(index, added)
     add_s = time.perf_counter() - started
     row(f"add {len(added):,} passages (no retraining)", f"{add_s:.2f} s", f"vs build {build_s:.0f} s", index.ntotal == total + extra and add_s < build_s / 10)
     bm25_scale()
@@ -318,7 +318,7 @@ def scale_part(total: int, extra: int, real_file: list[Path] | None, query_file:
 def bm25_scale() -> None:
     """bm25s indexing and query time on real text: the BEIR documents, repeated to 100k passages."""
     from qa import lexicon
-    from qa.datasets import load_beir
+    from qa.eval.datasets import load_beir
     from qa.schema import Passage
 
     texts = []

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import re
 from pathlib import Path
 
 import numpy as np
 
+from qa import fitted
 from qa.abstention import SIGNAL_NAMES, AbstentionModel
 from qa.answer import answer_signals
+from qa.query import Query
 
 PENALTIES = (0.01, 0.1, 1.0, 10.0)  # L2 strengths tried
 # The direction each signal can only push: a close passage or a well-matched sentence never argues
@@ -36,7 +36,6 @@ SIGN = {
     "closest": 1, "best_sentence": 1, "best_overlap": 1, "unknown": -1, "unknown_name": -1, "missing_fact": -1, "top_overlap": 1,
     "found_fact": 1, "closest_sentence": 1, "closest_margin": 1, "absent_shown": -1,
 }
-FITTED = Path(__file__).resolve().parent.parent / "qa" / "fitted.py"
 
 
 def load(path: Path):
@@ -49,7 +48,7 @@ def load(path: Path):
     idf, rows = load_candidates(path)
     out = []
     for row in rows:
-        signals = answer_signals(row["question"], row["hits"], history=row["history"], idf=idf, closeness=row["closeness"])
+        signals = answer_signals(Query(row["question"], tuple(row["history"])), row["hits"], idf=idf, closeness=row["closeness"])
         out.append((row["corpus"], row.get("split"), bool(row["answerable"]), np.array([signals.as_dict()[n] for n in SIGNAL_NAMES]), row))
     return out
 
@@ -168,9 +167,7 @@ def main() -> int:
         print(f"  cut {other}: " + "; ".join(cells))
     if args.write:
         data = {"bias": model.bias, "weights": dict(model.weights), "min_probability": model.min_probability}
-        text = re.sub(r"(?m)^FITTED_ABSTENTION: .*$", f"FITTED_ABSTENTION: dict = {json.dumps(data)}", FITTED.read_text(encoding="utf-8"))
-        FITTED.write_text(text, encoding="utf-8")
-        print(f"written to {FITTED}")
+        print(f"written to {fitted.write(abstention=data)}")
     return 0
 
 

@@ -11,9 +11,13 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qa.schema import Closeness, Hit
-from qa.text import content_terms, question_term_weights
+from qa.text import content_terms
+
+if TYPE_CHECKING:
+    from qa.query import Query
 
 # A capitalised word that does not open the question.
 _NAME = re.compile(r"(?<=\S)\s+([A-Z][\w’'-]*)")
@@ -79,8 +83,7 @@ class AbstentionModel:
 
 
 def abstention_signals(
-    question: str,
-    history: Sequence[str],
+    query: Query,
     hits: Sequence[Hit],
     idf: Mapping[str, float],
     closeness: Closeness,
@@ -93,11 +96,11 @@ def abstention_signals(
     and how close the index comes to the question. best_score: the selector's log-odds for the best
     sentence; holds_fact: whether the quoted sentences hold the kind of fact asked for (None when the
     question asks for no kind)."""
-    weights = question_term_weights(question, history, idf)
-    own = {term: weights[term] for term in content_terms(question)}
+    weights = query.term_weights(idf)
+    own = {term: weights[term] for term in content_terms(query.text)}
     own_total = sum(own.values())
     unknown = sum(w for term, w in own.items() if term not in idf) / own_total if idf and own_total else 0.0
-    names = set(content_terms(" ".join(_NAME.findall(question))))
+    names = set(content_terms(" ".join(_NAME.findall(query.text))))
     unknown_name = sum(w for term, w in own.items() if term in names and term not in idf) / own_total if idf and own_total else 0.0
     best_sentence = 1.0 / (1.0 + math.exp(-best_score)) if best_score is not None else 0.0
     total = sum(weights.values())

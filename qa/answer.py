@@ -5,15 +5,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
-from qa.answer_types import type_match
 from qa.fitted import FITTED_ABSTENTION, KEEP_MARGIN, SENTENCE_SELECTOR
 from qa.question_dates import of_named_time
+from qa.question_types import type_match
 from qa.schema import Answer, AnswerSentence, Closeness, Hit
 from qa.sentences import sentence_spans
 from qa.text import LIST_MARKER as _LIST_MARKER
-from qa.text import content_terms, question_term_weights
+from qa.text import content_terms
+
+if TYPE_CHECKING:
+    from qa.query import Query
 
 # What the sentence selector looks at, in the order of SENTENCE_SELECTOR's weights (qa/fitted.py).
 SELECTOR_FEATURES = (
@@ -60,10 +64,9 @@ class _Candidate:
 
 
 def compose_answer(
-    question: str,
+    query: Query,
     hits: Sequence[Hit],
     *,
-    history: Sequence[str] = (),
     idf: Mapping[str, float] | None = None,
     policy: AnswerPolicy = AnswerPolicy(),
     search_ms: float = 0.0,
@@ -71,7 +74,7 @@ def compose_answer(
 ) -> Answer:
     """closeness: how close the index comes to the question (DenseRetriever.closeness; default: the
     top hit's score as the closest passage's cosine)."""
-    chosen, signals = _weigh(question, hits, history, idf or {}, policy, closeness)
+    chosen, signals = _weigh(query, hits, idf or {}, policy, closeness)
     abstained = not chosen or policy.abstention.abstains(signals)
     chosen = [] if abstained else chosen
     sentences = tuple(
@@ -84,52 +87,51 @@ def compose_answer(
         for c in chosen
     )
     return Answer(
-        question=question, sentences=sentences, hits=tuple(hits), abstained=abstained,
-        search_ms=search_ms, history=tuple(history),
+        question=query.text, sentences=sentences, hits=tuple(hits), abstained=abstained,
+        search_ms=search_ms, history=query.history,
     )
 
 
 def answer_signals(
-    question: str,
+    query: Query,
     hits: Sequence[Hit],
     *,
-    history: Sequence[str] = (),
     idf: Mapping[str, float] | None = None,
     policy: AnswerPolicy = AnswerPolicy(),
     closeness: Closeness | None = None,
 ) -> AbstentionSignals:
     """What the abstention decision of compose_answer (same arguments) looks at; for tuning it."""
-    return _weigh(question, hits, history, idf or {}, policy, closeness)[1]
+    return _weigh(query, hits, idf or {}, policy, closeness)[1]
 
 
-def _weigh(question, hits, history, idf, policy, closeness) -> tuple[list[_Candidate], AbstentionSignals]:
+def _weigh(
+    query: Query, hits: Sequence[Hit], idf: Mapping[str, float], policy: AnswerPolicy, closeness: Closeness | None
+) -> tuple[list[_Candidate], AbstentionSignals]:
     """The sentences the answer would quote, and the signals for abstaining instead."""
     shown = hits[: policy.passages_considered]
     # A year the question names is a condition, not a hint: when some shown passages are of that
     # time, another year's passage would answer another question ("the 2023 meeting", not 2021's).
-    of_time = of_named_time(question, [hit.passage for hit in shown])
+    of_time = of_named_time(query.text, [hit.passage for hit in shown])
     quoted = [hit for hit, keep in zip(shown, of_time, strict=True) if keep] if any(of_time) else shown
-    candidates = _rank_sentences(question, history, quoted, idf, policy.selector)
+    candidates = _rank_sentences(query, quoted, idf, policy.selector)
     chosen = _choose(candidates, policy)
     if closeness is None:
         closeness = Closeness(passage=hits[0].score if hits else 0.0)
     best = candidates[0] if candidates else None
     typed = bool(chosen) and chosen[0].holds_fact is not None
     return chosen, abstention_signals(
-        question, history, shown, idf, closeness, best_score=best.score if best else None,
+        query, shown, idf, closeness, best_score=best.score if best else None,
         best_overlap=best.overlap if best else 0.0, holds_fact=any(c.holds_fact for c in chosen) if typed else None,
     )
 
 
-
 def sentence_features(
-    question: str, history: Sequence[str], hits: Sequence[Hit], idf: Mapping[str, float],
-    cues: Mapping[str, Mapping[str, float]] | None = None,
+    query: Query, hits: Sequence[Hit], idf: Mapping[str, float], cues: Mapping[str, Mapping[str, float]] | None = None,
 ) -> list[tuple[Hit, int, int, dict[str, float], bool | None]]:
     """Each sentence of the hits (hit, start, end within its passage text), its selector features, and
     whether it holds the kind of fact asked for (None when the question asks for no particular kind).
     cues: the answer-type cues (default: the fitted ones of qa/fitted.py)."""
-    weights = question_term_weights(question, history, idf)
+    weights = query.term_weights(idf)
     total = sum(weights.values()) or 1.0
     asked = set(weights)
     spans = [sentence_spans(hit.passage.text) for hit in hits]
@@ -147,7 +149,7 @@ def sentence_features(
             sentence = hit.passage.text[start:end]
             terms = content_terms(sentence)
             overlap = sum(w for term, w in weights.items() if term in set(terms)) / total
-            match = type_match(question, sentence, cues)
+            match = type_match(query.text, sentence, cues)
             features = {
                 "overlap": overlap,
                 "inverse_rank": 1.0 / hit.rank,
@@ -163,12 +165,10 @@ def sentence_features(
     return rows
 
 
-def _rank_sentences(
-    question: str, history: Sequence[str], hits: Sequence[Hit], idf: Mapping[str, float], selector: SentenceSelector
-) -> list[_Candidate]:
+def _rank_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float], selector: SentenceSelector) -> list[_Candidate]:
     candidates = [
         _Candidate(score=selector.score(f), overlap=f["overlap"], hit=hit, start=start, end=end, holds_fact=holds)
-        for hit, start, end, f, holds in sentence_features(question, history, hits, idf)
+        for hit, start, end, f, holds in sentence_features(query, hits, idf)
     ]
     return sorted(candidates, key=lambda c: -c.score)
 

@@ -1,24 +1,37 @@
-"""The library's front door: open an index, ask questions, re-index. The CLI and the chat use only this."""
+"""The library's front door for asking: open an index (updating it when its corpus changed), ask
+questions, re-index. The chat and `qa ask` ask through it; building, inspecting and benchmarking
+have their own entry points (qa.index, qa.inspection, qa.eval)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from qa import lexicon, settings
-from qa.answer import AnswerPolicy, compose_answer
+from qa import lexicon, pipeline, settings
+from qa.answer import AnswerPolicy
 from qa.chunking import SPLITTER_VERSION
 from qa.corpus import read_source
 from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
 from qa.errors import IndexMismatchError, QAError
-from qa.indexer import BuildReport, EncoderFactory, Progress, build_index, stale_files
-from qa.retrieval import DEFAULT_MODE, MODES, Retrievers, check_question, search
-from qa.schema import Answer, Hit
+from qa.index import (
+    FORMAT_VERSION,
+    BuildReport,
+    EncoderFactory,
+    Manifest,
+    Progress,
+    StoredIndex,
+    build_index,
+    load_index,
+    read_manifest,
+    rebuild_command,
+    require_manifest,
+    stale_files,
+)
+from qa.query import Query
+from qa.ranking import DEFAULT_MODE, MODES, Retrievers
+from qa.schema import Answer
 from qa.settings import DEFAULT_CORPUS_DIR
-from qa.store import FORMAT_VERSION, Manifest, StoredIndex, load_index, read_manifest, rebuild_command, require_manifest
-from qa.text import history_read
 
 DEFAULT_K = 5
 
@@ -40,34 +53,6 @@ def readable_manifest(index_dir: Path) -> Manifest | None:
 def corpus_of(manifest: Manifest | None) -> Path:
     """The folder an index was built from, or the default corpus for a new index."""
     return Path(manifest.corpus_root) if manifest else DEFAULT_CORPUS_DIR
-
-
-def answer_question(
-    retrievers: Retrievers,
-    question: str,
-    history: Sequence[str],
-    hits: Sequence[Hit],
-    *,
-    idf: dict[str, float],
-    policy: AnswerPolicy,
-    search_ms: float = 0.0,
-) -> Answer:
-    """The answer the bot gives from the ranked hits of a question (the benchmark measures exactly
-    this). It also searches the index once more, for how close its closest passage comes to the
-    question, which the abstention decision reads whatever the ranking mode."""
-    # Whether the corpus holds anything close to the question, whatever the ranking mode.
-    closeness = retrievers.dense.closeness(question, history)
-    hits = with_sentence_scores(retrievers, question, history, hits, policy.passages_considered)
-    # Answer sentences come only from the passages shown, so every [n] has its card.
-    return compose_answer(question, hits, history=history, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness)
-
-
-def with_sentence_scores(retrievers: Retrievers, question: str, history: Sequence[str], hits: Sequence[Hit], count: int) -> list[Hit]:
-    """The hits, the first count of them (those that came from the index) with the cosine of each of
-    their sentences to the question, which the sentence selector reads whatever the ranking mode."""
-    ids = {hit.rank: hit.passage_id for hit in hits[:count] if hit.passage_id is not None}
-    scores = dict(zip(ids, retrievers.dense.sentence_scores(question, history, list(ids.values())), strict=True))
-    return [replace(hit, sentence_scores=scores[hit.rank]) if hit.rank in scores else hit for hit in hits]
 
 
 def _outdated(manifest: Manifest) -> str | None:
@@ -144,8 +129,8 @@ class Bot:
         if self.auto_update and reason is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            # Checking for changed files stats every file of the corpus (0.2 s for 75,000), mostly
-            # in system calls that release the GIL: the index and the model load meanwhile.
+            # Checking for changed files stats every file of the corpus, mostly in system calls that
+            # release the GIL: the index and the model load meanwhile.
             with ThreadPoolExecutor(max_workers=1) as pool:
                 check = pool.submit(stale_files, manifest)
                 try:
@@ -171,20 +156,16 @@ class Bot:
             )
         return index, encoder
 
-    modes = MODES
+    modes = tuple(MODES)
 
-    def ask(self, question: str, history: Sequence[str] = (), k: int = DEFAULT_K, mode: str | None = None) -> Answer:
-        """Answer question; history holds the conversation's earlier questions, oldest first, read
-        only when the question leans on them (qa.text.history_read).
+    def ask(self, question: str | Query, history: Sequence[str] = (), k: int = DEFAULT_K, mode: str | None = None) -> Answer:
+        """Answer a question: its text (checked: QuestionError when empty or too long) with history,
+        the conversation's earlier questions, oldest first, read only when it leans on them; or a
+        Query already made (Query.of), which carries its own.
         mode picks a retrieval mode for this question only (default: self.mode)."""
-        question = check_question(question)
-        history = history_read(question, history)
-        retrievers = self._loaded_retrievers()
-        started = time.perf_counter()
-        hits = search(retrievers.get(mode or self.mode), retrievers.index, question, history, k=k)
-        search_ms = (time.perf_counter() - started) * 1000
-        return answer_question(
-            retrievers, question, history, hits, idf=self._document_frequencies(), policy=self.policy, search_ms=search_ms
+        query = question if isinstance(question, Query) else Query.of(question, history)
+        return pipeline.ask(
+            self._loaded_retrievers(), query, mode=mode or self.mode, k=k, idf=self._document_frequencies(), policy=self.policy
         )
 
     def reindex(self, corpus_dir: Path | None = None, progress: Progress | None = None) -> BuildReport:

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from qa.bot import DEFAULT_K
-    from qa.retrieval import DEFAULT_MODE, MODES
+    from qa.ranking import DEFAULT_MODE, MODES
 
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     _index_options(index)
     index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     index.add_argument("-v", "--verbose", action="store_true", help="list every skipped file and why, not only those new to this run")
-    index.add_argument("--store", type=_store_spec, metavar="STORE", help=(
+    index.add_argument("--store", type=_store_target, metavar="STORE", help=(
         "where the vectors go: faiss (files in the index directory; the default for a new index), milvus:PATH.db "
         "(Milvus Lite) or http://HOST:19530 (a Milvus server; token from $QA_MILVUS_TOKEN); add #NAME for the "
         "collection name (default qa). Default: the store the index already has"))
@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question", metavar="QUESTION", help="the question, or - to read questions from standard input")
     ask.add_argument("-k", type=_positive_int, default=DEFAULT_K, metavar="N", help=f"passages to cite (default {DEFAULT_K})")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument("--mode", choices=MODES, default=DEFAULT_MODE, help=f"retrieval mode (default {DEFAULT_MODE})")
+    ask.add_argument("--mode", choices=list(MODES), default=DEFAULT_MODE, help=f"retrieval mode (default {DEFAULT_MODE})")
     ask.add_argument("--history", action="append", default=[], metavar="EARLIER_QUESTION",
                      help="an earlier question of the same conversation (repeat, oldest first)")
     _index_options(ask)
@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--corpus", type=Path, default=Path("seeds"), metavar="DIR", help="the seeds corpus (default: seeds/)")
     bench.add_argument("--cache-dir", type=Path, metavar="DIR", help="where benchmark indexes are kept (default: the user cache, or $QA_CACHE_DIR)")
     bench.add_argument("--model", metavar="PATH_OR_NAME", help="local sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
-    bench.add_argument("--store", type=_store_spec, metavar="STORE", help=(
+    bench.add_argument("--store", type=_store_target, metavar="STORE", help=(
         "the vector store of the benchmark indexes, as for qa index (default: faiss); a Milvus store keeps one "
         "collection name per dataset"))
     bench.set_defaults(run=_run_bench)
@@ -121,14 +121,13 @@ def _index_options(parser: argparse.ArgumentParser) -> None:
                         help="local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
 
 
-def _store_spec(value: str) -> str:
-    from qa.stores import store_kind
+def _store_target(value: str):
+    from qa.stores import parse_store
 
     try:
-        store_kind(value)
+        return parse_store(value)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-    return value
 
 
 def _positive_int(value: str) -> int:
@@ -140,12 +139,12 @@ def _positive_int(value: str) -> int:
 
 def _run_index(args: argparse.Namespace) -> int:
     from qa.bot import corpus_of, readable_manifest
-    from qa.indexer import build_index
+    from qa.index import build_index
 
     corpus = args.corpus_dir or corpus_of(readable_manifest(args.index_dir))
     with _StageProgress(enabled=not args.quiet) as progress:
         on_bytes = (lambda done, total: progress("indexing", done, total)) if progress else None
-        report = build_index(corpus, args.index_dir, args.model, progress=on_bytes, notice=_warn, store_kind=args.store)
+        report = build_index(corpus, args.index_dir, args.model, progress=on_bytes, notice=_warn, store=args.store)
     for warning in report.skipped if args.verbose else report.warnings:
         _warn(warning)
     where = f"{args.index_dir}/"
@@ -166,7 +165,7 @@ def _run_index(args: argparse.Namespace) -> int:
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
-    from qa.inspect import inspect_file, render_inspection
+    from qa.inspection import inspect_file, render_inspection
 
     inspection = inspect_file(args.file)
     if args.json:
@@ -178,14 +177,14 @@ def _run_inspect(args: argparse.Namespace) -> int:
 
 def _run_ask(args: argparse.Namespace) -> int:
     from qa.bot import Bot
-    from qa.retrieval import check_question
+    from qa.query import Query
 
-    if args.question != "-":
-        check_question(args.question)  # fail fast, before loading the model
+    # A question is checked before the model loads, so a wrong one fails at once.
+    query = Query.of(args.question, args.history) if args.question != "-" else None
     bot = Bot(args.index_dir, args.model, notice=_warn, mode=args.mode).load()
-    if args.question == "-":
+    if query is None:
         return _ask_stream(bot, args.k)
-    answer = bot.ask(args.question, args.history, k=args.k)
+    answer = bot.ask(query, k=args.k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
     else:
@@ -250,10 +249,10 @@ def _print_answer(answer) -> None:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    from qa.bench import plot_recall, run_bench, write_trec_runs
-    from qa.bench_report import print_results
-    from qa.datasets import load_beir, load_seed_questions, load_squad, parse_article_range
-    from qa.retrieval import DEFAULT_MODE, MODES
+    from qa.eval.bench import plot_recall, run_bench, write_trec_runs
+    from qa.eval.datasets import load_beir, load_seed_questions, load_squad, parse_article_range
+    from qa.eval.report import print_results
+    from qa.ranking import DEFAULT_MODE, MODES
 
     for mode in args.modes or ():
         if mode not in MODES:

@@ -25,7 +25,7 @@ class SourceFile:
     """A corpus file as found on disk, before it is read."""
 
     doc: str  # relative path, forward slashes
-    path: str | Path  # listed from a folder: a str (75,000 Path objects took a second to make)
+    path: str | Path  # listed from a folder: a str (making a Path per file cost a large folder's listing most of its time)
     size: int
     mtime_ns: int
 

@@ -2,8 +2,8 @@
 index (bm25s's own save format: .npy arrays, memory-mapped when read, and JSON; no pickle) and the
 answer extractor's IDF table (JSON).
 
-Recomputing both from every passage's text took most of a cold `qa ask` on SciFact (2.7 s for the
-IDF table, 1.3 s for BM25, of 5.4 s), growing with the corpus; reading them takes milliseconds.
+Recomputing both from every passage's text took most of a cold `qa ask`, growing with the corpus
+(docs/speed.md); reading them takes milliseconds.
 They are rebuilt whenever a build commits, i.e. only when the corpus changed.
 """
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 
 from qa.errors import QuestionError
+from qa.query import Query
 from qa.schema import Closeness, Hit, Passage
 
 EXPECTED_FIRST = [
@@ -144,7 +145,7 @@ IDF = {"meet": 1.0, "tokyo": 2.0, "minist": 0.5, "cyber": 3.0, "japan": 0.2, "ta
 def test_a_question_word_found_nowhere_in_the_corpus_counts_as_unknown_at_the_highest_idf():
     from qa.abstention import abstention_signals
 
-    signals = abstention_signals("Ministers and AUKUS?", [], [_hit(1, "The ministers met.")], IDF, Closeness(0.4))
+    signals = abstention_signals(Query("Ministers and AUKUS?"), [_hit(1, "The ministers met.")], IDF, Closeness(0.4))
     # aukus is not in the IDF table: it weighs as the rarest known term (cyber, 3.0).
     assert signals.unknown == pytest.approx(3.0 / 3.5)
     assert signals.closest == 0.4
@@ -154,9 +155,9 @@ def test_an_unknown_name_counts_apart_from_an_unknown_plain_word():
     from qa.abstention import abstention_signals
 
     hits = [_hit(1, "The ministers met.")]
-    named = abstention_signals("What did the ministers say about Taiwan?", [], hits, IDF, Closeness(0.4))
-    plain = abstention_signals("What did the ministers say about islands?", [], hits, IDF, Closeness(0.4))
-    opening = abstention_signals("Ministers and trips?", [], hits, IDF, Closeness(0.4))
+    named = abstention_signals(Query("What did the ministers say about Taiwan?"), hits, IDF, Closeness(0.4))
+    plain = abstention_signals(Query("What did the ministers say about islands?"), hits, IDF, Closeness(0.4))
+    opening = abstention_signals(Query("Ministers and trips?"), hits, IDF, Closeness(0.4))
     assert named.unknown == plain.unknown == pytest.approx(3.0 / 3.5)  # both words are absent from the corpus
     assert named.unknown_name == pytest.approx(3.0 / 3.5)
     assert plain.unknown_name == 0.0
@@ -167,11 +168,11 @@ def test_the_top_passage_overlap_counts_the_earlier_questions_words_at_half_weig
     from qa.abstention import abstention_signals
 
     hits = [_hit(1, "The ministers met in Tokyo.")]
-    alone = abstention_signals("Who met in Tokyo?", [], hits, IDF, Closeness(0.4))
-    follow_up = abstention_signals("and who else?", ["Who met in Tokyo?"], hits, IDF, Closeness(0.4))
+    alone = abstention_signals(Query("Who met in Tokyo?"), hits, IDF, Closeness(0.4))
+    follow_up = abstention_signals(Query("and who else?", ("Who met in Tokyo?",)), hits, IDF, Closeness(0.4))
     assert alone.top_overlap == pytest.approx(1.0)  # meet and tokyo, the question's words, are both there
     assert 0.0 < follow_up.top_overlap < 1.0  # "else" is absent, the earlier question's words are there
-    assert abstention_signals("Who wrote about cyber?", [], hits, IDF, Closeness(0.4)).top_overlap == 0.0
+    assert abstention_signals(Query("Who wrote about cyber?"), hits, IDF, Closeness(0.4)).top_overlap == 0.0
 
 
 def test_a_known_question_word_that_no_shown_passage_holds_counts_as_absent():
@@ -180,16 +181,16 @@ def test_a_known_question_word_that_no_shown_passage_holds_counts_as_absent():
     hits = [_hit(1, "The ministers meet."), _hit(2, "They talked about Japan.")]
     # tokyo (2.0) is in the corpus but in no shown passage; meet is in the first; aukus is unknown
     # to the corpus (that is `unknown`'s part), so it counts as present-or-not nowhere here.
-    assert abstention_signals("Who meets in Tokyo?", [], hits, IDF, Closeness(0.4)).absent_shown == pytest.approx(2.0 / 3.0)
-    assert abstention_signals("Who meets in Japan?", [], hits, IDF, Closeness(0.4)).absent_shown == 0.0  # japan is in the second
-    assert abstention_signals("Who meets about AUKUS?", [], hits, IDF, Closeness(0.4)).absent_shown == 0.0
-    assert abstention_signals("Who meets in Tokyo?", [], [], IDF, Closeness(0.4)).absent_shown == 1.0  # nothing shown
+    assert abstention_signals(Query("Who meets in Tokyo?"), hits, IDF, Closeness(0.4)).absent_shown == pytest.approx(2.0 / 3.0)
+    assert abstention_signals(Query("Who meets in Japan?"), hits, IDF, Closeness(0.4)).absent_shown == 0.0  # japan is in the second
+    assert abstention_signals(Query("Who meets about AUKUS?"), hits, IDF, Closeness(0.4)).absent_shown == 0.0
+    assert abstention_signals(Query("Who meets in Tokyo?"), [], IDF, Closeness(0.4)).absent_shown == 1.0  # nothing shown
 
 
 def test_the_closest_sentence_and_the_margin_come_from_the_closeness():
     from qa.abstention import abstention_signals
 
-    signals = abstention_signals("Who met?", [], [_hit(1, "The ministers met.")], IDF, Closeness(0.4, sentence=0.7, margin=0.05))
+    signals = abstention_signals(Query("Who met?"), [_hit(1, "The ministers met.")], IDF, Closeness(0.4, sentence=0.7, margin=0.05))
     assert (signals.closest, signals.closest_sentence, signals.closest_margin) == (0.4, 0.7, 0.05)
 
 
@@ -197,7 +198,7 @@ def test_a_found_fact_is_a_fact_of_the_kind_asked_for_in_the_quoted_sentences():
     from qa.answer import answer_signals
 
     def found(question, text):
-        return answer_signals(question, [_hit(1, text)], idf=IDF, closeness=Closeness(0.5)).found_fact
+        return answer_signals(Query(question), [_hit(1, text)], idf=IDF, closeness=Closeness(0.5)).found_fact
 
     assert found("When did they meet?", "They met on 8 January 2016.") == 1.0
     assert found("When did they meet?", "The ministers met in Tokyo.") == 0.0
@@ -208,7 +209,7 @@ def test_a_when_question_whose_best_sentences_hold_no_date_misses_its_fact():
     from qa.answer import answer_signals
 
     def missing(question, text):
-        return answer_signals(question, [_hit(1, text)], idf=IDF, closeness=Closeness(0.5)).missing_fact
+        return answer_signals(Query(question), [_hit(1, text)], idf=IDF, closeness=Closeness(0.5)).missing_fact
 
     assert missing("When did they meet?", "The ministers met in Tokyo.") == 1.0
     assert missing("When did they meet?", "They met on 8 January 2016.") == 0.0
@@ -226,7 +227,7 @@ def test_every_signal_is_computed_on_any_corpus_and_lies_in_range():
         ("Who wrote the licence?", "", {}),  # an empty passage and no IDF table
     ]
     for question, text, idf in corpora:
-        values = answer_signals(question, [_hit(1, text)] if text else [], idf=idf, closeness=Closeness(0.3)).as_dict()
+        values = answer_signals(Query(question), [_hit(1, text)] if text else [], idf=idf, closeness=Closeness(0.3)).as_dict()
         assert set(values) == set(SIGNAL_NAMES)
         assert all(-1.0 <= v <= 1.0 for v in values.values()), values
 
@@ -263,8 +264,8 @@ def test_compose_answer_abstains_as_the_policy_decides_and_keeps_the_closest_pas
     hits = [_hit(1, "The ministers met in Tokyo.")]
     never = AnswerPolicy(abstention=AbstentionModel(bias=-10.0, weights={}))
     always = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights={}))
-    refused = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=never, closeness=Closeness(0.9))
-    answered = compose_answer("Where did the ministers meet?", hits, idf=IDF, policy=always, closeness=Closeness(0.1))
+    refused = compose_answer(Query("Where did the ministers meet?"), hits, idf=IDF, policy=never, closeness=Closeness(0.9))
+    answered = compose_answer(Query("Where did the ministers meet?"), hits, idf=IDF, policy=always, closeness=Closeness(0.1))
     assert (refused.abstained, refused.sentences, refused.hits) == (True, (), tuple(hits))
     assert not answered.abstained and answered.text == "The ministers met in Tokyo. [1]"
 
@@ -276,7 +277,7 @@ def test_a_when_question_prefers_the_sentence_with_the_date_and_cites_its_exact_
     first = "The ministers of Japan and the UK held talks on cyber security. They met again on 8 January 2016."
     hits = [_hit(1, first, start=40), _hit(2, "Cyber talks continue.", start=7)]
     policy = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights={}))
-    answer = compose_answer("When did the ministers hold cyber talks?", hits, idf=IDF, policy=policy)
+    answer = compose_answer(Query("When did the ministers hold cyber talks?"), hits, idf=IDF, policy=policy)
     # The best sentence matches the question's words; the date is in the next one, which joins it.
     assert [s.text for s in answer.sentences[:2]] == ["The ministers of Japan and the UK held talks on cyber security.", "They met again on 8 January 2016."]
     dated = answer.sentences[1]
@@ -291,7 +292,7 @@ def test_the_selector_prefers_the_sentence_closest_in_meaning_when_the_words_tie
     policy = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights={}), keep_margin=0.0)
     for scores, expected in (((0.2, 0.7), "The ministers met in London."), ((0.7, 0.2), "The ministers met in Tokyo.")):
         hit = replace(_hit(1, text), sentence_scores=scores)
-        answer = compose_answer("Where did the ministers meet?", [hit], idf=IDF, policy=policy)
+        answer = compose_answer(Query("Where did the ministers meet?"), [hit], idf=IDF, policy=policy)
         assert [s.text for s in answer.sentences] == [expected]
 
 
@@ -299,12 +300,12 @@ def test_sentence_cosines_count_only_relative_to_the_closest_sentence_shown():
     from qa.answer import sentence_features
 
     text = "The ministers met in Tokyo. They signed an accord."
-    plain = sentence_features("Where did the ministers meet?", (), [_hit(1, text)], IDF)
-    scored = sentence_features("Where did the ministers meet?", (), [replace(_hit(1, text), sentence_scores=(0.5, 0.3)), _hit(2, "Talks went on.")], IDF)
+    plain = sentence_features(Query("Where did the ministers meet?"), [_hit(1, text)], IDF)
+    scored = sentence_features(Query("Where did the ministers meet?"), [replace(_hit(1, text), sentence_scores=(0.5, 0.3)), _hit(2, "Talks went on.")], IDF)
     assert [f["cosine_gap"] for _, _, _, f, _ in plain] == [0.0, 0.0]  # not looked up: no sentence counts as closer
     assert [round(f["cosine_gap"], 6) for _, _, _, f, _ in scored] == [0.0, -0.2, 0.0]
     # Scores that do not match the passage's sentences (another splitter's) are not read.
-    wrong = sentence_features("Where did the ministers meet?", (), [replace(_hit(1, text), sentence_scores=(0.9,))], IDF)
+    wrong = sentence_features(Query("Where did the ministers meet?"), [replace(_hit(1, text), sentence_scores=(0.9,))], IDF)
     assert [f["cosine_gap"] for _, _, _, f, _ in wrong] == [0.0, 0.0]
 
 
@@ -325,21 +326,21 @@ def test_sentence_cosines_count_only_relative_to_the_closest_sentence_shown():
     ("How much did the merger cost?", "The merger cost $2.5 billion.", "The merger was costly."),
 ])
 def test_each_kind_of_question_expects_its_kind_of_fact(question, fact, other):
-    from qa.answer_types import type_match
+    from qa.question_types import type_match
 
     assert type_match(question, fact) > 0.0
     assert type_match(question, other) == 0.0
 
 
 def test_a_question_that_asks_for_no_kind_of_fact_has_no_type_match():
-    from qa.answer_types import question_class, type_match
+    from qa.question_types import question_class, type_match
 
     assert question_class("Tell me about the meeting.") is None
     assert type_match("Tell me about the meeting.", "They met on 8 January 2016.") is None
 
 
 def test_the_words_of_the_question_do_not_count_as_the_fact():
-    from qa.answer_types import type_match
+    from qa.question_types import type_match
 
     # "Treaty of Paris" is a name, but the question already holds it: the sentence adds no date.
     assert type_match("When was the Treaty of Paris signed?", "The Treaty of Paris was signed by France.") == 0.0

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.bench import evaluate_rankings, run_bench, write_trec_runs
-from qa.datasets import DatasetError, load_beir, load_seed_questions
+from qa.eval.bench import evaluate_rankings, run_bench, write_trec_runs
+from qa.eval.datasets import DatasetError, load_beir, load_seed_questions
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "datasets"
@@ -184,7 +184,7 @@ def _squad_fixture(folder: Path) -> Path:
 
 
 def test_squad_reader_indexes_the_article_range_and_asks_the_others_as_unanswerable(tmp_path):
-    from qa.datasets import NO_GOLD, load_squad, parse_article_range
+    from qa.eval.datasets import NO_GOLD, load_squad, parse_article_range
 
     path = _squad_fixture(tmp_path)
     dataset = load_squad(path, parse_article_range("0-1"), per_article=None)
@@ -205,14 +205,14 @@ def test_squad_reader_indexes_the_article_range_and_asks_the_others_as_unanswera
 
 @pytest.mark.parametrize("text, message", [("3-1", "empty or negative"), ("a-b", "is not FIRST-LAST")])
 def test_a_bad_article_range_is_refused_in_one_line(text, message):
-    from qa.datasets import parse_article_range
+    from qa.eval.datasets import parse_article_range
 
     with pytest.raises(DatasetError, match=message):
         parse_article_range(text)
 
 
 def test_squad_reader_errors(tmp_path):
-    from qa.datasets import load_squad, parse_article_range
+    from qa.eval.datasets import load_squad, parse_article_range
 
     path = _squad_fixture(tmp_path)
     with pytest.raises(DatasetError, match=r"has 3 articles \(0-2\); the range 0-9 goes past them"):
@@ -232,7 +232,7 @@ def test_squad_reader_errors(tmp_path):
     ("It holds 4320 seats.", ["432"], False),  # whole words only
 ])
 def test_answer_containment_uses_squad_normalisation(answer, golds, expected):
-    from qa.squad import answer_contains
+    from qa.eval.squad import answer_contains
 
     assert answer_contains(answer, golds) is expected
 
@@ -242,13 +242,13 @@ def test_answer_containment_uses_squad_normalisation(answer, golds, expected):
     ("What did the man who founded it say?", "what"), ("In which year?", "which"), ("Name the river.", "other"),
 ])
 def test_question_words(question, word):
-    from qa.squad import question_word
+    from qa.question_types import question_word
 
     assert question_word(question) == word
 
 
 def test_squad_bench_measures_answers_per_question_word_and_caches_the_index(tmp_path, fake_factory):
-    from qa.datasets import load_squad, parse_article_range
+    from qa.eval.datasets import load_squad, parse_article_range
 
     dataset = load_squad(_squad_fixture(tmp_path), parse_article_range("0-1"), per_article=None)
     result = run_bench(dataset, modes=["fused"], cache_dir=tmp_path / "cache", encoder_factory=fake_factory)

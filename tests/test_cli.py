@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.store import load_index
+from qa.index import load_index
 
 QA = [sys.executable, "-m", "qa"]
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from qa.chunking import DROPPED_ON_PURPOSE, split_document
 from qa.formats import FormatError, extract
-from qa.indexer import build_index
+from qa.index import build_index
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,8 +13,8 @@ from qa.errors import (
     IndexMissingError,
     IndexWriteError,
 )
+from qa.index import FORMAT_VERSION, load_index, read_manifest
 from qa.sentences import sentence_texts
-from qa.store import FORMAT_VERSION, load_index, read_manifest
 from qa.stores import VectorSet
 
 
@@ -257,12 +257,12 @@ def test_reindex_rebuilds_an_index_whose_manifest_is_damaged(corpus, index_dir, 
 
 def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, index_dir, fake_factory):
     """A question asked while another build holds the lock is answered at once from the complete index."""
-    from qa.store import write_lock
+    from qa.index import IndexDirectory
 
     build(corpus, index_dir, fake_factory)
     (corpus / "late.txt").write_text("A late document about harbour boats.\n", encoding="utf-8")
     notices = []
-    with write_lock(index_dir):
+    with IndexDirectory(index_dir).lock():
         bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
     assert len(notices) == 2 and "another qa index is writing" in notices[1]
     assert "answering from the index as it is" in notices[1]
@@ -271,7 +271,8 @@ def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, i
 
 def test_bm25_and_idf_saved_by_the_build_score_exactly_as_when_built_in_memory(corpus, index_dir, fake_factory):
     from qa import lexicon
-    from qa.retrieval import BM25Retriever
+    from qa.query import Query
+    from qa.ranking import BM25Retriever
     from qa.text import inverse_document_frequencies
 
     build(corpus, index_dir, fake_factory)
@@ -283,16 +284,16 @@ def test_bm25_and_idf_saved_by_the_build_score_exactly_as_when_built_in_memory(c
     fresh = lexicon.build_bm25([p.embedding_text() for p in index.passages])
     for question in ("harbour boats", "Who met the Prime Minister in London?", "semiconductor supply chains", "the boats of zzzz"):
         tokens = lexicon.tokenize([question], return_ids=False)[0]
-        np.testing.assert_array_equal(loaded.scores(question, []), fresh.get_scores(tokens))
-    assert loaded.scores("harbour boats", []).max() > 0
+        np.testing.assert_array_equal(loaded.scores(Query(question)), fresh.get_scores(tokens))
+    assert loaded.scores(Query("harbour boats")).max() > 0
     assert lexicon.load_idf(index.directory, index.manifest.lexicon) == inverse_document_frequencies([p.text for p in index.passages])
 
 
 def test_large_files_are_checked_by_size_on_load_and_hashed_by_every_build(corpus, index_dir, fake_factory, fake_encoder, monkeypatch):
-    from qa import store
+    from qa.index import reader
 
     build(corpus, index_dir, fake_factory)
-    monkeypatch.setattr(store, "HASH_ON_LOAD_BYTES", 0)  # every file counts as large
+    monkeypatch.setattr(reader, "HASH_ON_LOAD_BYTES", 0)  # every file counts as large
     vectors = index_dir / read_manifest(index_dir).store.files["passage_vectors"]
     data = bytearray(vectors.read_bytes())
     data[-1] ^= 0x01
@@ -308,7 +309,7 @@ def test_large_files_are_checked_by_size_on_load_and_hashed_by_every_build(corpu
 
 
 def test_each_distinct_text_is_encoded_once_and_every_row_gets_its_own_vector(fake_encoder):
-    from qa.indexer import encode_passages
+    from qa.index import encode_passages
     from qa.schema import Passage
 
     seen: list[str] = []
@@ -331,7 +332,7 @@ def test_each_distinct_text_is_encoded_once_and_every_row_gets_its_own_vector(fa
 
 
 def test_the_change_check_names_added_removed_and_edited_files_and_not_touched_ones(corpus, index_dir, fake_factory):
-    from qa.indexer import stale_files
+    from qa.index import stale_files
 
     build(corpus, index_dir, fake_factory)
     manifest = read_manifest(index_dir)
@@ -347,8 +348,8 @@ def test_the_change_check_names_added_removed_and_edited_files_and_not_touched_o
 
 
 def test_the_file_table_is_stored_as_columns_and_an_index_that_stored_records_still_loads(corpus, index_dir, fake_factory):
-    from qa.file_table import FileRecord, FileTable
-    from qa.store import Manifest
+    from qa.index import Manifest
+    from qa.index.file_table import FileRecord, FileTable
 
     build(corpus, index_dir, fake_factory)
     manifest = read_manifest(index_dir)

@@ -17,9 +17,12 @@ from conftest import SEEDS, HashingEncoder
 
 from qa import Bot, build_index
 from qa.errors import IndexMismatchError, StoreUnavailableError
-from qa.retrieval import MODES, CandidatePolicy, Retrievers, search
-from qa.store import load_index
-from qa.stores.milvus_store import MilvusTarget, connect, describe_error, parse_target
+from qa.index import load_index
+from qa.pipeline import search
+from qa.query import Query
+from qa.ranking import MODES, CandidatePolicy, Retrievers
+from qa.stores import StoreTarget, parse_store
+from qa.stores.milvus_store import connect, describe_error, parse_target
 
 pytestmark = pytest.mark.slow  # every test starts Milvus Lite (seconds each)
 
@@ -56,14 +59,15 @@ def test_every_mode_ranks_the_seeds_questions_as_on_faiss(corpus, tmp_path):
     search, BM25 from Milvus's BM25 function over qa's own tokens, fused rescoring in the client."""
     encoder = UntiedEncoder()
     build_index(corpus, tmp_path / "faiss", encoder_factory=lambda spec: encoder)
-    build_index(corpus, tmp_path / "milvus", encoder_factory=lambda spec: encoder, store_kind=lite(tmp_path))
+    build_index(corpus, tmp_path / "milvus", encoder_factory=lambda spec: encoder, store=parse_store(lite(tmp_path)))
     on_faiss, on_milvus = (Retrievers(load_index(tmp_path / name), encoder) for name in ("faiss", "milvus"))
     assert on_milvus.index.manifest.store.kind == "milvus" and on_milvus.index.manifest.store.files == {}
     for mode in MODES:
         for item in QUESTIONS[:40]:
             # The top 10 of 20: a tie (a list item repeated word for word) cut at the 10th place could go either way.
-            expected = on_faiss.get(mode).rank(item["question"], item.get("history", []), 20)[:10]
-            found = on_milvus.get(mode).rank(item["question"], item.get("history", []), 20)[:10]
+            query = Query(item["question"], tuple(item.get("history", [])))
+            expected = on_faiss.get(mode).rank(query, 20)[:10]
+            found = on_milvus.get(mode).rank(query, 20)[:10]
             assert [on_milvus.index.passage(pid) for pid, _ in found] == [on_faiss.index.passage(pid) for pid, _ in expected], (mode, item["question"])
 
 
@@ -71,19 +75,20 @@ def test_fused_on_candidates_from_milvus_ranks_as_exact_fused(corpus, tmp_path):
     """Above CandidatePolicy.exact_max, fused scores only the candidates of Milvus's passage,
     sentence and BM25 searches, fetching their vectors by id: on the seeds, the exact ranking."""
     encoder = UntiedEncoder()
-    build_index(corpus, tmp_path / "milvus", encoder_factory=lambda spec: encoder, store_kind=lite(tmp_path))
+    build_index(corpus, tmp_path / "milvus", encoder_factory=lambda spec: encoder, store=parse_store(lite(tmp_path)))
     index = load_index(tmp_path / "milvus")
     exact = Retrievers(index, encoder)
     candidates = Retrievers(index, encoder, CandidatePolicy(exact_max=0, depth=20, sentence_depth=60, sample=10_000))
     assert exact.fused.exact and not candidates.fused.exact
     for item in QUESTIONS:
-        expected = exact.fused.rank(item["question"], item.get("history", []), 10)
-        found = candidates.fused.rank(item["question"], item.get("history", []), 10)
+        query = Query(item["question"], tuple(item.get("history", [])))
+        expected = exact.fused.rank(query, 10)
+        found = candidates.fused.rank(query, 10)
         assert [pid for pid, _ in found] == [pid for pid, _ in expected], item["question"]
 
 
 def test_passages_and_their_metadata_are_stored_in_milvus_with_exact_spans(corpus, index_dir, tmp_path, fake_factory):
-    build_index(corpus, index_dir, encoder_factory=fake_factory, store_kind=lite(tmp_path))
+    build_index(corpus, index_dir, encoder_factory=fake_factory, store=parse_store(lite(tmp_path)))
     index = load_index(index_dir)
     client = connect(parse_target(lite(tmp_path)))
     rows = client.query("qa", filter="id >= 0", output_fields=["id", "doc", "title", "date", "section", "page", "start", "end", "text", "sha256"])
@@ -98,7 +103,7 @@ def test_passages_and_their_metadata_are_stored_in_milvus_with_exact_spans(corpu
 
 def test_an_incremental_build_writes_a_new_generation_switches_the_alias_and_drops_the_old_ones(corpus, index_dir, tmp_path, fake_factory, fake_encoder):
     spec = lite(tmp_path)
-    build_index(corpus, index_dir, encoder_factory=fake_factory, store_kind=spec)
+    build_index(corpus, index_dir, encoder_factory=fake_factory, store=parse_store(spec))
     first = load_index(index_dir).manifest.store.params["generation"]
     generations = [first]
     for round_ in range(3):
@@ -117,7 +122,7 @@ def test_an_incremental_build_writes_a_new_generation_switches_the_alias_and_dro
 
 def test_an_interrupted_build_leaves_the_previous_generation_serving(corpus, index_dir, tmp_path, fake_factory, fake_encoder):
     spec = lite(tmp_path)
-    build_index(corpus, index_dir, encoder_factory=fake_factory, store_kind=spec)
+    build_index(corpus, index_dir, encoder_factory=fake_factory, store=parse_store(spec))
     before = load_index(index_dir)
     for path in corpus.glob("*.txt"):
         path.write_text(path.read_text(encoding="utf-8") + "\n\nAppended paragraph that changes the file.\n", encoding="utf-8")
@@ -140,7 +145,7 @@ def test_an_interrupted_build_leaves_the_previous_generation_serving(corpus, ind
     after = load_index(index_dir)
     assert after.manifest == before.manifest and after.passages == before.passages
     assert connect(parse_target(spec)).describe_alias("qa")["collection_name"] == f"qa__{before.manifest.store.params['generation']}__p"
-    question = QUESTIONS[0]["question"]
+    question = Query(QUESTIONS[0]["question"])
     assert search(Retrievers(after, fake_encoder).get("fused"), after, question) == search(Retrievers(before, fake_encoder).get("fused"), before, question)
     build_index(corpus, index_dir, encoder_factory=fake_factory)  # the next build drops what the interrupted one wrote
     current, previous = load_index(index_dir).manifest.store.params["generation"], before.manifest.store.params["generation"]
@@ -153,6 +158,7 @@ KILLED_BUILD = textwrap.dedent(
     sys.path.insert(0, sys.argv[3])
     from conftest import HashingEncoder
     from qa import build_index
+    from qa.stores import parse_store
 
     encoder = HashingEncoder()
     die = sys.argv[4] == "die"
@@ -166,7 +172,7 @@ KILLED_BUILD = textwrap.dedent(
                 os.kill(os.getpid(), signal.SIGKILL)
             return encoder.encode(texts, batch_size)
 
-    build_index(sys.argv[1], sys.argv[2], encoder_factory=lambda spec: Killed(), batch_size=4, store_kind=sys.argv[5])
+    build_index(sys.argv[1], sys.argv[2], encoder_factory=lambda spec: Killed(), batch_size=4, store=parse_store(sys.argv[5]))
     """
 )
 
@@ -213,15 +219,15 @@ def _release_lite(spec: str) -> None:
 
 
 def test_a_name_holding_another_models_index_is_refused_in_one_line(corpus, tmp_path, fake_factory):
-    build_index(corpus, tmp_path / "a", encoder_factory=fake_factory, store_kind=lite(tmp_path))
+    build_index(corpus, tmp_path / "a", encoder_factory=fake_factory, store=parse_store(lite(tmp_path)))
     model = tmp_path / "another-model"
     model.mkdir()
     (model / "modules.json").write_text("[]")
     other = HashingEncoder(str(model.resolve()))
     with pytest.raises(IndexMismatchError, match=r"holds vectors of model all-MiniLM-L6-v2 .*not .*another-model; index into another name") as error:
-        build_index(corpus, tmp_path / "b", str(model), encoder_factory=lambda spec: other, store_kind=lite(tmp_path))
+        build_index(corpus, tmp_path / "b", str(model), encoder_factory=lambda spec: other, store=parse_store(lite(tmp_path)))
     assert "\n" not in str(error.value)
-    build_index(corpus, tmp_path / "b", str(model), encoder_factory=lambda spec: other, store_kind=lite(tmp_path, "other"))
+    build_index(corpus, tmp_path / "b", str(model), encoder_factory=lambda spec: other, store=parse_store(lite(tmp_path, "other")))
     assert load_index(tmp_path / "b").manifest.store.params["name"] == "other"
 
 
@@ -230,7 +236,7 @@ def test_an_unreachable_server_is_one_line_naming_the_fix(monkeypatch):
 
     monkeypatch.setattr(milvus_store, "CONNECT_SECONDS", 1.0)
     with pytest.raises(StoreUnavailableError) as error:
-        connect(MilvusTarget("http://127.0.0.1:9"))
+        connect(StoreTarget("milvus", "http://127.0.0.1:9", "qa"))
     assert str(error.value) == "cannot reach Milvus at http://127.0.0.1:9; start the server (docker compose up -d) or check --store HOST:PORT"
 
 
@@ -239,7 +245,7 @@ def test_a_refused_token_is_one_line_naming_the_variable():
     from pymilvus.exceptions import MilvusException
 
     refused = MilvusException(code=1800, message="auth check failure, please check username, password or API key")
-    line = describe_error(refused, MilvusTarget("http://milvus.example:19530"))
+    line = describe_error(refused, StoreTarget("milvus", "http://milvus.example:19530", "qa"))
     assert line == "Milvus at http://milvus.example:19530 refused the token (wrong or missing); set QA_MILVUS_TOKEN=USER:PASSWORD or an API key for that server"
 
 
@@ -269,7 +275,7 @@ def test_seeds_answers_as_json_are_those_of_faiss_apart_from_scores(seed_index, 
     """With the real model: every seeds question's JSON answer (passages, spans, answer text) on
     Milvus Lite equals FAISS's, scores aside."""
     milvus_dir = tmp_path / "milvus-index"
-    build_index(SEEDS, milvus_dir, store_kind=lite(tmp_path))
+    build_index(SEEDS, milvus_dir, store=parse_store(lite(tmp_path)))
     faiss_bot, milvus_bot = Bot(seed_index).load(), Bot(milvus_dir).load()
 
     def without_scores(value):
@@ -286,7 +292,7 @@ def test_seeds_answers_as_json_are_those_of_faiss_apart_from_scores(seed_index, 
 
 
 def test_a_failed_milvus_call_is_one_line_and_pymilvus_logs_nothing(corpus, index_dir, tmp_path, fake_factory, capfd):
-    build_index(corpus, index_dir, encoder_factory=fake_factory, store_kind=lite(tmp_path))
+    build_index(corpus, index_dir, encoder_factory=fake_factory, store=parse_store(lite(tmp_path)))
     store = load_index(index_dir).store
     capfd.readouterr()
     with pytest.raises(StoreUnavailableError, match=r"^Milvus at .*milvus\.db failed: .*not_a_collection") as error:
@@ -297,7 +303,7 @@ def test_a_failed_milvus_call_is_one_line_and_pymilvus_logs_nothing(corpus, inde
 
 def test_a_reader_whose_generation_was_dropped_is_told_to_rebuild(corpus, index_dir, tmp_path, fake_factory):
     spec = lite(tmp_path)
-    build_index(corpus, index_dir, encoder_factory=fake_factory, store_kind=spec)
+    build_index(corpus, index_dir, encoder_factory=fake_factory, store=parse_store(spec))
     client = connect(parse_target(spec))
     for name in collections(spec):
         client.drop_collection(name)

@@ -12,9 +12,10 @@ from conftest import REPO
 
 from qa import Bot, build_index
 from qa.errors import IndexMismatchError
-from qa.retrieval import DEFAULT_MODE
+from qa.index import FORMAT_VERSION, MANIFEST, load_index
+from qa.query import Query
+from qa.ranking import DEFAULT_MODE
 from qa.sentences import sentence_spans, sentence_texts
-from qa.store import FORMAT_VERSION, MANIFEST, load_index
 from qa.stores import VectorSet
 
 
@@ -44,7 +45,7 @@ def test_a_one_fact_question_finds_the_passage_through_its_sentence(seed_bot):
     # (whole-passage dense ranks another passage first).
     index = seed_bot.index
     passage_id = index.ids[index.passages.index(top)]
-    query = seed_bot._loaded_retrievers().dense.query_vector(question)[0]
+    query = Query(question).vector(seed_bot._loaded_retrievers().encoder)[0]
     sentences, _ = index.store.sentence_vectors([passage_id])
     best = int(np.argmax(sentences @ query))
     assert "KIHARA Minoru" in sentence_texts(top.title, top.text)[best]
@@ -135,7 +136,7 @@ def test_building_again_over_an_older_format_re_embeds_everything(corpus, index_
 def test_fused_on_candidates_ranks_the_seeds_questions_as_exact_fused(seed_bot):
     """Candidates from ANN passage, ANN sentence and BM25 searches (20, 60 sentences and 20 of 63
     passages here), statistics from a sample that is the whole collection: the same ranking."""
-    from qa.retrieval import CandidatePolicy, Retrievers
+    from qa.ranking import CandidatePolicy, Retrievers
 
     exact = seed_bot._loaded_retrievers()
     candidates = Retrievers(exact.index, exact.encoder, CandidatePolicy(exact_max=0, depth=20, sentence_depth=60, sample=10_000))
@@ -143,14 +144,15 @@ def test_fused_on_candidates_ranks_the_seeds_questions_as_exact_fused(seed_bot):
     records = [json.loads(line) for line in (REPO / "benchmarks/seeds/questions.jsonl").open(encoding="utf-8")]
     assert any(record["history"] for record in records)  # follow-ups (no feedback) are covered too
     for record in records:
-        expected = exact.fused.rank(record["question"], record["history"], 10)
-        got = candidates.fused.rank(record["question"], record["history"], 10)
+        query = Query(record["question"], tuple(record["history"]))
+        expected = exact.fused.rank(query, 10)
+        got = candidates.fused.rank(query, 10)
         assert [pid for pid, _ in got] == [pid for pid, _ in expected], record["question"]
         np.testing.assert_allclose([score for _, score in got], [score for _, score in expected], rtol=1e-5)
 
 
 def test_closeness_reads_the_closest_passage_and_sentence_and_how_far_the_top_stands_out(corpus, index_dir, fake_factory, fake_encoder):
-    from qa.retrieval import MARGIN_DEPTH, DenseRetriever
+    from qa.ranking.dense import MARGIN_DEPTH, DenseRetriever
 
     build_index(corpus, index_dir, encoder_factory=fake_factory)
     index = load_index(index_dir)
@@ -162,21 +164,22 @@ def test_closeness_reads_the_closest_passage_and_sentence_and_how_far_the_top_st
         query = fake_encoder.encode([text])[0]
         query = query / np.linalg.norm(query)
         cosines = np.sort(passages @ query)[::-1][:MARGIN_DEPTH]
-        found = dense.closeness(question, history)
+        found = dense.closeness(Query(question, history))
         assert found.passage == pytest.approx(cosines[0], abs=1e-5)
         assert found.sentence == pytest.approx(float(np.max(sentences @ query)), abs=1e-5)
         assert found.margin == pytest.approx(cosines[0] - cosines[1:].mean(), abs=1e-5)
 
 
 def test_the_answer_reads_each_shown_passages_sentence_cosines_from_the_index(corpus, index_dir, fake_factory, fake_encoder):
-    from qa.bot import with_sentence_scores
+    from qa.pipeline import with_sentence_scores
 
     build_index(corpus, index_dir, encoder_factory=fake_factory)
     bot = Bot(index_dir, encoder_factory=fake_factory).load()
-    question = "Which companies will the Foreign Secretary visit in Japan?"
+    question = Query("Which companies will the Foreign Secretary visit in Japan?")
     hits = bot.ask(question).hits
-    scored = with_sentence_scores(bot._loaded_retrievers(), question, (), hits, 3)
-    query = bot._loaded_retrievers().dense.query_vector(question)[0]
+    dense = bot._loaded_retrievers().dense
+    scored = with_sentence_scores(dense, question, hits, 3)
+    query = question.vector(dense.encoder)[0]
     for hit in scored[:3]:
         vectors = fake_encoder.encode(sentence_texts(hit.passage.title, hit.passage.text))
         expected = vectors @ query / np.linalg.norm(vectors, axis=1)

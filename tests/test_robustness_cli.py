@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from format_fixtures import make_docx, make_pdf
 
-from qa.store import load_index, read_manifest
+from qa.index import load_index, read_manifest
 
 QA = [sys.executable, "-m", "qa"]
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

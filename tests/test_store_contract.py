@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from qa import build_index
+from qa.index import load_index
 from qa.schema import Passage
-from qa.store import load_index
-from qa.stores import STORES, VectorSet, create_store, load_store, store_kind
-from qa.vector_index import IndexPolicy
+from qa.stores import STORES, IndexPolicy, VectorSet, create_store, load_store, parse_store
 
 DIM = 16
 # Small enough that 40 passages take the approximate path, every list probed so results are deterministic.
@@ -68,7 +67,7 @@ def fill(store, docs: dict[str, int], first_id: int = 0, seed: int = 0) -> dict[
 def test_added_vectors_come_back_by_id_and_each_finds_itself(kind, policy, workdir):
     if workdir:
         workdir.mkdir()
-    store = create_store(kind, DIM, policy, workdir)
+    store = create_store(parse_store(kind), DIM, policy, workdir)
     stored = fill(store, {"a": 12, "b": 18, "c": 10})
     ids = np.array(sorted(stored))
     assert store.count() == 40 and store.count(VectorSet.SENTENCES) == sum(len(s) for _, s in stored.values())
@@ -85,7 +84,7 @@ def test_added_vectors_come_back_by_id_and_each_finds_itself(kind, policy, workd
 
 
 def test_search_pads_when_the_store_holds_fewer_than_k(kind):
-    store = create_store(kind, DIM)
+    store = create_store(parse_store(kind), DIM)
     fill(store, {"a": 3})
     scores, found = store.search(unit(1, 9), 5)
     assert found.shape == scores.shape == (1, 5)
@@ -93,7 +92,7 @@ def test_search_pads_when_the_store_holds_fewer_than_k(kind):
 
 
 def test_unknown_ids_and_reused_ids_are_refused(kind):
-    store = create_store(kind, DIM)
+    store = create_store(parse_store(kind), DIM)
     fill(store, {"a": 3})
     with pytest.raises(KeyError):
         store.vectors([99])
@@ -102,7 +101,7 @@ def test_unknown_ids_and_reused_ids_are_refused(kind):
 
 
 def test_delete_by_document_removes_its_passages_and_sentences_and_keeps_the_others_ids(kind, policy, tmp_path):
-    store = create_store(kind, DIM, policy)
+    store = create_store(parse_store(kind), DIM, policy)
     stored = fill(store, {"a": 12, "b": 18, "c": 10})
     store.save(tmp_path, "g1")
     assert store.delete_documents(["b", "not-there"]) == 18
@@ -119,10 +118,10 @@ def test_delete_by_document_removes_its_passages_and_sentences_and_keeps_the_oth
 def test_a_saved_generation_loads_with_the_same_contents_and_later_changes_do_not_touch_it(kind, policy, workdir, tmp_path):
     if workdir:
         workdir.mkdir()
-    store = create_store(kind, DIM, policy, workdir)
+    store = create_store(parse_store(kind), DIM, policy, workdir)
     stored = fill(store, {"a": 12, "b": 18, "c": 10})
     record = store.save(tmp_path, "g1")
-    assert record.kind == store_kind(kind)
+    assert record.kind == parse_store(kind).kind
     queries = unit(4, 7)
     before = store.search(queries, 5)
 
@@ -144,9 +143,9 @@ def test_a_saved_generation_loads_with_the_same_contents_and_later_changes_do_no
 def test_ids_are_stable_across_an_incremental_build(kind, corpus, index_dir, fake_factory):
     """The index's contract on top of the store: unchanged documents keep their ids and vectors,
     a changed document's passages get new ids, and ids are never reused."""
-    build_index(corpus, index_dir, encoder_factory=fake_factory, index_policy=APPROXIMATE, store_kind=kind)
+    build_index(corpus, index_dir, encoder_factory=fake_factory, index_policy=APPROXIMATE, store=parse_store(kind))
     first = load_index(index_dir)
-    assert first.manifest.store.kind == store_kind(kind)
+    assert first.manifest.store.kind == parse_store(kind).kind
     ids_of = {}
     for pid, passage in zip(first.ids, first.passages, strict=True):
         ids_of.setdefault(passage.doc, []).append(int(pid))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from qa import DEFAULT_MODE, Mode
+from qa import DEFAULT_MODE, MODES
 
 if TYPE_CHECKING:
     from ui.app import ChatApp
@@ -20,18 +20,10 @@ K_CHOICES = (1, 3, 5, 8, 10, 20)
 _SET_K = re.compile(r"^\s*(?:set\s+)?k\s*=?\s*(\d{1,3})\s*$", re.IGNORECASE)
 _EXPORT_TO = re.compile(r"^\s*export\s+(?:to\s+)?(\S.*?)\s*$", re.IGNORECASE)
 
-# One line each at 80 columns, with "(recommended)" and "(current)": what the mode ranks by.
-MODE_HELP: dict[str, str] = {
-    Mode.FUSED: "meaning + words, per sentence: best measured",
-    Mode.DENSE: "meaning only: finds paraphrases, may miss rare names",
-    Mode.BM25: "exact words only: names, codes, numbers; no paraphrases",
-    Mode.HYBRID: "meaning + words, scores averaged: simpler than fused",
-    Mode.RRF: "meaning + words, ranks merged (reciprocal rank fusion)",
-}
-
-
 def mode_help(mode: str) -> str:
-    line = MODE_HELP.get(mode, f"rank passages with {mode} retrieval")
+    """What the mode ranks by, as its registration says it (qa.ranking), one line at 80 columns with
+    "(recommended)" and "(current)"."""
+    line = MODES[mode].summary if mode in MODES else f"rank passages with {mode} retrieval"
     return f"{line} (recommended)" if mode == DEFAULT_MODE else line
 
 

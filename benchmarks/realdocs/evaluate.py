@@ -78,7 +78,7 @@ def reading(folder: Path) -> list[dict]:
 
 def answers(folder: Path, questions: list[dict], index_dir: Path) -> dict:
     from qa.bot import Bot
-    from qa.indexer import build_index
+    from qa.index import build_index
 
     build_index(folder, index_dir)
     bot = Bot(index_dir, auto_update=False).load()

@@ -32,8 +32,7 @@ META = "export.json"
 _PROBES = ("Who did Kishida meet in London?", "A paragraph of ordinary prose, " * 10, "word " * 400)
 MIN_PROBE_COSINE = 0.9999
 # Padded tokens per encoder call: 4 passages at the model's 256-token limit, or 32 short sentences.
-# Activation memory grows with it: `qa index` of 1,082 passages peaked at 689 MB RSS with 2,048 and
-# at 326 MB with 1,024, no slower (94 s against 107 s; 16 x 256 tokens peaked at 766 MB, 64 x 256 at 1.9 GB).
+# Activation memory grows with it, and a larger batch was not faster (docs/speed.md, "Constants").
 TOKENS_PER_BATCH = 1024
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json", "tokenizer.json", "modules.json")
 
@@ -187,9 +186,9 @@ class OnnxEncoder:
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
-        # onnxruntime's CPU arena keeps the largest batch's activations for the session's life: with
-        # batches of 64 long passages a build held 1.6 GB. Without it, memory follows the batch in use,
-        # and TOKENS_PER_BATCH bounds that.
+        # onnxruntime's CPU arena keeps the largest batch's activations for the session's life, a
+        # build's peak memory (docs/speed.md). Without it, memory follows the batch in use, and
+        # TOKENS_PER_BATCH bounds that.
         options.enable_cpu_mem_arena = False
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = _session(export, options)

@@ -1,60 +1,59 @@
 """Interchangeable vector stores behind one protocol (`qa.stores.base.VectorStore`).
 
-`STORES` maps the kind recorded in the manifest to the class that opens it; each class has
-`create(dimension, policy, workdir)` for a new, empty store and `load(directory, record, policy,
-workdir)` for a saved generation (workdir: where a build's temporary files may go, or None). FAISS is the default. A new store adds its class here and passes
-tests/test_store_contract.py, which runs every test against every entry of STORES.
+`STORES` maps a store's kind (what the manifest records) to its class, which is also its factory
+(`qa.stores.base.StoreKind`): it recognises its own `--store` value, creates a store and opens a
+saved one. FAISS (files in the index directory) is the default; Milvus lives elsewhere and is named
+by where it is: `milvus:PATH.db` (Milvus Lite) or `http://HOST:19530` (a server), `#NAME` for the
+collection name. A new store is one class registered here, and must pass tests/test_store_contract.py,
+which runs every test against every entry of STORES.
 
-A store that lives somewhere else (Milvus) is named by where it is, as `qa index --store` takes it:
-`milvus:PATH.db` (Milvus Lite) or `http://HOST:19530` (a Milvus server); `create_store` opens it there.
+Which vector sets leave exact search, and how, is one policy for all stores (`qa.stores.policy`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from qa.stores.base import StoreRecord, VectorSet, VectorStore
+from qa.stores.base import StoreKind, StoreRecord, StoreTarget, VectorSet, VectorStore
 from qa.stores.faiss_store import FaissStore
-from qa.stores.milvus_store import MilvusStore, parse_target
-from qa.vector_index import IndexPolicy
+from qa.stores.milvus_store import MilvusStore
+from qa.stores.policy import IndexPolicy
 
-__all__ = ["DEFAULT_STORE", "STORES", "StoreRecord", "VectorSet", "VectorStore", "create_store", "holds", "load_store", "store_kind"]
+__all__ = [
+    "DEFAULT_STORE", "STORES", "IndexPolicy", "StoreRecord", "StoreTarget", "VectorSet", "VectorStore", "create_store", "holds",
+    "load_store", "parse_store",
+]
 
-STORES: dict[str, type[FaissStore] | type[MilvusStore]] = {FaissStore.kind: FaissStore, MilvusStore.kind: MilvusStore}
-DEFAULT_STORE = FaissStore.kind
-
-
-def create_store(
-    kind: str, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None, model: str = ""
-) -> VectorStore:
-    """A new, empty store: kind is a key of STORES or a Milvus location. workdir: where a build's
-    temporary files may go (None: in memory); model: the encoder's name, which a shared store records
-    so that another model's index is not mixed into it."""
-    if parse_target(kind) is not None:
-        return MilvusStore.at(kind, dimension, policy, model)
-    return _class_of(kind).create(dimension, policy, workdir)
+STORES: dict[str, StoreKind] = {FaissStore.kind: FaissStore, MilvusStore.kind: MilvusStore}
+DEFAULT_STORE = StoreTarget(FaissStore.kind)
 
 
-def store_kind(spec: str) -> str:
-    """The kind (key of STORES) of the store a --store value names; ValueError for a malformed one."""
-    kind = MilvusStore.kind if parse_target(spec) is not None else spec
-    _class_of(kind)
-    return kind
+def parse_store(spec: str) -> StoreTarget:
+    """The store a `--store` value names; ValueError, naming the forms, when none recognises it."""
+    for kind in STORES.values():
+        target = kind.parse(spec)
+        if target is not None:
+            return target
+    raise ValueError(f"unknown vector store {spec!r}: use faiss, milvus:PATH.db or http://HOST:19530")
+
+
+def create_store(target: StoreTarget, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None, model: str = "") -> VectorStore:
+    """A new, empty store at the target. workdir: where a build's temporary files may go (None: in
+    memory); model: the encoder's name, which a shared store records."""
+    return _kind(target.kind).create(target, dimension, policy, workdir, model)
 
 
 def load_store(directory: Path, record: StoreRecord, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> VectorStore:
-    return _class_of(record.kind).load(Path(directory), record, policy, workdir)
+    """The saved generation a manifest's store record names."""
+    return _kind(record.kind).load(Path(directory), record, policy, workdir)
 
 
-def holds(spec: str, record: StoreRecord) -> bool:
-    """Whether the store a --store value names is the one a manifest records."""
-    target = parse_target(spec)
-    if target is None:
-        return spec == record.kind
-    return record.kind == MilvusStore.kind and (record.params.get("uri"), record.params.get("name")) == (target.uri, target.name)
+def holds(target: StoreTarget, record: StoreRecord) -> bool:
+    """Whether a manifest's store record is the store the target names."""
+    return record.kind == target.kind and _kind(target.kind).holds(target, record)
 
 
-def _class_of(kind: str) -> type[FaissStore] | type[MilvusStore]:
+def _kind(kind: str) -> StoreKind:
     try:
         return STORES[kind]
     except KeyError:

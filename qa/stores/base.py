@@ -10,9 +10,10 @@ A store that keeps passages, their metadata and its own BM25 (Milvus) implements
 `add` therefore receives the passages themselves, not only their vectors, and `delete_documents`
 works by document name, which such a store can filter on.
 
-Construction is by two class methods, `create(dimension, policy, workdir)` (new and empty) and
-`load(directory, record, policy, workdir)` (a saved generation); workdir is where a build's
-temporary files may go (a store may ignore it).
+Each store's class is also its factory (`StoreKind`, registered in `qa.stores.STORES`): it
+recognises its own `--store` value (`parse`), makes a new, empty store (`create`), opens a saved
+generation (`load`) and tells whether a manifest's record is the store a target names (`holds`).
+workdir is where a build's temporary files may go (a store may ignore it).
 
 Persistence is generation-based, so a build never changes what readers see: `save` writes a new
 generation under names that include the build's id and returns the `StoreRecord` that the manifest
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from qa.schema import Passage
+    from qa.stores.policy import IndexPolicy
 
 
 class VectorSet(Enum):
@@ -38,6 +40,25 @@ class VectorSet(Enum):
 
     PASSAGES = "passages"
     SENTENCES = "sentences"
+
+
+@dataclass(frozen=True, slots=True)
+class StoreTarget:
+    """Where an index's vectors go, as a `--store` value names it, parsed once (qa.stores.parse_store):
+    the kind (a key of qa.stores.STORES) and, for a store that lives outside the index directory,
+    where (a Milvus Lite file or a server's URL) and the collection name there."""
+
+    kind: str
+    uri: str = ""
+    name: str = ""
+
+    @property
+    def spec(self) -> str:
+        """The target as `--store` writes it."""
+        if not self.uri:
+            return self.kind
+        where = self.uri if self.uri.startswith(("http://", "https://")) else f"{self.kind}:{self.uri}"
+        return f"{where}#{self.name}" if self.name else where
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +128,30 @@ class VectorStore(Protocol):
 
     def validate(self, passage_count: int) -> None:
         """Raise ValueError when the loaded store does not hold passage_count passages of its dimension."""
+        ...
+
+
+class StoreKind(Protocol):
+    """A store's class, as the registry qa.stores.STORES holds it: its factory."""
+
+    kind: str
+
+    def parse(self, spec: str) -> StoreTarget | None:
+        """The target a `--store` value names, when it names this kind of store (ValueError when it
+        does but is malformed); None for another kind's value."""
+        ...
+
+    def create(self, target: StoreTarget, dimension: int, policy: IndexPolicy, workdir: Path | None, model: str) -> VectorStore:
+        """A new, empty store at the target; model: the encoder's name, which a shared store records
+        so that another model's vectors are not mixed into it."""
+        ...
+
+    def load(self, directory: Path, record: StoreRecord, policy: IndexPolicy, workdir: Path | None) -> VectorStore:
+        """The saved generation the record names (directory: the index directory holding its files)."""
+        ...
+
+    def holds(self, target: StoreTarget, record: StoreRecord) -> bool:
+        """Whether a manifest's record (of this kind) is the store the target names."""
         ...
 
 

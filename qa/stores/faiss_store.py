@@ -26,9 +26,9 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa import vector_index
-from qa.stores.base import StoreRecord, VectorSet
-from qa.vector_index import FLAT, IndexPolicy, VectorIndexSpec
+from qa.stores import faiss_index
+from qa.stores.base import StoreRecord, StoreTarget, VectorSet
+from qa.stores.policy import IndexPolicy, VectorIndexSpec
 
 if TYPE_CHECKING:
     import faiss
@@ -74,10 +74,22 @@ class FaissStore:
         self._ann_files: dict[VectorSet, Path] = {}  # read memory-mapped (read-only) until first changed
 
     @classmethod
-    def create(cls, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> FaissStore:
+    def parse(cls, spec: str) -> StoreTarget | None:
+        """`faiss`: files in the index directory."""
+        return StoreTarget(KIND) if spec == KIND else None
+
+    @classmethod
+    def create(
+        cls, target: StoreTarget, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None, model: str = ""
+    ) -> FaissStore:
         """A new, empty store. workdir: where the vectors a build adds wait until save, in spill files
         (save and discard remove them); without it they wait in memory."""
         return cls(dimension, policy, workdir)
+
+    @classmethod
+    def holds(cls, target: StoreTarget, record: StoreRecord) -> bool:
+        """Every FAISS store is the index directory's own."""
+        return record.kind == KIND
 
     @classmethod
     def load(cls, directory: Path, record: StoreRecord, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> FaissStore:
@@ -101,8 +113,8 @@ class FaissStore:
         for target in VectorSet:
             name = files.get(_role(target, "ann"))
             if name:
-                spec = VectorIndexSpec(**record.params[_role(target, "index")])
-                self._ann[target] = (vector_index.prepare(vector_index.deserialize(directory / name, mmap=True), spec), spec)
+                spec = VectorIndexSpec.from_dict(record.params[_role(target, "index")])
+                self._ann[target] = (faiss_index.prepare(faiss_index.deserialize(directory / name, mmap=True), spec), spec)
                 self._ann_files[target] = directory / name
 
     def validate(self, passage_count: int) -> None:
@@ -143,9 +155,9 @@ class FaissStore:
         for target in list(self._ann):
             index = self._writable_ann(target)
             if target is VectorSet.PASSAGES:
-                vector_index.add(index, vectors, ids)
+                faiss_index.add(index, vectors, ids)
             else:
-                vector_index.add(index, sentence_vectors, _sentence_labels(owners))
+                faiss_index.add(index, sentence_vectors, _sentence_labels(owners))
 
     def delete_documents(self, docs: Collection[str]) -> int:
         import numpy as np
@@ -166,7 +178,7 @@ class FaissStore:
         for target in list(self._ann):
             index = self._writable_ann(target)
             labels = gone if target is VectorSet.PASSAGES else _sentence_labels(self._owners)[np.isin(self._owners, gone)]
-            vector_index.remove(index, labels)
+            faiss_index.remove(index, labels)
         self._keep = keep & ~drop[:base]
         return removed
 
@@ -182,10 +194,10 @@ class FaissStore:
         if depth == 0:
             return scores, ids
         if target in self._ann:
-            found_scores, labels = vector_index.search(self._ann[target][0], queries, depth)
+            found_scores, labels = faiss_index.search(self._ann[target][0], queries, depth)
             found = labels if target is VectorSet.PASSAGES else np.where(labels >= 0, labels >> SENTENCE_BITS, -1)
         else:
-            found_scores, rows = vector_index.knn(queries, self._sentences if target is VectorSet.SENTENCES else self._vectors, depth)
+            found_scores, rows = faiss_index.knn(queries, self._sentences if target is VectorSet.SENTENCES else self._vectors, depth)
             keys = self._owners if target is VectorSet.SENTENCES else self._ids
             found = np.where(rows >= 0, keys[np.maximum(rows, 0)], -1)
         scores[:, :depth], ids[:, :depth] = found_scores, found
@@ -215,7 +227,7 @@ class FaissStore:
         rows = np.arange(counts.sum()) + np.repeat(first - (np.cumsum(counts) - counts), counts)
         return self._take("sentence_vectors", rows), np.repeat(np.arange(len(ids)), counts)
 
-    def _source(self, role: str) -> vector_index.Rows:
+    def _source(self, role: str) -> faiss_index.Rows:
         """A vector set's rows: read from its file once the generation is saved or loaded, else the array in memory."""
         return self._row_files.get(role, self._vectors if role == "passage_vectors" else self._sentences)
 
@@ -247,7 +259,7 @@ class FaissStore:
             _write(directory / files[role], lambda handle, array=array: np.save(handle, array, allow_pickle=False))
         spilled = self._spill.arrays() if self._spill is not None else None
         for role, mask, position in (("passage_vectors", keep, 1), ("sentence_vectors", sentence_keep, 3)):
-            added: list[vector_index.Rows] = [spilled[position // 2]] if spilled is not None else [_present(chunk[position]) for chunk in self._pending]
+            added: list[faiss_index.Rows] = [spilled[position // 2]] if spilled is not None else [_present(chunk[position]) for chunk in self._pending]
             _write_rows(directory / files[role], self.dimension, self._source(role), mask, added)
         documents = self._documents()
         if keep is not None:
@@ -262,10 +274,10 @@ class FaissStore:
         self._choose_indexes()
         params: dict = {"dimension": self.dimension}
         for target in VectorSet:
-            params[_role(target, "index")] = asdict_spec(self.index_spec(target))
+            params[_role(target, "index")] = self.index_spec(target).to_dict()
             if target in self._ann:
                 index = self._ann[target][0]
-                _write(directory / files[_role(target, "ann")], lambda handle, index=index: vector_index.write(index, handle))
+                _write(directory / files[_role(target, "ann")], lambda handle, index=index: faiss_index.write(index, handle))
             else:
                 del files[_role(target, "ann")]
         return StoreRecord(kind=KIND, files=files, params=params)
@@ -276,8 +288,8 @@ class FaissStore:
             self._spill.remove()
 
     def index_spec(self, target: VectorSet = VectorSet.PASSAGES) -> VectorIndexSpec:
-        """How the vector set is searched: exact (FLAT) or the ANN index's kind and parameters."""
-        return self._ann[target][1] if target in self._ann else VectorIndexSpec(FLAT, {})
+        """How the vector set is searched: exact, or the ANN index's kind and parameters."""
+        return self._ann[target][1] if target in self._ann else VectorIndexSpec()
 
     def _choose_indexes(self) -> None:
         """An ANN index for each set that outgrew exact search (trained once; later vectors are
@@ -287,16 +299,16 @@ class FaissStore:
                 self._ann.pop(target, None)
             elif target not in self._ann:
                 if target is VectorSet.PASSAGES:
-                    self._ann[target] = vector_index.build(self._source("passage_vectors"), self.dimension, self.policy, ids=self._ids)
+                    self._ann[target] = faiss_index.build(self._source("passage_vectors"), self.dimension, self.policy, ids=self._ids)
                 else:
                     ids = _sentence_labels(self._owners)
-                    self._ann[target] = vector_index.build(self._source("sentence_vectors"), self.dimension, self.policy, ids=ids)
+                    self._ann[target] = faiss_index.build(self._source("sentence_vectors"), self.dimension, self.policy, ids=ids)
 
     def _writable_ann(self, target: VectorSet) -> faiss.Index:
         """The ANN index, read fully into memory the first time it is changed (its mapped lists are read-only)."""
         if target in self._ann_files:
             spec = self._ann[target][1]
-            self._ann[target] = (vector_index.prepare(vector_index.deserialize(self._ann_files.pop(target)), spec), spec)
+            self._ann[target] = (faiss_index.prepare(faiss_index.deserialize(self._ann_files.pop(target)), spec), spec)
         return self._ann[target][0]
 
     def _sentence_keep(self) -> np.ndarray:
@@ -406,7 +418,7 @@ class _Spill:
             self._handles[position].write(array.astype("<f4", copy=False).tobytes())
             self.rows[position] += len(array)
 
-    def arrays(self) -> tuple[vector_index.Rows, vector_index.Rows]:
+    def arrays(self) -> tuple[faiss_index.Rows, faiss_index.Rows]:
         import numpy as np
 
         if self._handles is not None:
@@ -428,10 +440,6 @@ class _Spill:
         self.rows = [0, 0]
 
 
-def asdict_spec(spec: VectorIndexSpec) -> dict:
-    return {"kind": spec.kind, "params": dict(spec.params)}
-
-
 def _role(target: VectorSet, what: str) -> str:
     return f"{target.value[:-1]}_{what}"
 
@@ -451,7 +459,7 @@ def _present(rows: np.ndarray | None) -> np.ndarray:
     return rows
 
 
-def _write_rows(path: Path, dimension: int, base: vector_index.Rows, mask: np.ndarray | None, added: list[vector_index.Rows]) -> None:
+def _write_rows(path: Path, dimension: int, base: faiss_index.Rows, mask: np.ndarray | None, added: list[faiss_index.Rows]) -> None:
     """A float32 .npy of base's rows where mask (all when None), then the added arrays, copied CHUNK
     rows at a time with plain writes (a memory-mapped output kept every written page in RSS)."""
     import numpy as np

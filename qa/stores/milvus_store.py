@@ -27,14 +27,13 @@ import os
 import re
 import secrets
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa import settings
 from qa.errors import IndexMismatchError, StoreUnavailableError
-from qa.stores.base import StoreRecord, VectorSet, checked_batch, sentence_rows
-from qa.vector_index import FLAT, IndexPolicy, VectorIndexSpec, choose
+from qa.stores.base import StoreRecord, StoreTarget, VectorSet, checked_batch, sentence_rows
+from qa.stores.policy import IndexPolicy, VectorIndexSpec, choose
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,25 +52,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,200}")
 _PASSAGE_FIELDS = ["id", "doc", "title", "date", "section", "page", "start", "end", "sha256", "text", "terms", "vec"]
 
 
-@dataclass(frozen=True, slots=True)
-class MilvusTarget:
-    """Where the collections live: the URI MilvusClient opens and the alias NAME they go under."""
-
-    uri: str  # an absolute PATH.db for Milvus Lite, else the server's http(s) URL
-    name: str = DEFAULT_NAME
-
-    @property
-    def lite(self) -> bool:
-        return not self.uri.startswith(("http://", "https://"))
-
-    @property
-    def spec(self) -> str:
-        """How --store names it."""
-        where = f"milvus:{self.uri}" if self.lite else self.uri
-        return where if self.name == DEFAULT_NAME else f"{where}#{self.name}"
-
-
-def parse_target(spec: str) -> MilvusTarget | None:
+def parse_target(spec: str) -> StoreTarget | None:
     """`milvus:PATH.db[#NAME]` or `http(s)://HOST:PORT[#NAME]` as a target; None for another store's spec."""
     if not spec.startswith(("milvus:", "http://", "https://")):
         return None
@@ -83,14 +64,19 @@ def parse_target(spec: str) -> MilvusTarget | None:
         path = where.removeprefix("milvus:")
         if not path.endswith(".db"):
             raise ValueError(f"a Milvus Lite store is a file ending in .db (--store milvus:PATH.db), not {path!r}")
-        return MilvusTarget(str(Path(path).expanduser().resolve()), name)
-    return MilvusTarget(where.rstrip("/"), name)
+        return StoreTarget(KIND, str(Path(path).expanduser().resolve()), name)
+    return StoreTarget(KIND, where.rstrip("/"), name)
+
+
+def is_lite(target: StoreTarget) -> bool:
+    """Milvus Lite in a local file, not a server."""
+    return not target.uri.startswith(("http://", "https://"))
 
 
 _CLIENTS: dict[str, object] = {}  # one client per URI and process (Milvus Lite serves one file per process)
 
 
-def connect(target: MilvusTarget):
+def connect(target: StoreTarget):
     """A MilvusClient for the target, or a one-line StoreUnavailableError saying what to fix."""
     if target.uri in _CLIENTS:
         return _CLIENTS[target.uri]
@@ -106,7 +92,7 @@ def connect(target: MilvusTarget):
     # gRPC server logs the calls it does not implement (pymilvus then falls back).
     for logger in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer", "milvus_lite", "grpc._server"):
         logging.getLogger(logger).setLevel(logging.CRITICAL)
-    if target.lite:
+    if is_lite(target):
         Path(target.uri).parent.mkdir(parents=True, exist_ok=True)
     with _translated(target):
         client = MilvusClient(uri=target.uri, token=settings.milvus_token() or "", timeout=CONNECT_SECONDS)
@@ -118,7 +104,7 @@ def connect(target: MilvusTarget):
 class _translated:
     """Turns a pymilvus or gRPC error into one line naming the problem and the fix."""
 
-    def __init__(self, target: MilvusTarget) -> None:
+    def __init__(self, target: StoreTarget) -> None:
         self.target = target
 
     def __enter__(self) -> None:
@@ -134,11 +120,11 @@ def _from_milvus(error: BaseException) -> bool:
     return module.startswith(("pymilvus", "grpc", "milvus_lite"))
 
 
-def describe_error(error: BaseException, target: MilvusTarget) -> str:
+def describe_error(error: BaseException, target: StoreTarget) -> str:
     """One line for a failed Milvus call: what went wrong, and what to do."""
     message = " ".join(str(getattr(error, "message", "") or error).split())
     lowered = message.lower()
-    if target.lite and ("open local milvus failed" in lowered or "lock" in lowered):
+    if is_lite(target) and ("open local milvus failed" in lowered or "lock" in lowered):
         return f"the Milvus Lite file {target.uri} is open in another process (a qa chat?); close it and retry, or use a Milvus server"
     if any(word in lowered for word in ("auth", "token", "credential", "password", "unauthenticated", "permission denied")):
         return f"Milvus at {target.uri} refused the token (wrong or missing); set {TOKEN_VARIABLE}=USER:PASSWORD or an API key for that server"
@@ -162,7 +148,7 @@ class MilvusStore:
 
     kind = KIND
 
-    def __init__(self, target: MilvusTarget, dimension: int, policy: IndexPolicy = IndexPolicy(), model: str = "", base: str | None = None) -> None:
+    def __init__(self, target: StoreTarget, dimension: int, policy: IndexPolicy = IndexPolicy(), model: str = "", base: str | None = None) -> None:
         import numpy as np
 
         self.target = target
@@ -173,20 +159,22 @@ class MilvusStore:
         self._work: str | None = None  # the generation this store writes, made on its first change
         self._ids = np.zeros(0, np.int64)
         self._sentences = 0
-        self._specs = {target: VectorIndexSpec(FLAT, {}) for target in VectorSet}
+        self._specs = {target: VectorIndexSpec() for target in VectorSet}
         self._client = connect(target)
 
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None) -> MilvusStore:
-        raise ValueError("a Milvus store needs a location: --store milvus:PATH.db or --store http://HOST:19530")
+    def parse(cls, spec: str) -> StoreTarget | None:
+        return parse_target(spec)
 
     @classmethod
-    def at(cls, spec: str, dimension: int, policy: IndexPolicy = IndexPolicy(), model: str = "") -> MilvusStore:
-        """A new, empty store at the target `spec` names; refused when its name holds another model's vectors."""
-        target = parse_target(spec)
-        assert target is not None
+    def create(
+        cls, target: StoreTarget, dimension: int, policy: IndexPolicy = IndexPolicy(), workdir: Path | None = None, model: str = ""
+    ) -> MilvusStore:
+        """A new, empty store at the target; refused when its name holds another model's vectors."""
+        if not target.uri:
+            raise ValueError("a Milvus store needs a location: --store milvus:PATH.db or --store http://HOST:19530")
         store = cls(target, dimension, policy, model)
         current = store._aliased()
         if current is not None:
@@ -205,7 +193,7 @@ class MilvusStore:
         import numpy as np
 
         params = record.params
-        target = MilvusTarget(params["uri"], params["name"])
+        target = StoreTarget(KIND, params["uri"], params["name"])
         store = cls(target, int(params["dimension"]), policy, params.get("model", ""), base=params["generation"])
         collection = store._collection(VectorSet.PASSAGES, store._base)
         with _translated(target):
@@ -219,9 +207,12 @@ class MilvusStore:
             store._ids = np.sort(np.fromiter((row["id"] for row in store._rows(VectorSet.PASSAGES, ["id"])), dtype=np.int64))
             store._sentences = store._count(VectorSet.SENTENCES, store._base)
         for vector_set in VectorSet:
-            saved = params.get(f"{vector_set.value[:-1]}_index", {"kind": FLAT, "params": {}})
-            store._specs[vector_set] = VectorIndexSpec(saved["kind"], dict(saved["params"]))
+            store._specs[vector_set] = VectorIndexSpec.from_dict(params.get(f"{vector_set.value[:-1]}_index", {}))
         return store
+
+    @classmethod
+    def holds(cls, target: StoreTarget, record: StoreRecord) -> bool:
+        return (record.params.get("uri"), record.params.get("name")) == (target.uri, target.name)
 
     # -- the VectorStore protocol -------------------------------------------------------------
 
@@ -374,7 +365,7 @@ class MilvusStore:
         self._base, self._work = work, None
         params = {
             "uri": self.target.uri, "name": self.target.name, "generation": work, "dimension": self.dimension, "model": self.model,
-            **{f"{s.value[:-1]}_index": {"kind": self._specs[s].kind, "params": dict(self._specs[s].params)} for s in VectorSet},
+            **{f"{s.value[:-1]}_index": self._specs[s].to_dict() for s in VectorSet},
         }
         return StoreRecord(kind=KIND, files={}, params=params)
 
@@ -409,7 +400,7 @@ class MilvusStore:
                 self._copy(VectorSet.PASSAGES, work, _PASSAGE_FIELDS)
                 self._copy(VectorSet.SENTENCES, work, ["id", "passage", "doc", "vec"])
         self._work = work
-        self._specs = {target: VectorIndexSpec(FLAT, {}) for target in VectorSet}
+        self._specs = {target: VectorIndexSpec() for target in VectorSet}
         return work
 
     def _create(self, generation: str) -> None:
@@ -463,7 +454,7 @@ class MilvusStore:
         client, collection = self._client, self._collection(target, generation)
         client.flush(collection)
         spec = choose(self.count(target), self.policy)
-        if spec.kind != FLAT:
+        if not spec.exact:
             client.release_collection(collection)
             client.drop_index(collection, "vec")
             indexes = client.prepare_index_params()

@@ -8,20 +8,11 @@ import numpy as np
 import pytest
 
 from qa import build_index
+from qa.index import MANIFEST, load_index
 from qa.sentences import sentence_texts
-from qa.store import MANIFEST, load_index
 from qa.stores import VectorSet
-from qa.vector_index import (
-    FLAT,
-    IVF_SQ8,
-    IndexPolicy,
-    VectorIndexSpec,
-    build,
-    choose,
-    memory_bytes,
-    reconstruct,
-    search,
-)
+from qa.stores.faiss_index import build, memory_bytes, reconstruct, search
+from qa.stores.policy import EXACT, IVF_SQ8, IndexPolicy, VectorIndexSpec, choose
 
 # Tiny thresholds so that a 63-passage corpus takes the approximate path; nprobe covers every list
 # so search results are deterministic while the index is still quantised.
@@ -35,7 +26,7 @@ def unit_rows(count: int, dimension: int = 32, seed: int = 0) -> np.ndarray:
 
 def test_exact_search_up_to_the_threshold_then_ivf_with_lists_growing_as_sqrt():
     policy = IndexPolicy(flat_max=1000, lists_per_sqrt=2.0, probe_fraction=0.05, min_nprobe=4)
-    assert choose(1000, policy) == VectorIndexSpec(FLAT, {})
+    assert choose(1000, policy) == VectorIndexSpec(EXACT, {})
     assert choose(10_000, policy) == VectorIndexSpec(IVF_SQ8, {"nlist": 200, "nprobe": 10, "trained_on": 10_000})
     assert choose(1_000_000, IndexPolicy()).params == {"nlist": 2000, "nprobe": 100, "trained_on": 1_000_000}
 
@@ -64,7 +55,7 @@ def test_index_kind_and_parameters_are_recorded_in_the_manifest(corpus, index_di
 def test_default_policy_keeps_a_small_corpus_exact(corpus, index_dir, fake_factory):
     build_index(corpus, index_dir, encoder_factory=fake_factory)
     manifest = json.loads((index_dir / MANIFEST).read_text())
-    assert manifest["store"]["params"]["passage_index"] == {"kind": FLAT, "params": {}}
+    assert manifest["store"]["params"]["passage_index"] == {"kind": EXACT, "params": {}}
     assert "passage_ann" not in manifest["store"]["files"]
 
 
@@ -116,7 +107,7 @@ def test_search_of_a_tiny_set_asks_for_no_more_rows_than_it_holds(count):
 
 def test_fused_mode_runs_fused_on_an_approximate_index(corpus, index_dir, fake_encoder, fake_factory):
     """No silent fallback: fused is fused whatever the index kind."""
-    from qa.retrieval import Retrievers, SentenceFusion
+    from qa.ranking import Retrievers, SentenceFusion
 
     build_index(corpus, index_dir, encoder_factory=fake_factory, index_policy=SMALL_IVF)
     approximate = Retrievers(load_index(index_dir), fake_encoder)

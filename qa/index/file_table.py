@@ -1,9 +1,9 @@
 """What an index knows of each corpus file, as the manifest stores it: one column per field.
 
-A corpus of 75,000 files makes a table of 75,000 records, which every question reads to check for
-changed files. Stored as records (a JSON object per file) it took 0.3 s to parse into objects; as
-columns (a JSON list per field) it parses in a tenth of that, and a record is made only when one
-file is looked up.
+A corpus of tens of thousands of files makes a table as long, which every question reads to check
+for changed files. Stored as columns (a JSON list per field) it parses about ten times faster than
+as records (a JSON object per file; docs/speed.md), and a record is made only when one file is
+looked up.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The kind of fact a question asks for, and whether a sentence holds one.
+"""What a question asks for (its wh-word, and the kind of fact), and whether a sentence holds that kind of fact.
 
 Two halves. The question's class ("who", "when", "how many"…) comes from its wording. A sentence's
 fact shapes (a year, an era such as "430 BC", a decade, a century, a month, a number, a sum of money,
@@ -59,20 +59,36 @@ SHAPES: dict[str, re.Pattern] = {
 }
 SHAPE_NAMES = tuple(SHAPES)
 
+# The wh-words as they are written ("whom" and "whose" count as "who"; "how many" and "how much"
+# are kept whole): the surface of a question, which the classes below build on.
+_WH = {
+    "how many": r"\bhow many\b", "how much": r"\bhow much\b", "who": r"\bwho(?:m|se)?\b", "when": r"\bwhen\b",
+    "where": r"\bwhere\b", "why": r"\bwhy\b", "which": r"\bwhich\b", "what": r"\bwhat\b", "how": r"\bhow\b",
+}
+_WH_WORDS = tuple((word, re.compile(pattern)) for word, pattern in _WH.items())
+
 # The question's class from its wording; the first that matches wins, so the specific forms
 # ("what year", "how many") come before the bare wh-words.
 _CLASSES: tuple[tuple[str, re.Pattern], ...] = (
-    ("how many", re.compile(r"\bhow many\b|\bwhat (?:is the )?number of\b")),
-    ("how much", re.compile(r"\bhow much\b|\bwhat (?:is the )?(?:cost|price|amount)\b")),
+    ("how many", re.compile(rf"{_WH['how many']}|\bwhat (?:is the )?number of\b")),
+    ("how much", re.compile(rf"{_WH['how much']}|\bwhat (?:is the )?(?:cost|price|amount)\b")),
     ("how long", re.compile(r"\bhow (?:long|old|far|big|large|tall|high|deep|wide|fast|heavy)\b")),
-    ("when", re.compile(r"\bwhen\b|\b(?:what|which) (?:time|date|year|month|day|decade|century|period|era|age)\b|\bhow recently\b")),
-    ("who", re.compile(r"\bwho(?:m|se)?\b|\b(?:what|which) (?:person|people|man|woman|company|organi[sz]ation|group|team|author|king|president|leader)\b")),
-    ("where", re.compile(r"\bwhere\b|\b(?:what|which) (?:city|country|place|town|state|region|location|continent|island|river|area|venue)\b")),
-    ("why", re.compile(r"\bwhy\b|\bwhat (?:is the )?(?:reason|cause)\b")),
-    ("how", re.compile(r"\bhow\b")),
-    ("what", re.compile(r"\bwhat\b|\bwhich\b")),
+    ("when", re.compile(rf"{_WH['when']}|\b(?:what|which) (?:time|date|year|month|day|decade|century|period|era|age)\b|\bhow recently\b")),
+    ("who", re.compile(rf"{_WH['who']}|\b(?:what|which) (?:person|people|man|woman|company|organi[sz]ation|group|team|author|king|president|leader)\b")),
+    ("where", re.compile(rf"{_WH['where']}|\b(?:what|which) (?:city|country|place|town|state|region|location|continent|island|river|area|venue)\b")),
+    ("why", re.compile(rf"{_WH['why']}|\bwhat (?:is the )?(?:reason|cause)\b")),
+    ("how", re.compile(_WH["how"])),
+    ("what", re.compile(rf"{_WH['what']}|{_WH['which']}")),
 )
 QUESTION_CLASSES = tuple(name for name, _ in _CLASSES)
+
+
+def question_word(question: str) -> str:
+    """The question's first wh-word ("how many" and "how much" kept whole), or "other": how `qa
+    bench` breaks its answer figures down."""
+    lowered = question.lower()
+    found = [(m.start(), order, word) for order, (word, pattern) in enumerate(_WH_WORDS) if (m := pattern.search(lowered))]
+    return min(found)[2] if found else "other"
 
 
 def question_class(question: str) -> str | None:

@@ -20,7 +20,7 @@ from qa.schema import Passage
 # json.dumps writes a present date as this key followed by a string; inside a JSON string a quote is
 # always escaped, so these bytes can only be a passage's own date field.
 _DATED = b'"date": "'
-_BLOCK = 4 << 20  # 1 MB blocks took half as long again over 60 MB of passages
+_BLOCK = 4 << 20  # smaller blocks scanned a large passages file markedly slower (docs/speed.md)
 
 
 class PassageTable(Sequence[Passage]):

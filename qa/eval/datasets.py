@@ -24,7 +24,9 @@ class DatasetError(QAError):
 
 
 @dataclass(frozen=True, slots=True)
-class Query:
+class LabelledQuery:
+    """A benchmark question with what counts as its answer."""
+
     id: str
     text: str
     history: tuple[str, ...] = ()
@@ -36,7 +38,7 @@ class Query:
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    queries: list[Query]
+    queries: list[LabelledQuery]
     qrels: dict[str, dict[str, int]]  # query id -> gold id -> grade (> 0)
     passages: list[Passage] | None = None  # BEIR: one passage per document; seeds: None (indexed from files)
     corpus_dir: Path | None = None
@@ -88,7 +90,7 @@ def load_beir(folder: Path, split: str = "test") -> Dataset:
     missing = sorted(set(qrels) - set(texts))
     if missing:
         raise DatasetError(f"{folder / 'qrels' / f'{split}.tsv'}: judgements for unknown query {missing[0]!r}")
-    queries = [Query(id=qid, text=texts[qid]) for qid in texts if qid in qrels]
+    queries = [LabelledQuery(id=qid, text=texts[qid]) for qid in texts if qid in qrels]
     return Dataset(name=folder.name, queries=queries, qrels=qrels, passages=passages, source=folder)
 
 
@@ -119,7 +121,7 @@ def _read_qrels(path: Path, doc_ids: set[str]) -> dict[str, dict[str, int]]:
 
 def load_seed_questions(questions_file: Path, corpus_dir: Path, split: str | None = None) -> Dataset:
     """Our questions over the seeds; each gold is a document and a quoted span of it."""
-    queries: list[Query] = []
+    queries: list[LabelledQuery] = []
     qrels: dict[str, dict[str, int]] = {}
     gold_spans: dict[str, tuple[str, int, int]] = {}
     for number, record in _jsonl(Path(questions_file)):
@@ -143,7 +145,7 @@ def load_seed_questions(questions_file: Path, corpus_dir: Path, split: str | Non
             qrels.setdefault(qid, {})[gold_id] = 1
         if kind != NO_GOLD and qid not in qrels:
             raise DatasetError(f"{questions_file}:{number}: question {qid} has no gold passage")
-        queries.append(Query(id=qid, text=question, history=tuple(record.get("history", [])), kind=kind, answer=record.get("answer")))
+        queries.append(LabelledQuery(id=qid, text=question, history=tuple(record.get("history", [])), kind=kind, answer=record.get("answer")))
     if not queries:
         raise DatasetError(f"{questions_file}: no questions" + (f" in split {split!r}" if split else ""))
     return Dataset(name="seeds", queries=queries, qrels=qrels, corpus_dir=Path(corpus_dir), gold_spans=gold_spans, source=Path(questions_file))
@@ -190,7 +192,7 @@ def load_squad(
         raise DatasetError(f"{path} has {len(data)} articles (0-{len(data) - 1}); the range {articles.start}-{articles.stop - 1} goes past them")
     outside = unanswerable_from if unanswerable_from is not None else [i for i in range(len(data)) if i not in articles]
     documents: dict[str, str] = {}
-    queries: list[Query] = []
+    queries: list[LabelledQuery] = []
     qrels: dict[str, dict[str, int]] = {}
     gold_spans: dict[str, tuple[str, int, int]] = {}
     rng = random.Random(seed)
@@ -218,7 +220,7 @@ def load_squad(
             documents[doc] = text
         for qid, question, answers, offset in asked:
             if not answerable:
-                queries.append(Query(id=qid, text=question, kind=NO_GOLD, answers=tuple(a for a, _ in answers)))
+                queries.append(LabelledQuery(id=qid, text=question, kind=NO_GOLD, answers=tuple(a for a, _ in answers)))
                 continue
             answer, start = answers[0]
             start += offset
@@ -227,7 +229,7 @@ def load_squad(
             gold_id = f"{doc}@{start}"
             gold_spans[gold_id] = (doc, start, start + len(answer))
             qrels[qid] = {gold_id: 1}
-            queries.append(Query(id=qid, text=question, kind="squad", answers=tuple(a for a, _ in answers)))
+            queries.append(LabelledQuery(id=qid, text=question, kind="squad", answers=tuple(a for a, _ in answers)))
     if not documents:
         raise DatasetError(f"{path}: no articles in the range {articles.start}-{articles.stop - 1}")
     return Dataset(name=f"squad-{articles.start}-{articles.stop - 1}", queries=queries, qrels=qrels,

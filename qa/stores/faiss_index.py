@@ -1,28 +1,18 @@
-"""Which FAISS index holds a set of unit vectors, chosen by its size, and the operations on it
-(used by qa.stores.faiss_store only; nothing else touches a FAISS type).
-
-Up to `flat_max` vectors, exact inner-product search (faiss.knn over the array) is fast enough. Above that, an
-inverted file with 8-bit scalar quantisation (IVF, SQ8): a quarter of the memory of float32, and
-each query scans only `nprobe` of the `nlist` clusters. New vectors are added to a trained IVF index
-without retraining, so growing a large index does not rebuild it.
-
-The functions take any vector set (passage vectors, sentence vectors); the choice and its
-parameters are a `VectorIndexSpec`, recorded in the manifest's store record so that a reader
-searches the index the way it was built.
+"""The FAISS indexes of the FAISS store (qa.stores.faiss_store), and the operations on them: the
+store keeps no FAISS type anywhere else. Which kind a vector set gets is the store-neutral policy of
+qa.stores.policy; new vectors are added to a trained IVF index without retraining, so growing a
+large index does not rebuild it.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
+
+from qa.stores.policy import IVF_SQ8, IndexPolicy, VectorIndexSpec, choose
 
 if TYPE_CHECKING:
     import faiss
     import numpy as np
-
-FLAT = "IndexFlatIP"
-IVF_SQ8 = "IVF-SQ8"
 
 
 class Rows(Protocol):
@@ -31,39 +21,6 @@ class Rows(Protocol):
     def __len__(self) -> int: ...
 
     def __getitem__(self, rows: slice | np.ndarray, /) -> np.ndarray: ...
-
-
-@dataclass(frozen=True, slots=True)
-class IndexPolicy:
-    """When to leave exact search, and how to build the approximate index (tuned by benchmarks/speed.py)."""
-
-    flat_max: int = 100_000  # flat search measured ~13 ms at 100k vectors on 2 cores
-    lists_per_sqrt: float = 2.0  # nlist = lists_per_sqrt * sqrt(n)
-    # Lists scanned per query: 5 % of them (recall@10 vs exact measured .93 at 1.6 %, .96 at 3.2 %
-    # and .97 at 6.4 % on the 1M set of benchmarks/speed.py), and never fewer than min_nprobe.
-    probe_fraction: float = 0.05
-    min_nprobe: int = 16
-    train_points_per_list: int = 40  # k-means sample: 40 points per cluster (FAISS warns below 39)
-    train_iterations: int = 10
-    seed: int = 1234
-
-
-@dataclass(frozen=True, slots=True)
-class VectorIndexSpec:
-    """The kind of a built index and its parameters, as written to the manifest."""
-
-    kind: str = FLAT
-    params: dict = field(default_factory=dict)
-
-
-def choose(count: int, policy: IndexPolicy = IndexPolicy()) -> VectorIndexSpec:
-    """Exact search for small sets; IVF-SQ8 with lists_per_sqrt·sqrt(n) lists above policy.flat_max."""
-    if count <= policy.flat_max:
-        return VectorIndexSpec(FLAT, {})
-    # Each list needs a few training points; tiny sets (tests) get few lists.
-    nlist = max(1, min(int(policy.lists_per_sqrt * math.sqrt(count)), count // 4))
-    nprobe = min(nlist, max(policy.min_nprobe, math.ceil(policy.probe_fraction * nlist)))
-    return VectorIndexSpec(IVF_SQ8, {"nlist": nlist, "nprobe": nprobe, "trained_on": count})
 
 
 def build(vectors: Rows, dimension: int, policy: IndexPolicy = IndexPolicy(), ids: np.ndarray | None = None) -> tuple[faiss.Index, VectorIndexSpec]:
@@ -75,7 +32,7 @@ def build(vectors: Rows, dimension: int, policy: IndexPolicy = IndexPolicy(), id
     if isinstance(vectors, np.ndarray):
         vectors = vectors.reshape(-1, dimension)
     spec = choose(len(vectors), policy)
-    if spec.kind == FLAT:
+    if spec.exact:
         index: faiss.Index = faiss.IndexFlatIP(dimension) if ids is None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
     else:
         nlist = spec.params["nlist"]

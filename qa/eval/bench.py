@@ -14,21 +14,19 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from qa import lexicon, settings
+from qa import lexicon, pipeline, settings
 from qa.answer import AnswerPolicy
-from qa.bot import answer_question
 from qa.chunking import SPLITTER_VERSION
-from qa.datasets import NO_GOLD, Dataset, Query
 from qa.encoders import ModelSpec, load_encoder, resolve_model
-from qa.indexer import EncoderFactory, build_index, build_index_from_passages
-from qa.retrieval import MODES, Retrievers
-from qa.schema import Hit
-from qa.store import FORMAT_VERSION, StoredIndex, load_index, read_manifest
-from qa.stores import DEFAULT_STORE, store_kind
+from qa.eval.datasets import NO_GOLD, Dataset, LabelledQuery
+from qa.index import FORMAT_VERSION, EncoderFactory, StoredIndex, build_index, build_index_from_passages, load_index, read_manifest
+from qa.query import Query
+from qa.ranking import MODES, Retrievers
+from qa.stores import DEFAULT_STORE, StoreTarget
 from qa.text import history_read
 
 METRICS = ("ndcg@10", "recall@1", "recall@5", "recall@10", "recall@100", "mrr@10")
@@ -94,16 +92,17 @@ def run_bench(
     dataset: Dataset,
     *,
     model: str | None = None,
-    modes: Sequence[str] = MODES,
+    modes: Sequence[str] | None = None,
     limit: int | None = None,
     cache_dir: Path | None = None,
     split: str = "test",
     progress: Progress | None = None,
     encoder_factory: EncoderFactory = load_encoder,
     policy: AnswerPolicy = AnswerPolicy(),
-    store: str | None = None,
+    store: StoreTarget | None = None,
 ) -> BenchResult:
-    """store: the vector store of the benchmark index (None: FAISS); a Milvus location gets one collection name per dataset."""
+    """modes: the ranking modes measured (None: every registered one); store: the vector store of
+    the benchmark index (None: FAISS); a Milvus location gets one collection name per dataset."""
     spec = resolve_model(model)
     encoders: dict[str, object] = {}
 
@@ -122,13 +121,15 @@ def run_bench(
     squad = dataset.documents is not None
     idf = lexicon.load_idf(index.directory, index.manifest.lexicon) if seeds or squad else {}
     results = []
-    for mode in modes:
+    for mode in modes or list(MODES):
         retriever = retrievers.get(mode)
-        retriever.rank(queries[0].text, queries[0].history, DEPTH)  # warm up (BM25 build, first encode)
+        retriever.rank(Query(queries[0].text, queries[0].history), DEPTH)  # warm up (BM25 build, first encode)
+        # Each mode reads fresh queries: its latency counts encoding the question, as the bot's does.
+        asked = {query.id: _query(query) for query in queries}
         rankings, latencies = {}, []
         for done, query in enumerate(queries, start=1):
             started = time.perf_counter()
-            ranking = retriever.rank(query.text, history_read(query.text, query.history), DEPTH)
+            ranking = retriever.rank(asked[query.id], DEPTH)
             latencies.append((time.perf_counter() - started) * 1000)
             rankings[query.id] = ranking
             if progress:
@@ -138,10 +139,13 @@ def run_bench(
             mode=mode, metrics={}, latency_p50_ms=statistics.median(latencies),
             latency_p95_ms=_percentile(latencies, 95), run=run,
         )
+        if seeds or squad:
+            answers = {q.id: pipeline.answer(retrievers, asked[q.id], pipeline.hits_of(index, rankings[q.id][:ANSWER_K]), idf=idf, policy=policy)
+                       for q in queries}
         if seeds:
-            result.seeds = _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_of, idf)
+            result.seeds = _seed_measures(queries, rankings, answers, dataset, gold_of)
         if squad:
-            result.seeds, result.by_question_word = _squad_measures(queries, rankings, index, retrievers, policy, idf)
+            result.seeds, result.by_question_word = _squad_measures(queries, answers)
         results.append(result)
     _score(results, dataset, judged)
     best = max(results, key=lambda r: r.metrics["ndcg@10"]).mode
@@ -153,6 +157,12 @@ def run_bench(
         index_cached=cached, peak_memory_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         best_mode=best, modes=results,
     )
+
+
+def _query(labelled: LabelledQuery) -> Query:
+    """A benchmark question as the bot reads it, with the earlier questions it leans on (its text as
+    written: a benchmark's questions are not checked as a user's are)."""
+    return Query(labelled.text, tuple(history_read(labelled.text, labelled.history)))
 
 
 def bench_index(dataset: Dataset, *, model: str | None = None, cache_dir: Path | None = None,
@@ -178,27 +188,26 @@ def _cache_path(cache_dir: Path, dataset: Dataset, spec: ModelSpec) -> Path:
     return Path(cache_dir) / f"{dataset.name}-{digest}-{model_slug}"
 
 
-def _store_path(index_dir: Path, store: str | None) -> tuple[Path, str]:
-    """The cache folder and store spec of a benchmark index on another store than FAISS: a folder of
-    its own, and in Milvus a collection named after it."""
+def _store_path(index_dir: Path, store: StoreTarget | None) -> tuple[Path, StoreTarget]:
+    """The cache folder and store of a benchmark index on another store than FAISS: a folder of its
+    own, and in Milvus a collection named after it."""
     if store is None or store == DEFAULT_STORE:
         return index_dir, DEFAULT_STORE
-    kind = store_kind(store)
     name = "bench_" + re.sub(r"[^A-Za-z0-9]", "_", index_dir.name)
-    return index_dir.with_name(f"{index_dir.name}-{kind}"), f"{store.partition('#')[0]}#{name}" if kind == "milvus" else store
+    return index_dir.with_name(f"{index_dir.name}-{store.kind}"), replace(store, name=name) if store.uri else store
 
 
-def _prepare_index(dataset, index_dir, spec, encoder_factory, progress, store: str = DEFAULT_STORE) -> tuple[StoredIndex, float, int, bool]:
+def _prepare_index(dataset, index_dir, spec, encoder_factory, progress, store: StoreTarget = DEFAULT_STORE) -> tuple[StoredIndex, float, int, bool]:
     """Index the dataset's corpus into the cache, unless an index for this corpus and model is there."""
     stats_file = index_dir / "build.json"
     on_bytes = (lambda done, total: progress(f"indexing {dataset.name}", done, total)) if progress else None
     if dataset.documents is not None:
         corpus_dir = index_dir.with_name(index_dir.name + "-corpus")
         _write_documents(dataset.documents, corpus_dir)
-        report = build_index(corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes, store_kind=store)
+        report = build_index(corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes, store=store)
         cached = not report.changed
     elif dataset.passages is None:
-        report = build_index(dataset.corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes, store_kind=store)
+        report = build_index(dataset.corpus_dir, index_dir, spec.name, encoder_factory=encoder_factory, progress=on_bytes, store=store)
         cached = not report.changed
     else:
         manifest = read_manifest(index_dir) if index_dir.exists() else None
@@ -207,7 +216,7 @@ def _prepare_index(dataset, index_dir, spec, encoder_factory, progress, store: s
             on_count = (lambda done, total: progress(f"indexing {dataset.name}", done, total)) if progress else None
             report = build_index_from_passages(
                 dataset.passages, index_dir, spec, source=str(dataset.source), encoder_factory=encoder_factory, progress=on_count,
-                store_kind=store,
+                store=store,
             )
     if not cached:
         stats: dict[str, Any] = {"seconds": report.seconds - report.model_seconds, "passages": report.passages_embedded}
@@ -276,11 +285,11 @@ def evaluate_rankings(
     return {m: float(scores[m]) for m in metrics} if len(metrics) > 1 else {metrics[0]: float(scores)}
 
 
-def _judged_qrels(dataset: Dataset, queries: list[Query]) -> dict[str, dict[str, int]]:
+def _judged_qrels(dataset: Dataset, queries: list[LabelledQuery]) -> dict[str, dict[str, int]]:
     return {q.id: dataset.qrels[q.id] for q in queries}
 
 
-def _score(results: list[ModeResult], dataset: Dataset, judged: list[Query]) -> None:
+def _score(results: list[ModeResult], dataset: Dataset, judged: list[LabelledQuery]) -> None:
     qrels = _judged_qrels(dataset, judged)
     curve = [f"recall@{k}" for k in PLOT_CUTOFFS]
     for result in results:
@@ -292,7 +301,7 @@ def _score(results: list[ModeResult], dataset: Dataset, judged: list[Query]) -> 
             result.seeds["followup_recall@5"] = evaluate_rankings(_judged_qrels(dataset, followups), result.run, ["recall@5"])["recall@5"]
 
 
-def _significance(results: list[ModeResult], dataset: Dataset, judged: list[Query], best: str) -> None:
+def _significance(results: list[ModeResult], dataset: Dataset, judged: list[LabelledQuery], best: str) -> None:
     if len(results) < 2 or len(judged) < 2:
         return
     from ranx import Qrels, compare
@@ -308,14 +317,12 @@ def _significance(results: list[ModeResult], dataset: Dataset, judged: list[Quer
             result.p_values = {m: float(p) for m, p in report[best]["comparisons"][result.mode].items()}
 
 
-def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_of, idf) -> dict[str, float]:
+def _seed_measures(queries, rankings, answers, dataset, gold_of) -> dict[str, float]:
     """Abstention, multi-document coverage and answer spans, as the bot would answer with this mode."""
     answerable = unanswerable = wrongly_abstained = rightly_abstained = 0
     multi_gold = multi_found = factoids = answers_with_span = 0
     for query in queries:
-        top = rankings[query.id][:ANSWER_K]
-        hits = [Hit(rank=i, score=score, passage=index.passage(pid), passage_id=pid) for i, (pid, score) in enumerate(top, start=1)]
-        answer = answer_question(retrievers, query.text, history_read(query.text, query.history), hits, idf=idf, policy=policy)
+        answer = answers[query.id]
         if query.kind == NO_GOLD:
             unanswerable += 1
             rightly_abstained += answer.abstained
@@ -323,7 +330,7 @@ def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_o
         answerable += 1
         wrongly_abstained += answer.abstained
         if query.kind == "multi":
-            found = {gold_of(query.id, row) for row, _ in top}
+            found = {gold_of(query.id, row) for row, _ in rankings[query.id][:ANSWER_K]}
             multi_gold += len(dataset.qrels[query.id])
             multi_found += len(found & set(dataset.qrels[query.id]))
         if query.answer:
@@ -340,19 +347,17 @@ def _seed_measures(queries, rankings, index, retrievers, policy, dataset, gold_o
     return measures
 
 
-def _squad_measures(queries, rankings, index, retrievers, policy, idf) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+def _squad_measures(queries, answers) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """How often the answer, and its first quoted sentence, contain a gold answer (SQuAD's
     normalisation); how often the bot abstains on answerable questions and on those from articles
     left out of the index; and the same per question word."""
-    from qa.squad import AnswerTally, question_word
+    from qa.eval.squad import AnswerTally
+    from qa.question_types import question_word
 
     tallies: dict[str, AnswerTally] = {}
     for query in queries:
-        top = rankings[query.id][:ANSWER_K]
-        hits = [Hit(rank=i, score=score, passage=index.passage(pid), passage_id=pid) for i, (pid, score) in enumerate(top, start=1)]
-        answer = answer_question(retrievers, query.text, history_read(query.text, query.history), hits, idf=idf, policy=policy)
         for key in ("all", question_word(query.text)):
-            tallies.setdefault(key, AnswerTally()).add(answer, None if query.kind == NO_GOLD else query.answers)
+            tallies.setdefault(key, AnswerTally()).add(answers[query.id], None if query.kind == NO_GOLD else query.answers)
 
     overall = tallies.pop("all").rates()
     return overall, {word: tally.rates() for word, tally in sorted(tallies.items(), key=lambda kv: -kv[1].questions)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from qa.bench import METRICS, BenchResult
+from qa.eval.bench import METRICS, BenchResult
 
 _SEED_MEASURES = {
     "followup_recall@5": "follow-up R@5",

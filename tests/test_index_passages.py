@@ -7,7 +7,7 @@ import json
 import pytest
 
 from qa.errors import IndexMismatchError
-from qa.passage_table import PassageTable, any_dated
+from qa.index.passages import PassageTable, any_dated
 from qa.schema import Passage
 
 

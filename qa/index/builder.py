@@ -11,23 +11,13 @@ from typing import TYPE_CHECKING
 from qa.chunking import SPLITTER_VERSION, split_document
 from qa.corpus import SourceFile, file_stamps, find_files, read_document, source_sha256
 from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
-from qa.errors import CorpusError, QAError
-from qa.file_table import FileRecord
+from qa.errors import CorpusError
+from qa.index.file_table import FileRecord
+from qa.index.manifest import FORMAT_VERSION, Manifest
+from qa.index.writer import IndexDirectory, IndexWriter
 from qa.schema import Passage
 from qa.sentences import sentence_texts
-from qa.store import (
-    FORMAT_VERSION,
-    IndexWriter,
-    Manifest,
-    StoredIndex,
-    check_writable,
-    load_index,
-    read_manifest,
-    verify_checksums,
-    write_lock,
-)
-from qa.stores import DEFAULT_STORE, holds
-from qa.vector_index import IndexPolicy
+from qa.stores import DEFAULT_STORE, IndexPolicy, StoreTarget, holds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,21 +57,17 @@ def build_index(
     notice: Callable[[str], None] | None = None,
     lock_timeout: float = 600,
     index_policy: IndexPolicy = IndexPolicy(),
-    store_kind: str | None = None,
+    store: StoreTarget | None = None,
 ) -> BuildReport:
     """Index every supported document (.txt, .md, .html, .pdf, .docx) under corpus_root into index_dir, re-embedding only changed files.
-    store_kind: the vector store (a key of qa.stores.STORES or a Milvus location); None keeps the
-    store the index has (FAISS for a new one). Another store than the index's rebuilds it there."""
+    store: where the vectors go (qa.stores.parse_store); None keeps the store the index has (FAISS
+    for a new one). Another store than the index's rebuilds it there."""
     started = time.perf_counter()
     corpus_root = Path(corpus_root)
     sources = find_files(corpus_root)
     spec = resolve_model(model)
-    check_writable(index_dir)
-    with write_lock(index_dir, timeout=lock_timeout, notice=notice):
-        previous = _reusable_manifest(index_dir, spec)
-        if previous and store_kind is not None and not holds(store_kind, previous.store):
-            previous = None  # moving the index to another store: everything is embedded again
-        store_kind = store_kind or (previous.store.kind if previous else DEFAULT_STORE)
+    with IndexDirectory(index_dir).lock(timeout=lock_timeout, notice=notice) as directory:
+        previous = directory.current(lambda manifest: _reusable(manifest, spec, store))
         root = str(corpus_root.resolve())
         if previous and previous.corpus_root == root and _unchanged(previous, sources):
             skipped = [record.skipped for record in previous.files.values() if record.skipped]
@@ -90,7 +76,8 @@ def build_index(
                 passages=previous.passage_count, passages_embedded=0, seconds=time.perf_counter() - started,
                 changed=False, skipped=skipped,
             )
-        build = _Build(corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size, index_policy, store_kind)
+        target = store or (StoreTarget(previous.store.kind) if previous else DEFAULT_STORE)
+        build = _Build(corpus_root, directory, spec, previous, encoder_factory, progress, batch_size, index_policy, target)
         return build.run(sources, started)
 
 
@@ -104,15 +91,14 @@ def build_index_from_passages(
     progress: Progress | None = None,
     batch_size: int = 64,
     index_policy: IndexPolicy = IndexPolicy(),
-    store_kind: str = DEFAULT_STORE,
+    store: StoreTarget = DEFAULT_STORE,
 ) -> BuildReport:
     """Index passages that come ready-made (a benchmark corpus), replacing whatever index_dir held."""
     started = time.perf_counter()
-    check_writable(index_dir)
-    with write_lock(index_dir):
+    with IndexDirectory(index_dir).lock() as directory:
         encoder = encoder_factory(spec)
         model_seconds = time.perf_counter() - started
-        writer = IndexWriter(Path(index_dir), encoder.dimension, index_policy, store_kind=store_kind, model=spec.name)
+        writer = directory.begin(encoder.dimension, store=store, model=spec.name, policy=index_policy)
         try:
             step = batch_size * 4
             for first in range(0, len(passages), step):
@@ -163,18 +149,13 @@ def stale_files(manifest: Manifest) -> list[str]:
     return sorted(changed)
 
 
-def _reusable_manifest(index_dir: Path, spec: ModelSpec) -> Manifest | None:
-    try:
-        manifest = read_manifest(index_dir)
-    except QAError:
-        return None  # a damaged manifest: rebuild from scratch
-    if manifest is None or manifest.model != spec.name or manifest.splitter_version != SPLITTER_VERSION or manifest.format_version != FORMAT_VERSION:
-        return None
-    try:
-        verify_checksums(index_dir, manifest)
-    except QAError:
-        return None  # a damaged vectors or passages file: rebuild from scratch
-    return manifest
+def _reusable(manifest: Manifest, spec: ModelSpec, store: StoreTarget | None) -> bool:
+    """Whether a build can start from this index: same model, splitter and format, and the store
+    asked for (None: any) is the one it has (moving the index to another store embeds everything again)."""
+    return (
+        manifest.model == spec.name and manifest.splitter_version == SPLITTER_VERSION and manifest.format_version == FORMAT_VERSION
+        and (store is None or holds(store, manifest.store))
+    )
 
 
 def _return_freed_memory() -> None:
@@ -195,11 +176,11 @@ def _unchanged(manifest: Manifest, sources: list[SourceFile]) -> bool:
 
 
 class _Build:
-    def __init__(self, corpus_root, index_dir, spec, previous, encoder_factory, progress, batch_size, index_policy, store_kind) -> None:
+    def __init__(self, corpus_root, directory, spec, previous, encoder_factory, progress, batch_size, index_policy, store) -> None:
         self.index_policy = index_policy
-        self.store_kind = store_kind
+        self.store = store
         self.corpus_root = corpus_root
-        self.index_dir = Path(index_dir)
+        self.directory: IndexDirectory = directory
         self.spec = spec
         self.previous = previous
         self.encoder_factory = encoder_factory
@@ -224,9 +205,8 @@ class _Build:
 
     def run(self, sources: list[SourceFile], started: float) -> BuildReport:
         self.total_bytes = sum(s.size for s in sources if not self._same_stat(s))
-        writer = IndexWriter(
-            self.index_dir, self._dimension(), self.index_policy, base=self._base(), store_kind=self.store_kind, model=self.spec.name
-        )
+        # The current index, if any, was verified by IndexDirectory.current under the lock this build holds.
+        writer = self.directory.begin(self._dimension(), base=self.previous, store=self.store, model=self.spec.name, policy=self.index_policy)
         try:
             present = {source.doc for source in sources}
             writer.remove_documents([doc for doc in (self.previous.files if self.previous else {}) if doc not in present])
@@ -257,11 +237,6 @@ class _Build:
             seconds=time.perf_counter() - started, changed=True, warnings=self.warnings, model_seconds=self.model_seconds,
             skipped=self.skipped,
         )
-
-    def _base(self) -> StoredIndex | None:
-        """The current index, which the new one starts from (its unchanged documents are kept by id)."""
-        # _reusable_manifest verified its checksums, under the write lock this build holds.
-        return load_index(self.index_dir, verified=True) if self.previous else None
 
     def _add_file(self, writer: IndexWriter, source: SourceFile) -> FileRecord:
         """Keep the file's passages and vectors when it is unchanged; otherwise split it for embedding."""
