@@ -2,7 +2,7 @@
 and what is derived from them (the query vectors, the BM25 tokens, the term weights), each computed
 once and kept for every later reader of the same question.
 
-A conversation enters a question in four ways, each measured to help (docs/quality-experiments.md):
+A conversation enters a question in four ways (docs/experiments-seeds.md):
 - the dense query vector blends the earlier questions' vectors into the question's (HISTORY_WEIGHTS);
 - how close the corpus comes (`context_vector`) reads the question after the one before it, as one text;
 - BM25 reads the question's words and the previous question's;

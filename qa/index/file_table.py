@@ -1,7 +1,7 @@
 """What an index knows of each corpus file, as the manifest stores it: one column per field.
 
 A corpus of tens of thousands of files makes a table as long, which every question reads to check
-for changed files. Stored as columns (a JSON list per field) it parses about ten times faster than
+for changed files. Stored as columns (a JSON list per field) it parses several times faster than
 as records (a JSON object per file; docs/speed.md), and a record is made only when one file is
 looked up.
 """
