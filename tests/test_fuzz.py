@@ -1,4 +1,4 @@
-"""A small run of the parser fuzzer (benchmarks/fuzz.py): no crash, one-line warnings, nothing valid lost."""
+"""A small run of the parser fuzzer (tests/fuzz.py): no crash, one-line warnings, nothing valid lost."""
 
 import json
 import subprocess
@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_broken_and_hostile_files_are_skipped_with_one_line_warnings_and_nothing_valid_is_lost():
     result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "fuzz.py"), "--scale", "0.05", "--json"],
+        [sys.executable, str(REPO / "tests" / "fuzz.py"), "--scale", "0.05", "--json"],
         capture_output=True, text=True, timeout=300, check=False,
     )
     report = json.loads(result.stdout)

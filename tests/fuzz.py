@@ -1,10 +1,11 @@
 """Fuzz the document parsers with broken and hostile files, then index them all.
 
-    .venv/bin/python benchmarks/fuzz.py                 # the full run (a few minutes)
-    .venv/bin/python benchmarks/fuzz.py --scale 0.1     # a small run (the test suite runs one)
-    .venv/bin/python benchmarks/fuzz.py --json          # one JSON object instead of the table
+    .venv/bin/python tests/fuzz.py                 # the full run (a few minutes)
+    .venv/bin/python tests/fuzz.py --scale 0.1     # a small run (tests/test_fuzz.py runs one)
+    .venv/bin/python tests/fuzz.py --json          # one JSON object instead of the table
 
-Each file is made from a valid document of its format (built in code, see tests/format_fixtures.py)
+It lives with the tests because it is one, run at a larger scale, and it builds its documents with
+the tests' own fixtures. Each file is made from a valid document of its format (tests/format_fixtures.py)
 by a mutation: truncation, flipped bytes, spliced random bytes; or it is hostile by construction:
 random bytes under a document's name, HTML nested 100,000 deep, a 50 MB text file, a zip bomb
 named .docx, a PDF whose stream inflates to 1 GB, a PDF of more pages than the limit.
@@ -32,9 +33,6 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
 
 from format_fixtures import make_docx, make_pdf, pdf_file, zip_bomb
 
