@@ -13,17 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whatever pytest's import mode
-
-from ui_conftest_helpers import (
-    FakeBot,
-    ask,
-    rendered_lines,
-    rendered_segments,
-    run_palette,
-    wait_for,
-)
+from chat_pilot import ask, rendered_lines, rendered_segments, run_palette, wait_for
+from fake_bot import FakeBot
 
 from qa import Bot, QAError, build_index
 from ui.app import AppState, ChatApp

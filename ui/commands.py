@@ -44,21 +44,22 @@ class ChatCommands(Provider):
 
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         app = self.chat
-        yield ("Re-index the corpus", app.reindex_description(), app.action_reindex)
+        session = app.session
+        yield ("Re-index the corpus", session.reindex_description(), app.action_reindex)
         yield ("New conversation", "Start a new conversation; this one is kept (Ctrl+N)", app.action_new)
         yield ("Earlier conversations", "Reopen or delete a kept conversation (Ctrl+O)", app.action_conversations)
         yield ("Clear the conversation", "Delete this conversation (Ctrl+Z brings it back) (Ctrl+L)", app.action_clear)
         yield (
             "Export the conversation as Markdown",
-            f"To {app.export_folder()} (or type: export PATH) (Ctrl+S)",
+            f"To {session.export_folder()} (or type: export PATH) (Ctrl+S)",
             app.action_export,
         )
         for k in K_CHOICES:
-            current = " (current)" if k == app.k else ""
-            yield (f"Set k = {k}", f"Cite up to {k} passage{'s' if k != 1 else ''} per answer{current}", partial(app.set_k, k))
-        for mode in app.retrieval_modes:
-            current = " (current)" if mode == app.retrieval_mode else ""
-            yield (f"Retrieval mode: {mode}", f"{mode_help(mode)}{current}", partial(app.set_mode, mode))
+            current = " (current)" if k == session.k else ""
+            yield (f"Set k = {k}", f"Cite up to {k} passage{'s' if k != 1 else ''} per answer{current}", partial(session.set_k, k))
+        for mode in session.modes:
+            current = " (current)" if mode == session.mode else ""
+            yield (f"Retrieval mode: {mode}", f"{mode_help(mode)}{current}", partial(session.set_mode, mode))
         yield ("Help: keys", "Every key binding (F1)", app.action_help)
         yield ("Theme", "Change the colours of the chat", app.action_change_theme)
         yield ("Quit", "Leave the chat (Ctrl+Q)", app.action_quit)
@@ -74,7 +75,7 @@ class ChatCommands(Provider):
         if typed_k and int(typed_k.group(1)) >= 1:
             k = int(typed_k.group(1))
             typed = f"Set k = {k}"
-            yield Hit(1.0, Text(typed), partial(app.set_k, k), text=typed,
+            yield Hit(1.0, Text(typed), partial(app.session.set_k, k), text=typed,
                       help=f"Cite up to {k} passage{'s' if k != 1 else ''} per answer")
         export_to = _EXPORT_TO.match(query)
         if export_to:

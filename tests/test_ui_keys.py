@@ -1,0 +1,87 @@
+"""The chat's keys: paging the conversation, typing on a card, the prompt that grows."""
+
+from __future__ import annotations
+
+import pytest
+from chat_pilot import ask, chat, run, wait_for
+from fake_bot import FakeBot
+
+from ui.app import AppState
+from ui.widgets import Prompt
+
+LONDON_Q = "Who did they meet in London?"
+
+pytestmark = pytest.mark.usefixtures("chat_dirs")
+
+
+def test_fast_page_up_presses_each_scroll_a_page_and_home_end_reach_the_ends():
+    async def scenario():
+        app = chat()
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(6):
+                await ask(pilot, LONDON_Q)
+            transcript = app.query_one("#transcript")
+            transcript.scroll_end(animate=False)
+            await pilot.pause()
+            bottom = transcript.scroll_y
+            page = transcript.scrollable_content_region.height
+            assert bottom > 4 * page  # enough to scroll
+            await pilot.press("pageup", "pageup", "pageup")  # sent at once, as a user holding the key
+            assert transcript.scroll_y == pytest.approx(bottom - 3 * page, abs=1)
+            await pilot.press("pagedown")
+            assert transcript.scroll_y == pytest.approx(bottom - 2 * page, abs=1)
+            assert app.query_one(Prompt).value == ""
+            await pilot.press("home")  # an empty prompt: Home and End scroll the conversation
+            assert transcript.scroll_y == 0
+            await pilot.press("end")
+            assert transcript.scroll_y == pytest.approx(bottom, abs=1)
+            await pilot.press("ctrl+home")
+            assert transcript.scroll_y == 0
+            await pilot.press("ctrl+end")
+            assert transcript.scroll_y == pytest.approx(bottom, abs=1)
+            # With text in the prompt, Home moves its cursor instead.
+            await pilot.press(*"abc", "home")
+            assert app.query_one(Prompt).cursor_location == (0, 0) and transcript.scroll_y == pytest.approx(bottom, abs=1)
+
+    run(scenario())
+
+
+def test_typing_on_a_card_goes_to_the_prompt_letter_for_letter():
+    async def scenario():
+        app = chat()
+        async with app.run_test(size=(100, 30)) as pilot:
+            exchange = await ask(pilot, LONDON_Q)
+            await pilot.press("tab")
+            assert app.focused is exchange.cards[0]
+            await pilot.press(*"kishida")  # k was "previous card"
+            prompt = app.query_one(Prompt)
+            assert app.focused is prompt and prompt.value == "kishida"
+            notices = len(app.notices)
+            await pilot.press("tab", *" compare")  # c was "copy"
+            assert prompt.value == "kishida compare"
+            assert len(app.notices) == notices and not app.clipboard
+            # Copy is Ctrl+C on a card.
+            await pilot.press("tab", "ctrl+c")
+            assert app.clipboard.startswith("[1] Japan-UK Foreign and Defence Ministers' Meeting")
+
+    run(scenario())
+
+
+def test_the_prompt_grows_with_new_lines_and_sends_them_as_one_question():
+    async def scenario():
+        bot = FakeBot()
+        app = chat(bot)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
+            prompt = app.query_one(Prompt)
+            one_line = prompt.outer_size.height
+            await pilot.press(*"Who did they meet", "ctrl+j", *"in London?", "shift+enter", *"And when?")
+            await pilot.pause()
+            assert prompt.value == "Who did they meet\nin London?\nAnd when?"
+            assert prompt.outer_size.height == one_line + 2
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: bot.calls, what="the question")
+            assert bot.calls[0][0] == "Who did they meet\nin London?\nAnd when?"
+            assert prompt.value == "" and prompt.outer_size.height == one_line
+
+    run(scenario())

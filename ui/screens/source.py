@@ -1,0 +1,89 @@
+"""The source viewer: a cited passage in its whole document."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from qa import Answer, Hit
+from ui.render import Palette, card_title, literal, question_terms, support_ranges, term_spans
+from ui.widgets.passage_card import copy_citation
+
+
+class SourceScreen(Screen[None]):
+    """The whole source document, scrolled to the passage, the passage and its support highlighted."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Back"),
+        Binding("c,ctrl+c", "copy", "Copy"),
+        Binding("p", "to_passage", "Passage"),
+    ]
+
+    def __init__(self, answer: Answer, hit: Hit, source: str, palette: Palette) -> None:
+        super().__init__()
+        self.answer = answer
+        self.hit = hit
+        self.source = source
+        self.palette = palette
+
+    def compose(self) -> ComposeResult:
+        passage = self.hit.passage
+        palette = self.palette
+        meta = [passage.date, passage.section and f"§ {passage.section}", passage.doc, passage.page_label,
+                f"characters {passage.start}–{passage.end} of {len(self.source):,}"]
+        with Vertical(id="source-header"):
+            yield Static(card_title(self.hit, palette), id="source-title")
+            yield Static(literal(" · ".join(m for m in meta if m), style=Style(color=palette.muted)), id="source-meta")
+        before, block, after = self._parts()
+        with VerticalScroll(id="document"):
+            for content, part_id in ((before, "doc-before"), (block, "doc-passage"), (after, "doc-after")):
+                widget = Static(content, classes="doc-part", id=part_id)
+                widget.display = part_id == "doc-passage" or bool(content.plain.strip())
+                yield widget
+        yield Footer(compact=True)
+
+    def _parts(self) -> tuple[Text, Text, Text]:
+        """The document split at the lines that hold the passage, so the passage block keeps its lines whole."""
+        text = self.source
+        passage = self.hit.passage
+        start, end = max(0, min(passage.start, len(text))), max(0, min(passage.end, len(text)))
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        if line_end == -1:
+            line_end = len(text)
+        palette = self.palette
+        terms = question_terms(self.answer.question)
+
+        def part(a: int, b: int, spans=()) -> Text:
+            chunk = text[a:b]
+            local = [(s - a, e - a, style) for s, e, style in spans]
+            local += term_spans(chunk, terms, palette.term)
+            return literal(chunk, local, control_style=palette.control)
+
+        highlights = [(start, end, Style(bgcolor=palette.passage_bg))]
+        highlights += [(s, e, palette.support) for s, e in support_ranges(self.answer, self.hit)]
+        before = part(0, max(0, line_start - 1)) if line_start > 0 else Text("")
+        after = part(line_end + 1, len(text)) if line_end < len(text) else Text("")
+        return before, part(line_start, line_end, highlights), after
+
+    def on_mount(self) -> None:
+        self.query_one("#document").focus()
+        self.call_after_refresh(self.action_to_passage)
+
+    def action_to_passage(self) -> None:
+        document = self.query_one("#document", VerticalScroll)
+        passage = self.query_one("#doc-passage")
+        document.scroll_to(y=max(0, passage.virtual_region.y - 2), animate=False)
+
+    def action_copy(self) -> None:
+        copy_citation(self.app, self.hit)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

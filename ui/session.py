@@ -1,0 +1,657 @@
+"""The chat's session, without Textual: the bot and its state, the question queue, the conversation
+and its persistence, k and mode, export and re-indexing.
+
+The session is driven by plain method calls and reports what happened as events (frozen dataclasses)
+to its listeners. Work that may take seconds (loading, asking, re-indexing) goes to a `Runner`, which
+runs it off the UI thread and brings its result back to the thread that owns the session; the chat's
+runner uses Textual thread workers, and tests can run the jobs by hand. Every event is delivered on
+the owning thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+from qa import (
+    DEFAULT_CORPUS_DIR,
+    DEFAULT_K,
+    DEFAULT_MODE,
+    Answer,
+    Bot,
+    IndexMissingError,
+    IndexSummary,
+    QAError,
+)
+from qa.text import printable
+from ui.conversations import Conversation, ConversationStore, QuestionHistory, Turn
+from ui.render import distinct_hits, markdown_export
+
+
+class AppState(Enum):
+    LOADING = "loading"  # the model and the index load in a worker; questions wait
+    READY = "ready"
+    BROKEN = "broken"  # no usable index: a message says why, Ctrl+R may fix it
+    INDEXING = "indexing"  # Ctrl+R is rebuilding the index; questions wait
+
+
+class Severity(Enum):
+    """How a notice is shown (the values are Textual's severity levels)."""
+
+    INFORMATION = "information"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class _Stopped(Exception):
+    """Raised in the re-index progress callback to stop a build when the chat closes."""
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as the user would type it: relative to the current directory when it lies inside it."""
+    path = Path(path)
+    try:
+        relative = path.resolve().relative_to(Path.cwd().resolve())
+        return str(relative) if str(relative) != "." else "."
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _sentence(message: str) -> str:
+    """The library's one-line messages start in lower case (they follow "error: " in the CLI)."""
+    return message[:1].upper() + message[1:]
+
+
+def describe(error: Exception) -> str:
+    """One printable sentence for any error: the library's own message, else the exception's type."""
+    message = str(error) if isinstance(error, QAError) else f"{type(error).__name__}: {error}"
+    return _sentence(printable(message))
+
+
+# --- what the session runs on ---------------------------------------------------------------------
+
+
+class Runner(Protocol):
+    def background(self, job: Callable[[], None], group: str) -> None:
+        """Run job off the owning thread (one group's jobs are related: "bot", "ask", "index")."""
+
+    def to_main(self, callback: Callable[[], None]) -> None:
+        """Run callback on the owning thread (now, when already on it); may be called from any thread."""
+
+
+# --- records and events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as it was asked: the conversation's earlier questions, and when."""
+
+    id: int
+    text: str
+    history: tuple[str, ...]
+    asked_at: float  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class IndexingStatus:
+    """What the status line says while re-indexing: the label, and the build's count once it reported."""
+
+    label: str
+    progress: tuple[int, int] | None  # (done, total) in the build's own unit
+
+
+@dataclass(frozen=True)
+class Notice:
+    message: str
+    title: str = ""
+    severity: Severity = Severity.INFORMATION
+    timeout: float | None = None  # seconds; None: the UI's default
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The index and the model are ready (after a load or a re-index)."""
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    """No usable index: `ChatSession.load_error` says why."""
+
+
+@dataclass(frozen=True)
+class IndexingStarted:
+    status: str
+
+
+@dataclass(frozen=True)
+class Reloading:
+    """A re-index failed; the index is being loaded again to learn what is left."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class IndexingProgress:
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class OptionsChanged:
+    k: int
+    mode: str
+
+
+@dataclass(frozen=True)
+class QuestionAdded:
+    question: Question
+    status: str  # what it waits for
+
+
+@dataclass(frozen=True)
+class QueueChanged:
+    statuses: tuple[tuple[int, str], ...]  # (question id, what it waits for), in queue order
+
+
+@dataclass(frozen=True)
+class Searching:
+    question_id: int
+    mode: str
+    k: int
+
+
+@dataclass(frozen=True)
+class Answered:
+    question_id: int
+    turn: Turn
+    hint: str | None  # the recommended mode's different answer, in one line
+
+
+@dataclass(frozen=True)
+class TranscriptCleared:
+    """The conversation shown is gone (a new one, or cleared); nothing waits any more."""
+
+
+@dataclass(frozen=True)
+class ConversationOpened:
+    turns: tuple[Turn, ...]
+
+
+Event = (
+    Notice | Loaded | LoadFailed | IndexingStarted | Reloading | IndexingProgress | OptionsChanged
+    | QuestionAdded | QueueChanged | Searching | Answered | TranscriptCleared | ConversationOpened
+)
+Listener = Callable[[Event], None]
+
+
+# --- the session ----------------------------------------------------------------------------------
+
+
+class ChatSession:
+    """One chat over one index: state, queue, conversation, options, export, re-index."""
+
+    def __init__(
+        self,
+        bot: Bot | None,
+        *,
+        runner: Runner,
+        data_dir: Path,
+        index_dir: Path | None = None,
+        model: str | None = None,
+        k: int = DEFAULT_K,
+        export_dir: Path | None = None,
+        restore: bool = True,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.runner = runner
+        if bot is None:  # an injected bot keeps its own notice callback
+            bot = Bot(index_dir=index_dir, model=model, notice=self.library_notice)
+        self.bot = bot
+        self.k = k
+        self.modes: tuple[str, ...] = tuple(bot.modes)
+        current = getattr(bot, "mode", None)
+        self.mode = current if current in self.modes else self.modes[0]
+        self.clock = clock
+        self.data_dir = Path(data_dir)
+        self.export_dir = Path(export_dir) if export_dir is not None else None
+        self.history = QuestionHistory(self.data_dir)
+        self.store = ConversationStore(self.data_dir)
+        self.conversation_id: int | None = None
+        self.turns: list[Turn] = []  # the conversation shown, answered questions only
+        self._restore = restore
+        self._cleared: int | None = None  # the conversation undo brings back
+        self.state = AppState.LOADING
+        self.index_missing = False
+        self.load_error: str | None = None
+        self.summary: IndexSummary | None = None
+        self._listeners: list[Listener] = []
+        self._questions: list[str] = []  # every question of the conversation shown, waiting ones too
+        self._pending: deque[Question] = deque()
+        self._in_flight: int | None = None  # the question being answered, while it still belongs to the conversation
+        self._busy = False
+        self._next_id = 1
+        self._closing = False
+        self._indexing_since = 0.0
+        self._indexing_label = ""
+        self._latest_progress: tuple[int, int] | None = None
+
+    # --- events -----------------------------------------------------------------------------------
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, event: Event) -> None:
+        for listener in self._listeners:
+            listener(event)
+
+    def _notice(self, message: str, *, title: str = "", severity: Severity = Severity.INFORMATION,
+                timeout: float | None = None) -> None:
+        self._emit(Notice(message, title, severity, timeout))
+
+    def library_notice(self, message: str) -> None:
+        """The Bot's notice callback; may be called from a worker thread."""
+        self.runner.to_main(partial(self._notice, printable(message), timeout=6))
+
+    # --- what the UI reads ------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Questions waiting to be asked (not counting the one being answered)."""
+        return len(self._pending)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def close(self) -> None:
+        """The chat is closing: a re-index in progress stops at its next report (the index stays as it was)."""
+        self._closing = True
+
+    # --- loading ----------------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Reopen the latest conversation, when the session was made to."""
+        if self._restore:
+            latest = self.store.conversations()
+            if latest:
+                self.open_conversation(latest[0].id, quiet=True)
+
+    def index_dir_problem(self) -> str | None:
+        """An --index-dir that names a file (not a folder): nothing can load or build there."""
+        index_dir = Path(self.bot.index_dir)
+        if index_dir.exists() and not index_dir.is_dir():
+            return (f"--index-dir {shown_path(index_dir)} is a file, not a folder: "
+                    f"restart with a folder, e.g. qa chat --index-dir embeddings")
+        return None
+
+    def load(self) -> None:
+        """Load the index and the model in the background; questions asked meanwhile wait."""
+        self.runner.background(self._load, "bot")
+
+    def _load(self) -> None:
+        try:
+            problem = self.index_dir_problem()
+            if problem:
+                raise QAError(problem)
+            self.bot.load()
+            summary = self.bot.summary()
+        except Exception as error:
+            self.runner.to_main(partial(self._load_failed, error))
+            return
+        self.runner.to_main(partial(self._loaded, summary))
+
+    def _loaded(self, summary: IndexSummary) -> None:
+        self.state = AppState.READY
+        self.index_missing = False
+        self.load_error = None
+        self.summary = summary
+        self._emit(Loaded())
+        self._pump()
+
+    def _load_failed(self, error: Exception) -> None:
+        self.state = AppState.BROKEN
+        self.index_missing = isinstance(error, IndexMissingError)
+        self.load_error = self._explain(error)
+        self._emit(LoadFailed())
+        self._show_queue()
+
+    def _explain(self, error: Exception) -> str:
+        if self.index_dir_problem():
+            return describe(error)
+        index_dir = f"{shown_path(self.bot.index_dir)}/"
+        if isinstance(error, IndexMissingError):
+            option = "" if Path(self.bot.index_dir) == Path("embeddings") else f" --index-dir {index_dir.rstrip('/')}"
+            if DEFAULT_CORPUS_DIR.is_dir():
+                corpus = shown_path(DEFAULT_CORPUS_DIR)
+                return f"No index in {index_dir} — press Ctrl+R to build it from {corpus}/ or run: qa index {corpus}{option}"
+            return f"No index in {index_dir} — build one with: qa index CORPUS_DIR{option}, then press Ctrl+R to load it"
+        return f"{describe(error)} — or press Ctrl+R to re-index it here."
+
+    # --- asking -----------------------------------------------------------------------------------
+
+    def submit(self, text: str) -> Question | None:
+        """A question typed in the prompt: remembered for recall, then asked; None when it is empty."""
+        question = text.strip()
+        if not question:
+            return None
+        self.history.add(question)
+        return self.ask(question)
+
+    def ask(self, text: str) -> Question:
+        """Add the question to the conversation and answer it as soon as the bot is free (queued while it loads)."""
+        question = Question(self._next_id, text, tuple(self._questions), time.time())
+        self._next_id += 1
+        self._questions.append(text)
+        self._emit(QuestionAdded(question, self._waiting_label()))
+        self._pending.append(question)
+        self._pump()
+        self._show_queue()
+        return question
+
+    def _waiting_label(self) -> str:
+        return {
+            AppState.LOADING: "Waiting for the model and the index to load…",
+            AppState.INDEXING: "Waiting for the index to be rebuilt…",
+            AppState.BROKEN: "Waiting for an index — press Ctrl+R to build it",
+        }.get(self.state, "Waiting for the question above…")
+
+    def _show_queue(self) -> None:
+        """Every waiting question says what it waits for: the app, or the questions before it."""
+        ahead = 1 if self._busy else 0
+        statuses = []
+        for question in self._pending:
+            if self.state is not AppState.READY:
+                statuses.append((question.id, self._waiting_label()))
+            else:
+                statuses.append((question.id, f"Queued: {ahead} question{'s' if ahead != 1 else ''} before this one…"))
+            ahead += 1
+        self._emit(QueueChanged(tuple(statuses)))
+
+    def _pump(self) -> None:
+        if self.state is not AppState.READY or self._busy or not self._pending:
+            return
+        question = self._pending.popleft()
+        self._busy = True
+        self._in_flight = question.id
+        mode, k = self.mode, self.k
+        self._emit(Searching(question.id, mode, k))
+        self._show_queue()
+        self.runner.background(partial(self._search, question, k, mode), "ask")
+
+    def _search(self, question: Question, k: int, mode: str) -> None:
+        started = time.perf_counter()
+        hint = None
+        try:
+            answer = self.bot.ask(question.text, question.history, k=k, mode=mode)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            if mode != DEFAULT_MODE:
+                hint = self._default_mode_differs(question, answer, k)
+        except Exception as error:
+            message = describe(error) if isinstance(error, QAError) else f"Something went wrong: {describe(error)}"
+            turn = Turn(question.text, None, message, mode, k, question.asked_at, 0.0)
+        else:
+            # Passages with the same text from the same document are shown, kept and exported once.
+            turn = Turn(question.text, distinct_hits(answer), None, mode, k, question.asked_at, elapsed_ms)
+        self.runner.to_main(partial(self._answered, question, turn, hint))
+
+    def _default_mode_differs(self, question: Question, answer: Answer, k: int) -> str | None:
+        """The recommended mode's answer, when it differs from this one (one more search, tens of ms)."""
+        try:
+            other = self.bot.ask(question.text, question.history, k=k, mode=DEFAULT_MODE)
+        except Exception:
+            return None
+        if other.abstained == answer.abstained and (other.abstained or other.text == answer.text):
+            return None
+        if other.abstained:
+            what = "does not answer this"
+        elif answer.abstained:
+            what = f"answers this from {printable(other.hits[other.sentences[0].citation - 1].passage.doc)}"
+        else:
+            what = "gives a different answer"
+        return f"The recommended mode, {DEFAULT_MODE}, {what} (Ctrl+P → Retrieval mode: {DEFAULT_MODE})."
+
+    def _answered(self, question: Question, turn: Turn, hint: str | None) -> None:
+        self._busy = False
+        if self._in_flight == question.id:  # else the conversation was cleared meanwhile
+            self._in_flight = None
+            self.turns.append(turn)
+            self._remember(turn)
+            self._emit(Answered(question.id, turn, hint))
+        self._pump()
+        self._show_queue()
+
+    def _remember(self, turn: Turn) -> None:
+        if not self.store.available:
+            return
+        if self.conversation_id is None:
+            title = " ".join(turn.question.split())[:80]
+            self.conversation_id = self.store.create(title, turn.k, turn.mode)
+        if self.conversation_id is not None:
+            self.store.add_turn(self.conversation_id, turn)
+
+    # --- options ----------------------------------------------------------------------------------
+
+    def set_k(self, k: int) -> None:
+        self.k = max(1, int(k))
+        self._options_changed()
+        self._notice(f"k = {self.k}: answers cite up to {self.k} passage{'s' if self.k != 1 else ''}", timeout=3)
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in self.modes:
+            return
+        self.mode = mode
+        self._options_changed()
+        self._notice(f"Retrieval mode: {mode}", timeout=3)
+
+    def _options_changed(self) -> None:
+        self._emit(OptionsChanged(self.k, self.mode))
+        if self.conversation_id is not None:
+            self.store.set_options(self.conversation_id, self.k, self.mode)
+
+    # --- conversations ----------------------------------------------------------------------------
+
+    def _forget_transcript(self) -> None:
+        self._pending.clear()
+        self._questions.clear()
+        self.turns = []
+        self._in_flight = None  # its answer, when it comes, belongs to no conversation
+
+    def _clear_transcript(self) -> None:
+        self._forget_transcript()
+        self._emit(TranscriptCleared())
+
+    def conversations(self) -> list[Conversation]:
+        """The kept conversations, the latest first."""
+        return self.store.conversations()
+
+    def open_conversation(self, conversation_id: int, *, quiet: bool = False) -> bool:
+        """Show a kept conversation with its answers; its k and mode become the current ones."""
+        conversation = self.store.conversation(conversation_id)
+        if conversation is None:
+            return False
+        self._forget_transcript()
+        self.conversation_id = conversation_id
+        if conversation.mode in self.modes:
+            self.mode = conversation.mode
+        self.k = conversation.k
+        turns = [replace(t, answer=distinct_hits(t.answer)) if t.answer is not None else t
+                 for t in self.store.turns(conversation_id)]
+        self.turns = list(turns)
+        self._questions = [turn.question for turn in turns]
+        self._emit(ConversationOpened(tuple(turns)))
+        if not quiet:
+            self._notice(f"Reopened: {conversation.title}", timeout=3)
+        return True
+
+    def new_conversation(self) -> None:
+        self._clear_transcript()
+        self.conversation_id = None
+        self._notice("New conversation (Ctrl+O lists the earlier ones)", timeout=3)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        self.store.delete(conversation_id)
+        self._cleared = conversation_id
+        if conversation_id == self.conversation_id:
+            self._clear_transcript()
+            self.conversation_id = None
+        self._notice("Deleted the conversation — Ctrl+Z brings it back", timeout=5)
+
+    def clear(self) -> None:
+        if self.conversation_id is None and not self._questions:
+            self._notice("Nothing to clear", timeout=2)
+            return
+        if self.conversation_id is None:  # only questions still waiting: nothing kept to bring back
+            self._clear_transcript()
+            self._notice("Cleared the conversation", timeout=3)
+            return
+        self.delete_conversation(self.conversation_id)
+
+    def undo(self) -> bool:
+        """Bring back the conversation just deleted; False when there is none."""
+        if self._cleared is None:
+            return False
+        self.store.undelete(self._cleared)
+        conversation_id, self._cleared = self._cleared, None
+        self.open_conversation(conversation_id)
+        return True
+
+    # --- sources ----------------------------------------------------------------------------------
+
+    def source_text(self, doc: str) -> str | None:
+        """The whole text of a document, or None with a notice saying why it cannot be read."""
+        try:
+            return self.bot.source_text(doc)
+        except Exception as error:
+            self._notice(f"Cannot open {printable(doc)}: {describe(error)}", severity=Severity.ERROR)
+            return None
+
+    # --- export -----------------------------------------------------------------------------------
+
+    def export_folder(self) -> Path:
+        return self.export_dir or self.data_dir / "exports"
+
+    def export(self, target: Path | None = None) -> Path | None:
+        """Write the conversation as Markdown: into the data directory's exports folder, or to target
+        (a file, or a folder to put it in); the notice gives the full path."""
+        if not self.turns:
+            self._notice("Nothing to export yet: ask a question first", severity=Severity.WARNING, timeout=3)
+            return None
+        now = self.clock()
+        text = markdown_export(self.turns, corpus=self.summary.corpus_root if self.summary else None, when=now)
+        name = f"qa-conversation-{now:%Y%m%d-%H%M%S}"
+        if target is not None and (target.suffix.lower() == ".md" and not target.is_dir()):
+            path = target
+        else:
+            folder = target or self.export_folder()
+            path = folder / f"{name}.md"
+            copy = 1
+            while path.exists():
+                copy += 1
+                path = folder / f"{name}-{copy}.md"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            self._notice(f"Could not write {path}: {error.strerror or error}", severity=Severity.ERROR)
+            return None
+        self._notice(str(path.resolve()), title="Exported the conversation to", timeout=8)
+        return path
+
+    # --- re-indexing ------------------------------------------------------------------------------
+
+    def reindex_description(self) -> str:
+        if self.index_missing:
+            return f"Build the index in {shown_path(self.bot.index_dir)}/ from {shown_path(DEFAULT_CORPUS_DIR)}/ (Ctrl+R)"
+        corpus = shown_path(self.summary.corpus_root) + "/" if self.summary else "its corpus folder"
+        return f"Bring the index up to date with {corpus} (Ctrl+R)"
+
+    def reindex(self) -> None:
+        """Bring the index up to date with its corpus (or build it from seeds/ when there is none)."""
+        problem = self.index_dir_problem()
+        if problem:
+            self._notice(problem, severity=Severity.ERROR, timeout=10)
+            return
+        if self.state is AppState.INDEXING:
+            self._notice("Already re-indexing", timeout=2)
+            return
+        if self.state is AppState.LOADING:
+            self._notice("Wait for the model and the index to load, then re-index", timeout=3)
+            return
+        if self._busy:
+            self._notice("Wait for the search to finish, then re-index", timeout=3)
+            return
+        self.state = AppState.INDEXING
+        corpus = DEFAULT_CORPUS_DIR if self.index_missing else None
+        self._indexing_label = "Re-indexing" if corpus is None else f"Building the index from {shown_path(corpus)}/"
+        self._indexing_since = time.monotonic()
+        self._latest_progress = None
+        self._emit(IndexingStarted(f"{self._indexing_label}: reading, splitting and embedding…"))
+        self._show_queue()
+        self.runner.background(partial(self._reindex, corpus), "index")
+
+    def indexing_status(self) -> IndexingStatus | None:
+        """While indexing: the seconds so far and the build's count, so a long first step is not a frozen screen."""
+        if self.state is not AppState.INDEXING:
+            return None
+        seconds = time.monotonic() - self._indexing_since
+        # The build first reports after its first batch of passages is embedded (a small corpus is one batch).
+        step = "embedding the passages" if self._latest_progress is not None else "reading, splitting and embedding"
+        return IndexingStatus(f"{self._indexing_label}: {step}… {seconds:.0f} s", self._latest_progress)
+
+    def _reindex(self, corpus: Path | None) -> None:
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            if self._closing:  # the user quit: stop the build (the index stays as it was) instead of lingering
+                raise _Stopped("the chat was closed while re-indexing")
+            self._latest_progress = (done, total)  # a skipped update is drawn by the UI's next tick
+            now = time.monotonic()
+            if done >= total or now - last[0] > 0.05:
+                last[0] = now
+                self.runner.to_main(partial(self._progress, done, total))
+
+        try:
+            if corpus is not None:  # there was no index: maybe one was built meanwhile (qa index in a shell)
+                try:
+                    self.bot.load()
+                except IndexMissingError:
+                    pass
+                else:
+                    self.runner.to_main(partial(self._loaded, self.bot.summary()))
+                    return
+            report = self.bot.reindex(corpus_dir=corpus, progress=progress)
+            summary = self.bot.summary()
+        except Exception as error:
+            self.runner.to_main(partial(self._reindex_failed, error))
+            return
+        self.runner.to_main(partial(self._reindexed, report, summary))
+
+    def _progress(self, done: int, total: int) -> None:
+        """The build's own count (bytes of the files embedded so far, of those to embed)."""
+        self._latest_progress = (done, total)
+        self._emit(IndexingProgress(done, total))
+
+    def _reindexed(self, report: Any, summary: IndexSummary) -> None:
+        if report.changed:
+            message = (f"Indexed {report.files} files, {report.passages} passages in {report.seconds:.1f} s "
+                       f"(embedded {report.files_embedded}, reused {report.files_reused})")
+        else:
+            message = f"The index is up to date: {report.files} files, {report.passages} passages"
+        for warning in getattr(report, "warnings", []):
+            self._notice(printable(str(warning)), severity=Severity.WARNING)
+        self._notice(message, title="Re-index", timeout=5)
+        self._loaded(summary)
+
+    def _reindex_failed(self, error: Exception) -> None:
+        self._notice(f"Re-index failed: {describe(error)}", severity=Severity.ERROR, timeout=10)
+        # What the chat can still do depends on whether the old index survives: load it again to find out.
+        self.state = AppState.LOADING
+        self._emit(Reloading("Loading the index…"))
+        self.load()
