@@ -183,9 +183,11 @@ class Bot:
         started = time.perf_counter()
         hits = search(retrievers.get(mode or self.mode), retrievers.index, question, history, k=k)
         search_ms = (time.perf_counter() - started) * 1000
-        return answer_question(
+        answer = answer_question(
             retrievers, question, history, hits, idf=self._document_frequencies(), policy=self.policy, search_ms=search_ms
         )
+        # A document that repeats a line gives two hits with the same text: shown once, wherever the answer goes.
+        return answer.distinct_passages()
 
     def reindex(self, corpus_dir: Path | None = None, progress: Progress | None = None) -> BuildReport:
         """Bring the index up to date with its corpus folder (or a new one), then reload it."""

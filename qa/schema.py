@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +106,30 @@ class Answer:
         if self.abstained:
             return "The documents don't answer this question."
         return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
+
+    def distinct_passages(self) -> Answer:
+        """The answer with each passage text cited once per document: a document that repeats a
+        line (a list given twice) yields two hits with the same text; the later one is dropped, the
+        hits renumbered and the sentences' [n] moved to the kept ones."""
+        kept: list[Hit] = []
+        new_rank: dict[int, int] = {}
+        seen: dict[tuple[str, str], int] = {}
+        for hit in self.hits:
+            key = (hit.passage.doc, " ".join(hit.passage.text.split()))
+            if key in seen:
+                new_rank[hit.rank] = seen[key]
+                continue
+            rank = len(kept) + 1
+            seen[key] = new_rank[hit.rank] = rank
+            kept.append(replace(hit, rank=rank))
+        if len(kept) == len(self.hits):
+            return self
+        sentences: list[AnswerSentence] = []
+        for sentence in self.sentences:
+            moved = replace(sentence, citation=new_rank.get(sentence.citation, sentence.citation))
+            if moved not in sentences:
+                sentences.append(moved)
+        return replace(self, hits=tuple(kept), sentences=tuple(sentences))
 
     def to_dict(self) -> dict:
         return {
