@@ -135,8 +135,9 @@ class Bot:
         manifest = self.manifest
         return IndexSummary(manifest.corpus_root, manifest.document_count, manifest.skipped_count, manifest.passage_count)
 
-    def load(self) -> Bot:
-        """Open the index (updating it first if the corpus changed) and the model that built it."""
+    def load(self, progress: Progress | None = None) -> Bot:
+        """Open the index (updating it first if the corpus changed) and the model that built it.
+        progress hears an update's count as reindex's does (bytes embedded, of those to embed)."""
         manifest = require_manifest(self.index_dir)
         self._check_model(manifest)
         opened: tuple[StoredIndex, Encoder] | None = None
@@ -154,7 +155,7 @@ class Bot:
                     if not check.result():
                         raise  # a damaged index of an unchanged corpus: its message names the fix
                 reason = _changed(check.result())
-        built = reason is not None and self._update(manifest, reason)
+        built = reason is not None and self._update(manifest, reason, progress)
         index, encoder = self._open(None) if built else opened or self._open(manifest)
         self._index, self._retrievers, self._idf = index, Retrievers(index, encoder), None
         return self
@@ -217,13 +218,13 @@ class Bot:
                 + rebuild_command(self.index_dir, manifest, self.model)
             )
 
-    def _update(self, manifest: Manifest, reason: str) -> bool:
+    def _update(self, manifest: Manifest, reason: str, progress: Progress | None = None) -> bool:
         """Bring the index up to date; whether that worked (if not, the index as it is still answers)."""
         self.notice(f"The index is out of date: {reason}; updating it…")
         try:
             # lock_timeout=0: while another build writes, answer from the complete index there is.
             build_index(Path(manifest.corpus_root), self.index_dir, self.model or manifest.model,
-                        encoder_factory=self._shared_encoder, lock_timeout=0)
+                        encoder_factory=self._shared_encoder, lock_timeout=0, progress=progress)
         except QAError as error:
             self.notice(f"Could not update the index ({error}); answering from the index as it is.")
             return False
