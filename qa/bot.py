@@ -94,6 +94,7 @@ class IndexSummary:
     documents: int  # files indexed (a file without text is skipped, so each has passages)
     skipped: int  # files found in the corpus but not indexed (unreadable, binary, no text)
     passages: int
+    corpus_found: bool = True  # False when the corpus folder is gone: answers still come, sources cannot be read
 
 
 class Bot:
@@ -133,7 +134,8 @@ class Bot:
 
     def summary(self) -> IndexSummary:
         manifest = self.manifest
-        return IndexSummary(manifest.corpus_root, manifest.document_count, manifest.skipped_count, manifest.passage_count)
+        return IndexSummary(manifest.corpus_root, manifest.document_count, manifest.skipped_count, manifest.passage_count,
+                            corpus_found=Path(manifest.corpus_root).is_dir())
 
     def load(self, progress: Progress | None = None) -> Bot:
         """Open the index (updating it first if the corpus changed) and the model that built it.
