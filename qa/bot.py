@@ -201,6 +201,10 @@ class Bot:
         self.load()
         return report
 
+    def skipped_files(self) -> list[str]:
+        """Why each corpus file that is not in the index was skipped: one plain line each, as `qa index --verbose` lists them."""
+        return [record.skipped for record in self._loaded_index().manifest.files.values() if record.skipped]
+
     def source_text(self, doc: str) -> str:
         """The whole text of a document, as its passages' offsets refer to it."""
         return read_source(Path(self._loaded_index().manifest.corpus_root), doc)
