@@ -9,13 +9,13 @@ from qa.answer import AnswerPolicy
 from qa.bot import DEFAULT_K, Bot, IndexSummary
 from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.indexer import BuildReport, build_index
-from qa.retrieval import DEFAULT_MODE, Mode
+from qa.retrieval import DEFAULT_MODE, MAX_QUESTION_CHARS, Mode
 from qa.schema import Answer, AnswerSentence, Hit, Passage
 from qa.settings import DEFAULT_CORPUS_DIR, DEFAULT_INDEX_DIR
 
 __all__ = [
     "Answer", "AnswerPolicy", "AnswerSentence", "Bot", "BuildReport", "DEFAULT_CORPUS_DIR",
-    "DEFAULT_INDEX_DIR", "DEFAULT_K", "DEFAULT_MODE", "Hit", "IndexSummary", "IndexMismatchError", "IndexMissingError", "Mode", "Passage", "QAError",
-    "build_index",
+    "DEFAULT_INDEX_DIR", "DEFAULT_K", "DEFAULT_MODE", "Hit", "IndexSummary", "IndexMismatchError", "IndexMissingError",
+    "MAX_QUESTION_CHARS", "Mode", "Passage", "QAError", "build_index",
 ]
 __version__ = "0.1.0"

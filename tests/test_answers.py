@@ -426,3 +426,12 @@ def test_bot_ask_never_shows_the_same_passage_of_a_document_twice(tmp_path, fake
     shown = [(hit.passage.doc, hit.passage.text) for hit in answer.hits]
     assert len(shown) == len(set(shown))
     assert [hit.rank for hit in answer.hits] == list(range(1, len(answer.hits) + 1))
+
+
+def test_the_public_question_length_limit_is_the_one_enforced():
+    from qa import MAX_QUESTION_CHARS
+    from qa.retrieval import check_question
+
+    assert check_question(" " + "x" * MAX_QUESTION_CHARS + " ") == "x" * MAX_QUESTION_CHARS  # counted after stripping
+    with pytest.raises(QuestionError, match=f"limit {MAX_QUESTION_CHARS:,}"):
+        check_question("x" * (MAX_QUESTION_CHARS + 1))
