@@ -234,7 +234,7 @@ def _print_answer(answer) -> None:
     # Wrap to the terminal; into a pipe, keep each line whole so scripts can grep it.
     console.soft_wrap = not console.is_terminal
     if answer.abstained:
-        console.print(Text("The documents don't answer this question.", style="bold yellow"))
+        console.print(Text(answer.text, style="bold yellow"))  # the wording the chat shows too
         console.print(Text("Closest passages (not an answer):", style="dim"))
     else:
         console.print(Text(printable(answer.text)))
