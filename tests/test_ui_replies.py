@@ -84,3 +84,14 @@ def test_a_reply_in_another_mode_says_when_the_recommended_mode_answers_differen
             assert "recommended mode, fused, answers this from london-meeting.txt" in hint
 
     run(scenario())
+
+
+def test_a_reply_that_abstains_says_so_in_the_words_of_qa_ask():
+    async def scenario():
+        app = chat()
+        async with app.run_test(size=(100, 30)) as pilot:
+            exchange = await ask(pilot, "What is the recipe for chocolate cake?")
+            assert exchange.answer.abstained
+            assert exchange.query_one(".answer").visual.plain == "The documents don't answer this question."
+
+    run(scenario())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.style import Style
@@ -212,31 +212,6 @@ def clipboard_text(hit: Hit) -> str:
     return f"{citation_line(hit)}\n\n{printable(hit.passage.text)}\n"
 
 
-def distinct_hits(answer: Answer) -> Answer:
-    """The answer with each passage text shown once per document: a document that repeats a line
-    (a list given twice) yields two hits with the same text; the later one is dropped, the hits
-    renumbered and the answer's [n] citations moved to the kept ones."""
-    kept: list[Hit] = []
-    new_rank: dict[int, int] = {}
-    seen: dict[tuple[str, str], int] = {}
-    for hit in answer.hits:
-        key = (hit.passage.doc, " ".join(hit.passage.text.split()))
-        if key in seen:
-            new_rank[hit.rank] = seen[key]
-            continue
-        rank = len(kept) + 1
-        seen[key] = new_rank[hit.rank] = rank
-        kept.append(replace(hit, rank=rank))
-    if len(kept) == len(answer.hits):
-        return answer
-    sentences = []
-    for sentence in answer.sentences:
-        moved = replace(sentence, citation=new_rank.get(sentence.citation, sentence.citation))
-        if moved not in sentences:
-            sentences.append(moved)
-    return replace(answer, hits=tuple(kept), sentences=tuple(sentences))
-
-
 # --- export -------------------------------------------------------------------------------------
 
 
@@ -255,7 +230,7 @@ def markdown_export(turns: Sequence[Turn], *, corpus: str | None, when: datetime
             lines += [f"_{printable(turn.error or 'No answer.')}_", ""]
             continue
         if answer.abstained:
-            lines += ["The documents don't say.", "", "Closest passages (not an answer):", ""]
+            lines += [answer.text, "", "Closest passages (not an answer):", ""]
         else:
             lines += [printable(answer.text), "", "Sources:", ""]
         for hit in answer.hits:

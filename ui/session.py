@@ -32,7 +32,7 @@ from qa import (
 )
 from qa.text import printable
 from ui.conversations import Conversation, ConversationStore, QuestionHistory, Turn
-from ui.render import distinct_hits, markdown_export
+from ui.render import markdown_export
 
 
 class AppState(Enum):
@@ -397,8 +397,9 @@ class ChatSession:
             message = describe(error) if isinstance(error, QAError) else f"Something went wrong: {describe(error)}"
             turn = Turn(question.text, None, message, mode, k, question.asked_at, 0.0)
         else:
-            # Passages with the same text from the same document are shown, kept and exported once.
-            turn = Turn(question.text, distinct_hits(answer), None, mode, k, question.asked_at, elapsed_ms)
+            # Passages with the same text from the same document are shown, kept and exported once
+            # (the library's Bot.ask does so already; an answer kept by an older version may not).
+            turn = Turn(question.text, answer.distinct_passages(), None, mode, k, question.asked_at, elapsed_ms)
         self.runner.to_main(partial(self._answered, question, turn, hint))
 
     def _default_mode_differs(self, question: Question, answer: Answer, k: int) -> str | None:
@@ -481,7 +482,7 @@ class ChatSession:
         if conversation.mode in self.modes:
             self.mode = conversation.mode
         self.k = conversation.k
-        turns = [replace(t, answer=distinct_hits(t.answer)) if t.answer is not None else t
+        turns = [replace(t, answer=t.answer.distinct_passages()) if t.answer is not None else t
                  for t in self.store.turns(conversation_id)]
         self.turns = list(turns)
         self._questions = [turn.question for turn in turns]

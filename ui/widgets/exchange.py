@@ -10,7 +10,7 @@ from textual.widget import AwaitMount
 from textual.widgets import Static
 
 from qa import DEFAULT_MODE, Answer
-from ui.render import Palette, answer_text, distinct_hits, literal
+from ui.render import Palette, answer_text, literal
 from ui.widgets.passage_card import PassageCard
 from ui.widgets.spinner import Spinner
 
@@ -84,18 +84,14 @@ class Exchange(Vertical):
         return f"{count} passage{'s' if count != 1 else ''} · {self.mode} · answered in {took} ({search})"
 
     def show_answer(self, answer: Answer, *, show_timings: bool, mode_hint: str | None = None) -> None:
-        """Show the reply (passages with the same text from the same document shown once)."""
-        answer = distinct_hits(answer)
+        """Show the reply."""
         self.answer = answer
         widgets: list[Static | PassageCard] = []
         palette = self.palette
         if answer.abstained:
             widgets.append(
                 Static(
-                    Text.assemble(
-                        ("The documents don't say. ", Style(color=palette.warning, bold=True)),
-                        "No passage answers this question.",
-                    ),
+                    Text(answer.text, style=Style(color=palette.warning, bold=True)),  # the library's wording, as qa ask
                     classes="answer abstained",
                 )
             )
