@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from chat_pilot import chat, run, wait_for
+from chat_pilot import chat, run, run_palette, wait_for
 
 from ui.app import AppState
 from ui.commands import ChatCommands
@@ -23,5 +23,17 @@ def test_the_palette_explains_each_mode_and_lists_a_typed_k_once():
             assert [name for name, text in modes.items() if "(recommended)" in text] == ["Retrieval mode: fused"]
             hits = [hit.text async for hit in provider.search("k 8")]
             assert hits.count("Set k = 8") == 1
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("typed, k", [("k 1", 1), ("k 2", 2), ("set k = 10", 10), ("k 12", 12)])
+def test_typing_k_n_in_the_palette_sets_exactly_that_k(typed, k):
+    async def scenario():
+        app = chat()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
+            await run_palette(pilot, typed)
+            assert app.k == k
 
     run(scenario())

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ui.app import ChatApp
 
 K_CHOICES = (1, 3, 5, 8, 10, 20)
+# What the user typed in full ("k 12", "export notes.md") comes before any fuzzy match, whose scores
+# grow with the length of the match (a fuzzy "k 1" scores "Set k = 10" above 1).
+EXACT = 1e9
 _SET_K = re.compile(r"^\s*(?:set\s+)?k\s*=?\s*(\d{1,3})\s*$", re.IGNORECASE)
 _EXPORT_TO = re.compile(r"^\s*export\s+(?:to\s+)?(\S.*?)\s*$", re.IGNORECASE)
 
@@ -75,16 +78,16 @@ class ChatCommands(Provider):
         if typed_k and int(typed_k.group(1)) >= 1:
             k = int(typed_k.group(1))
             typed = f"Set k = {k}"
-            yield Hit(1.0, Text(typed), partial(app.session.set_k, k), text=typed,
+            yield Hit(EXACT, Text(typed), partial(app.session.set_k, k), text=typed,
                       help=f"Cite up to {k} passage{'s' if k != 1 else ''} per answer")
         export_to = _EXPORT_TO.match(query)
         if export_to:
             path = Path(export_to.group(1)).expanduser()
-            yield Hit(1.0, Text(f"Export to {path}"), partial(app.action_export, path), text=f"Export to {path}",
+            yield Hit(EXACT, Text(f"Export to {path}"), partial(app.action_export, path), text=f"Export to {path}",
                       help="Write the conversation as Markdown to this file (or into this folder)")
         matcher = self.matcher(query)
         for name, help_text, command in self._commands():
-            if name == typed:  # already offered above, with the k typed
+            if typed is not None and name.startswith("Set k = "):  # the k typed is offered above, alone
                 continue
             score = matcher.match(name)
             if score > 0:
