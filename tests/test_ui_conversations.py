@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from chat_pilot import ask, chat, rendered_lines, run, wait_for
 from fake_bot import FakeBot
+from textual.widgets import OptionList
 
 from ui.conversations import ConversationStore
 from ui.screens import ConversationsScreen
@@ -84,5 +85,25 @@ def test_clear_can_be_undone_new_starts_afresh_and_earlier_ones_can_be_reopened_
             await pilot.pause()
             assert [c.title for c in app.conversations.conversations()] == ["and who attended?"]
             assert not app.query(Exchange)
+
+    run(scenario())
+
+
+def test_the_list_of_no_conversations_is_one_sentence_without_an_empty_box():
+    async def scenario():
+        app = chat()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConversationsScreen), what="the list")
+            assert not app.screen.query_one(OptionList).display
+            assert app.screen.query_one("#no-conversations").display
+            await pilot.press("escape")
+            await ask(pilot, LONDON_Q)
+            await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConversationsScreen), what="the list")
+            assert app.screen.query_one(OptionList).display and not app.screen.query_one("#no-conversations").display
+            await pilot.press("delete")  # the last one: the list gives way to the sentence
+            await pilot.pause()
+            assert not app.screen.query_one(OptionList).display and app.screen.query_one("#no-conversations").display
 
     run(scenario())

@@ -43,12 +43,19 @@ class ConversationsScreen(ModalScreen[int | None]):
         with titled(Vertical(id="conversations-panel"), "Conversations", "Enter opens · Del deletes · Esc closes"):
             options = [Option(literal(conversation_label(c)), id=str(c.id)) for c in self.conversations]
             yield OptionList(*options, id="conversation-list")
-            if not options:
-                yield Static("No earlier conversations yet.", id="no-conversations")
+            yield Static("No earlier conversations yet.", id="no-conversations")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        self._show_list()
+
+    def _show_list(self) -> None:
+        """The list when there is something in it, else the sentence alone (no empty box above it)."""
+        options = self.query_one(OptionList)
+        options.display = options.option_count > 0
+        self.query_one("#no-conversations").display = not options.display
+        if options.display:
+            options.focus()
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
@@ -61,6 +68,7 @@ class ConversationsScreen(ModalScreen[int | None]):
         option = options.get_option_at_index(options.highlighted)
         self._delete(int(option.id or 0))
         options.remove_option_at_index(options.highlighted)
+        self._show_list()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
