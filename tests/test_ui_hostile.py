@@ -113,7 +113,7 @@ async def _hostile_scenario():
         _no_raw_controls(viewer)
         assert all(cell_len(line) <= 100 for line in viewer)
         header = "\n".join(rendered_lines(app.screen.query_one("#source-header")))
-        assert "p. 3" in header and f"characters {LONG.start}–{LONG.end} of {len(HOSTILE_DOC):,}" in header
+        assert "p. 3" in header and f"characters {LONG.start:,}–{LONG.end:,} of {len(HOSTILE_DOC):,}" in header
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, SourceScreen), what="the chat")
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from chat_pilot import ask, chat, rendered_lines, run, wait_for
+from fake_bot import FakeBot
 
+from qa import BuildReport
 from ui.app import AppState
 
 LONDON_Q = "Who did they meet in London?"
@@ -37,3 +39,29 @@ def test_the_footer_keeps_quit_and_help_at_60_and_80_columns_with_a_card_focused
 
     run(scenario(60, 20))
     run(scenario(80, 24))
+
+
+class BigBot(FakeBot):
+    """An index of thousands of passages, and a re-index that counts them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.manifest.passage_count = 2647
+        self.manifest.skipped = 1200
+
+    def reindex(self, corpus_dir=None, progress=None):
+        return BuildReport(files=4321, files_embedded=1000, files_reused=3321, passages=12345, passages_embedded=2000,
+                           seconds=1234.5, changed=True)
+
+
+def test_every_count_the_chat_shows_has_thousands_separators():
+    async def scenario():
+        app = chat(BigBot())
+        async with app.run_test(size=(120, 30)) as pilot:
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
+            assert "3 documents (1,200 skipped) · 2,647 passages" in app.query_one("#corpus-info").visual.plain
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: app.state is AppState.READY and app.notices, what="the re-index")
+            assert "Indexed 4,321 files, 12,345 passages in 1,234.5 s (embedded 1,000, reused 3,321)" in app.notices
+
+    run(scenario())

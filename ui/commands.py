@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from qa import DEFAULT_MODE, Mode
+from ui.render import counted
 
 if TYPE_CHECKING:
     from ui.app import ChatApp
@@ -59,7 +60,7 @@ class ChatCommands(Provider):
         )
         for k in K_CHOICES:
             current = " (current)" if k == session.k else ""
-            yield (f"Set k = {k}", f"Cite up to {k} passage{'s' if k != 1 else ''} per answer{current}", partial(session.set_k, k))
+            yield (f"Set k = {k}", f"Cite up to {counted(k, 'passage')} per answer{current}", partial(session.set_k, k))
         for mode in session.modes:
             current = " (current)" if mode == session.mode else ""
             yield (f"Retrieval mode: {mode}", f"{mode_help(mode)}{current}", partial(session.set_mode, mode))
@@ -79,7 +80,7 @@ class ChatCommands(Provider):
             k = int(typed_k.group(1))
             typed = f"Set k = {k}"
             yield Hit(EXACT, Text(typed), partial(app.session.set_k, k), text=typed,
-                      help=f"Cite up to {k} passage{'s' if k != 1 else ''} per answer")
+                      help=f"Cite up to {counted(k, 'passage')} per answer")
         export_to = _EXPORT_TO.match(query)
         if export_to:
             path = Path(export_to.group(1)).expanduser()

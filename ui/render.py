@@ -77,6 +77,11 @@ def palette_from_variables(variables: dict[str, str]) -> Palette:
     )
 
 
+def counted(count: int, noun: str) -> str:
+    """"1 passage", "2,647 passages": every count the chat shows has thousands separators."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 # --- literal text -------------------------------------------------------------------------------
 
 Span = tuple[int, int, Style]
@@ -224,7 +229,7 @@ def markdown_export(turns: Sequence[Turn], *, corpus: str | None, when: datetime
     for turn in turns:
         asked = datetime.fromtimestamp(turn.asked_at).strftime("%Y-%m-%d %H:%M:%S")
         lines += [f"## {_one_line(turn.question)}", "",
-                  f"_Asked {asked} · mode {turn.mode} · k {turn.k} · answered in {turn.elapsed_ms:.0f} ms_", ""]
+                  f"_Asked {asked} · mode {turn.mode} · k {turn.k} · answered in {turn.elapsed_ms:,.0f} ms_", ""]
         answer = turn.answer
         if answer is None:
             lines += [f"_{printable(turn.error or 'No answer.')}_", ""]

@@ -32,7 +32,7 @@ from qa import (
 )
 from qa.text import printable
 from ui.conversations import Conversation, ConversationStore, QuestionHistory, Turn
-from ui.render import markdown_export
+from ui.render import counted, markdown_export
 
 
 class AppState(Enum):
@@ -370,7 +370,7 @@ class ChatSession:
             if self.state is not AppState.READY:
                 statuses.append((question.id, self._waiting_label()))
             else:
-                statuses.append((question.id, f"Queued: {ahead} question{'s' if ahead != 1 else ''} before this one…"))
+                statuses.append((question.id, f"Queued: {counted(ahead, 'question')} before this one…"))
             ahead += 1
         self._emit(QueueChanged(tuple(statuses)))
 
@@ -442,7 +442,7 @@ class ChatSession:
     def set_k(self, k: int) -> None:
         self.k = max(1, int(k))
         self._options_changed()
-        self._notice(f"k = {self.k}: answers cite up to {self.k} passage{'s' if self.k != 1 else ''}", timeout=3)
+        self._notice(f"k = {self.k:,}: answers cite up to {counted(self.k, 'passage')}", timeout=3)
 
     def set_mode(self, mode: str) -> None:
         if mode not in self.modes:
@@ -604,7 +604,7 @@ class ChatSession:
         seconds = time.monotonic() - self._indexing_since
         # The build first reports after its first batch of passages is embedded (a small corpus is one batch).
         step = "embedding the passages" if self._latest_progress is not None else "reading, splitting and embedding"
-        return IndexingStatus(f"{self._indexing_label}: {step}… {seconds:.0f} s", self._latest_progress)
+        return IndexingStatus(f"{self._indexing_label}: {step}… {seconds:,.0f} s", self._latest_progress)
 
     def _reindex(self, corpus: Path | None) -> None:
         last = [0.0]
@@ -641,10 +641,10 @@ class ChatSession:
 
     def _reindexed(self, report: Any, summary: IndexSummary) -> None:
         if report.changed:
-            message = (f"Indexed {report.files} files, {report.passages} passages in {report.seconds:.1f} s "
-                       f"(embedded {report.files_embedded}, reused {report.files_reused})")
+            message = (f"Indexed {counted(report.files, 'file')}, {counted(report.passages, 'passage')} in "
+                       f"{report.seconds:,.1f} s (embedded {report.files_embedded:,}, reused {report.files_reused:,})")
         else:
-            message = f"The index is up to date: {report.files} files, {report.passages} passages"
+            message = f"The index is up to date: {counted(report.files, 'file')}, {counted(report.passages, 'passage')}"
         for warning in getattr(report, "warnings", []):
             self._notice(printable(str(warning)), severity=Severity.WARNING)
         self._notice(message, title="Re-index", timeout=5)

@@ -14,7 +14,7 @@ from textual.widgets import Footer, ProgressBar, Static
 from qa.text import printable
 from ui import messages
 from ui.conversations import Turn
-from ui.render import Palette, palette_from_variables
+from ui.render import Palette, counted, palette_from_variables
 from ui.screens.source import SourceScreen
 from ui.session import (
     Answered,
@@ -292,11 +292,11 @@ class ChatScreen(Screen[None]):
             info.update(Text("no usable index", style=Style(color=self.palette.error), end=""))
         else:
             summary = session.summary
-            documents = f"{summary.documents} document{'s' if summary.documents != 1 else ''}"
-            skipped = f" ({summary.skipped} skipped)" if summary.skipped else ""
-            line = f"{shown_path(summary.corpus_root)}/ · {documents}{skipped} · {summary.passages} passages"
+            skipped = f" ({summary.skipped:,} skipped)" if summary.skipped else ""
+            line = (f"{shown_path(summary.corpus_root)}/ · {counted(summary.documents, 'document')}{skipped} · "
+                    f"{counted(summary.passages, 'passage')}")
             info.update(Text(printable(line), style=muted, end=""))
-        self.query_one("#settings", Static).update(Text(f"k {session.k} · {session.mode}", style=muted, end=""))
+        self.query_one("#settings", Static).update(Text(f"k {session.k:,} · {session.mode}", style=muted, end=""))
 
     def show_welcome(self) -> None:
         welcome = self.query_one("#welcome", Static)

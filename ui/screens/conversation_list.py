@@ -15,15 +15,13 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ui.conversations import Conversation
-from ui.render import literal
+from ui.render import counted, literal
 from ui.screens.panel import titled
 
 
 def conversation_label(conversation: Conversation) -> str:
     when = datetime.fromtimestamp(conversation.updated_at).strftime("%Y-%m-%d %H:%M")
-    turns = conversation.turns
-    return (f"{when}  {conversation.title}  ({turns} question{'s' if turns != 1 else ''}, "
-            f"k {conversation.k}, {conversation.mode})")
+    return f"{when}  {conversation.title}  ({counted(conversation.turns, 'question')}, k {conversation.k:,}, {conversation.mode})"
 
 
 class ConversationsScreen(ModalScreen[int | None]):

@@ -37,7 +37,7 @@ class SourceScreen(Screen[None]):
         passage = self.hit.passage
         palette = self.palette
         meta = [passage.date, passage.section and f"§ {passage.section}", passage.doc, passage.page_label,
-                f"characters {passage.start}–{passage.end} of {len(self.source):,}"]
+                f"characters {passage.start:,}–{passage.end:,} of {len(self.source):,}"]
         with Vertical(id="source-header"):
             yield Static(card_title(self.hit, palette), id="source-title")
             yield Static(literal(" · ".join(m for m in meta if m), style=Style(color=palette.muted)), id="source-meta")

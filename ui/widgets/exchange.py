@@ -10,7 +10,7 @@ from textual.widget import AwaitMount
 from textual.widgets import Static
 
 from qa import DEFAULT_MODE, Answer
-from ui.render import Palette, answer_text, literal
+from ui.render import Palette, answer_text, counted, literal
 from ui.widgets.passage_card import PassageCard
 from ui.widgets.spinner import Spinner
 
@@ -78,10 +78,9 @@ class Exchange(Vertical):
         """What the reply took, measured around the whole question; the search part as the bot
         measured it, or "cached" when that was under a millisecond (a repeated question)."""
         assert self.answer is not None
-        count = len(self.answer.hits)
-        search = f"search {self.answer.search_ms:.0f} ms" if self.answer.search_ms >= 1 else "search cached"
-        took = f"{self.elapsed_ms:.0f} ms" if self.elapsed_ms >= 1 else "under 1 ms"
-        return f"{count} passage{'s' if count != 1 else ''} · {self.mode} · answered in {took} ({search})"
+        search = f"search {self.answer.search_ms:,.0f} ms" if self.answer.search_ms >= 1 else "search cached"
+        took = f"{self.elapsed_ms:,.0f} ms" if self.elapsed_ms >= 1 else "under 1 ms"
+        return f"{counted(len(self.answer.hits), 'passage')} · {self.mode} · answered in {took} ({search})"
 
     def show_answer(self, answer: Answer, *, show_timings: bool, mode_hint: str | None = None) -> None:
         """Show the reply."""
