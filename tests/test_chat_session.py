@@ -313,3 +313,11 @@ def test_export_writes_the_conversation_or_says_there_is_nothing_yet(data_dir, t
     assert again is not None and again != written  # never overwrites an export
     mine = chat.session.export(tmp_path / "mine.md")
     assert mine == tmp_path / "mine.md" and mine.read_text(encoding="utf-8") == text
+
+
+def test_the_session_imports_no_textual():
+    import subprocess
+    import sys
+
+    code = "import sys, ui.session; assert not [m for m in sys.modules if m.split('.')[0] == 'textual'], 'textual'"
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, check=True)

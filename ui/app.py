@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingsMap, BindingType
 from textual.command import Provider
 
 from qa import DEFAULT_K, Bot, settings
 from ui.commands import ChatCommands
 from ui.conversations import ConversationStore
-from ui.keys import KEY_IDS, key_label, load_keys
+from ui.keys import DEFAULT_KEYS, KEY_IDS, key_label, load_keys
 from ui.render import Palette, palette_from_variables
 from ui.screens import ChatScreen, ConversationsScreen, HelpScreen
 from ui.session import AppState, ChatSession
@@ -62,20 +62,20 @@ class ChatApp(App[int]):
     # Priority for the configurable keys: the prompt (a TextArea) has its own Ctrl keys (Ctrl+E line
     # end, Ctrl+Z undo, PgUp its cursor), and a key the user binds must work whatever has the focus.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
-        Binding("f1", "help", "Help", key_display="F1", priority=True, id="help"),
+        Binding(DEFAULT_KEYS["quit"], "quit", "Quit", priority=True, id="quit"),
+        Binding(DEFAULT_KEYS["help"], "help", "Help", priority=True, id="help"),
         Binding("question_mark", "help", "Help", show=False),  # not priority: ? is typed in the prompt
-        Binding("ctrl+n", "new", "New", priority=True, id="new"),
-        Binding("ctrl+o", "conversations", "Chats", priority=True, id="conversations"),
-        Binding("ctrl+r", "reindex", "Re-index", show=False, priority=True, id="reindex"),
-        Binding("ctrl+l", "clear", "Clear", show=False, priority=True, id="clear"),
-        Binding("ctrl+z", "undo", "Undo clear", show=False, priority=True, id="undo"),  # else the prompt's undo
-        Binding("ctrl+s", "export", "Export", show=False, priority=True, id="export"),
+        Binding(DEFAULT_KEYS["new"], "new", "New", priority=True, id="new"),
+        Binding(DEFAULT_KEYS["conversations"], "conversations", "Chats", priority=True, id="conversations"),
+        Binding(DEFAULT_KEYS["reindex"], "reindex", "Re-index", show=False, priority=True, id="reindex"),
+        Binding(DEFAULT_KEYS["clear"], "clear", "Clear", show=False, priority=True, id="clear"),
+        Binding(DEFAULT_KEYS["undo"], "undo", "Undo clear", show=False, priority=True, id="undo"),  # else the prompt's undo
+        Binding(DEFAULT_KEYS["export"], "export", "Export", show=False, priority=True, id="export"),
         Binding("escape", "focus_prompt", "Prompt", show=False),
-        Binding("pageup", "scroll_transcript(-1)", "Scroll up", show=False, priority=True, id="scroll-up"),
-        Binding("pagedown", "scroll_transcript(1)", "Scroll down", show=False, priority=True, id="scroll-down"),
-        Binding("ctrl+home", "scroll_transcript_to(-1)", "Top", show=False, priority=True, id="scroll-top"),
-        Binding("ctrl+end", "scroll_transcript_to(1)", "Latest", show=False, priority=True, id="scroll-latest"),
+        Binding(DEFAULT_KEYS["scroll-up"], "scroll_transcript(-1)", "Scroll up", show=False, priority=True, id="scroll-up"),
+        Binding(DEFAULT_KEYS["scroll-down"], "scroll_transcript(1)", "Scroll down", show=False, priority=True, id="scroll-down"),
+        Binding(DEFAULT_KEYS["scroll-top"], "scroll_transcript_to(-1)", "Top", show=False, priority=True, id="scroll-top"),
+        Binding(DEFAULT_KEYS["scroll-latest"], "scroll_transcript_to(1)", "Latest", show=False, priority=True, id="scroll-latest"),
     ]
 
     def __init__(
@@ -97,12 +97,13 @@ class ChatApp(App[int]):
         self._main_thread = threading.get_ident()
         self.config_dir = Path(config_dir) if config_dir is not None else settings.config_dir()
         self.keys = load_keys(self.config_dir)
+        self._bind_configured_keys()
         self.notices: list[str] = []  # every notification shown, newest last
         self._ui_mounted = False
         self.session = ChatSession(
             bot, runner=_WorkerRunner(self), index_dir=index_dir, model=model, k=k,
             data_dir=Path(data_dir) if data_dir is not None else settings.data_dir(),
-            export_dir=export_dir, restore=restore, clock=clock,
+            export_dir=export_dir, restore=restore, clock=clock, keys=self.keys,
         )
         self.animated = animate  # spinners and cursor blink; off for snapshots
         self._show_timings = show_timings
@@ -155,10 +156,31 @@ class ChatApp(App[int]):
     def set_mode(self, mode: str) -> None:
         self.session.set_mode(mode)
 
+    def _bind_configured_keys(self) -> None:
+        """The app's bindings with the keys of keys.toml, in the order of BINDINGS: the footer lists
+        them in that order (Textual's keymap would move a rebound key to the end)."""
+        bindings: list[Binding] = []
+        rebound: set[str] = set()
+        for _key, binding in self._bindings:
+            keys = self.keys.keymap.get(binding.id) if binding.id else None
+            if binding.id is None or keys is None:
+                bindings.append(binding)
+            elif binding.id not in rebound:
+                rebound.add(binding.id)
+                bindings += [binding.with_key(key, key_display=None) for key in keys.split(",")]
+        self._bindings = BindingsMap(bindings)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Function keys in capitals (F1, F2), as the help names them, whether bound by default or in keys.toml."""
+        modifiers, key = binding.parse_key()
+        if not binding.key_display and not modifiers and key[:1] == "f" and key[1:].isdigit():
+            return key.upper()
+        return super().get_key_display(binding)
+
     def on_mount(self) -> None:
         self._ui_mounted = True
-        if self.keys.keymap:
-            self.set_keymap(self.keys.keymap)
+        if "copy" in self.keys.keymap:  # the cards' and the viewer's copy binding (the app's own are bound above)
+            self.set_keymap({"copy": self.keys.keymap["copy"]})
         theme = self.session.store.setting("theme")
         if theme and theme in self.available_themes:
             self.theme = theme
@@ -236,17 +258,19 @@ class ChatApp(App[int]):
     def key_lines(self) -> list[tuple[str, str]]:
         """The configurable bindings as they are now (keys.toml applied), for the help screen."""
         lines = []
-        keymap = self.keys.keymap
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
             if binding.id is None:
                 continue
-            lines.append((key_label(keymap.get(binding.id, binding.key)), f"{KEY_IDS[binding.id]}  [{binding.id}]"))
-        lines.append((key_label(keymap.get("copy", "ctrl+c")), f"{KEY_IDS['copy']}  [copy]"))
+            lines.append((key_label(self.keys.keys(binding.id)), f"{KEY_IDS[binding.id]}  [{binding.id}]"))
+        lines.append((key_label(self.keys.keys("copy")), f"{KEY_IDS['copy']}  [copy]"))
         return lines
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        """Open the help, or close it: the help key closes it, whichever key it is."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
             path = self.keys.path or self.config_dir / "keys.toml"
             note = (f"Change a key with its [id] in {path}: a [keys] table of id = \"key\", "
                     f"e.g. export = \"ctrl+e\"")

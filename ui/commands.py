@@ -49,13 +49,14 @@ class ChatCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         app = self.chat
         session = app.session
+        key = session.keys.label
         yield ("Re-index the corpus", session.reindex_description(), app.action_reindex)
-        yield ("New conversation", "Start a new conversation; this one is kept (Ctrl+N)", app.action_new)
-        yield ("Earlier conversations", "Reopen or delete a kept conversation (Ctrl+O)", app.action_conversations)
-        yield ("Clear the conversation", "Delete this conversation (Ctrl+Z brings it back) (Ctrl+L)", app.action_clear)
+        yield ("New conversation", f"Start a new conversation; this one is kept ({key('new')})", app.action_new)
+        yield ("Earlier conversations", f"Reopen or delete a kept conversation ({key('conversations')})", app.action_conversations)
+        yield ("Clear the conversation", f"Delete this conversation ({key('undo')} brings it back) ({key('clear')})", app.action_clear)
         yield (
             "Export the conversation as Markdown",
-            f"To {session.export_folder()} (or type: export PATH) (Ctrl+S)",
+            f"To {session.export_folder()} (or type: export PATH) ({key('export')})",
             app.action_export,
         )
         for k in K_CHOICES:
@@ -64,9 +65,9 @@ class ChatCommands(Provider):
         for mode in session.modes:
             current = " (current)" if mode == session.mode else ""
             yield (f"Retrieval mode: {mode}", f"{mode_help(mode)}{current}", partial(session.set_mode, mode))
-        yield ("Help: keys", "Every key binding (F1)", app.action_help)
+        yield ("Help: keys", f"Every key binding ({key('help')})", app.action_help)
         yield ("Theme", "Change the colours of the chat", app.action_change_theme)
-        yield ("Quit", "Leave the chat (Ctrl+Q)", app.action_quit)
+        yield ("Quit", f"Leave the chat ({key('quit')})", app.action_quit)
 
     async def discover(self) -> Hits:
         for name, help_text, command in self._commands():

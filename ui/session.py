@@ -32,6 +32,7 @@ from qa import (
 )
 from qa.text import printable
 from ui.conversations import Conversation, ConversationStore, QuestionHistory, Turn
+from ui.keys import KeyConfig
 from ui.render import counted, markdown_export
 
 
@@ -209,8 +210,10 @@ class ChatSession:
         export_dir: Path | None = None,
         restore: bool = True,
         clock: Callable[[], datetime] = datetime.now,
+        keys: KeyConfig = KeyConfig(),
     ) -> None:
         self.runner = runner
+        self.keys = keys  # the keys bound now, which every message names
         if bot is None:  # an injected bot keeps its own notice callback
             bot = Bot(index_dir=index_dir, model=model, notice=self.library_notice)
         self.bot = bot
@@ -330,9 +333,11 @@ class ChatSession:
             option = "" if Path(self.bot.index_dir) == Path("embeddings") else f" --index-dir {index_dir.rstrip('/')}"
             if DEFAULT_CORPUS_DIR.is_dir():
                 corpus = shown_path(DEFAULT_CORPUS_DIR)
-                return f"No index in {index_dir} — press Ctrl+R to build it from {corpus}/ or run: qa index {corpus}{option}"
-            return f"No index in {index_dir} — build one with: qa index CORPUS_DIR{option}, then press Ctrl+R to load it"
-        return f"{describe(error)} — or press Ctrl+R to re-index it here."
+                return (f"No index in {index_dir} — press {self.keys.label('reindex')} to build it from {corpus}/ "
+                        f"or run: qa index {corpus}{option}")
+            return (f"No index in {index_dir} — build one with: qa index CORPUS_DIR{option}, "
+                    f"then press {self.keys.label('reindex')} to load it")
+        return f"{describe(error)} — or press {self.keys.label('reindex')} to re-index it here."
 
     # --- asking -----------------------------------------------------------------------------------
 
@@ -359,7 +364,7 @@ class ChatSession:
         return {
             AppState.LOADING: "Waiting for the model and the index to load…",
             AppState.INDEXING: "Waiting for the index to be rebuilt…",
-            AppState.BROKEN: "Waiting for an index — press Ctrl+R to build it",
+            AppState.BROKEN: f"Waiting for an index — press {self.keys.label('reindex')} to build it",
         }.get(self.state, "Waiting for the question above…")
 
     def _show_queue(self) -> None:
@@ -494,7 +499,7 @@ class ChatSession:
     def new_conversation(self) -> None:
         self._clear_transcript()
         self.conversation_id = None
-        self._notice("New conversation (Ctrl+O lists the earlier ones)", timeout=3)
+        self._notice(f"New conversation ({self.keys.label('conversations')} lists the earlier ones)", timeout=3)
 
     def delete_conversation(self, conversation_id: int) -> None:
         self.store.delete(conversation_id)
@@ -502,7 +507,7 @@ class ChatSession:
         if conversation_id == self.conversation_id:
             self._clear_transcript()
             self.conversation_id = None
-        self._notice("Deleted the conversation — Ctrl+Z brings it back", timeout=5)
+        self._notice(f"Deleted the conversation — {self.keys.label('undo')} brings it back", timeout=5)
 
     def clear(self) -> None:
         if self.conversation_id is None and not self._questions:
@@ -569,9 +574,10 @@ class ChatSession:
 
     def reindex_description(self) -> str:
         if self.index_missing:
-            return f"Build the index in {shown_path(self.bot.index_dir)}/ from {shown_path(DEFAULT_CORPUS_DIR)}/ (Ctrl+R)"
+            return (f"Build the index in {shown_path(self.bot.index_dir)}/ from {shown_path(DEFAULT_CORPUS_DIR)}/ "
+                    f"({self.keys.label('reindex')})")
         corpus = shown_path(self.summary.corpus_root) + "/" if self.summary else "its corpus folder"
-        return f"Bring the index up to date with {corpus} (Ctrl+R)"
+        return f"Bring the index up to date with {corpus} ({self.keys.label('reindex')})"
 
     def reindex(self) -> None:
         """Bring the index up to date with its corpus (or build it from seeds/ when there is none)."""

@@ -309,7 +309,8 @@ class ChatScreen(Screen[None]):
             welcome.update(Text.assemble(
                 ("Ask a question about the documents. ", Style(bold=True)),
                 ("Answers quote the documents and cite them [n]; Tab reaches the cited passages, "
-                 "Enter opens one in its source. F1 lists every key.", Style(color=palette.muted)),
+                 f"Enter opens one in its source. {self.session.keys.label('help')} lists every key.",
+                 Style(color=palette.muted)),
                 end="",
             ))
         else:
