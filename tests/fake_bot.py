@@ -100,6 +100,7 @@ class FakeBot:
         self.calls: list[tuple[str, tuple[str, ...], int]] = []
         self.modes_asked: list[str | None] = []
         self.loads = 0
+        self.documents = dict(DOCUMENTS)  # the corpus as it is now: a test may change a document
 
     def summary(self) -> IndexSummary:
         manifest = self.manifest
@@ -146,4 +147,4 @@ class FakeBot:
                            seconds=0.1, changed=True)
 
     def source_text(self, doc: str) -> str:
-        return DOCUMENTS[doc]
+        return self.documents[doc]

@@ -321,3 +321,41 @@ def test_the_session_imports_no_textual():
 
     code = "import sys, ui.session; assert not [m for m in sys.modules if m.split('.')[0] == 'textual'], 'textual'"
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, check=True)
+
+
+# --- sources ------------------------------------------------------------------------------------
+
+
+def test_a_source_is_opened_where_the_quote_is_now(data_dir):
+    from fake_bot import DOCUMENTS, LONDON
+
+    chat = Chat(data_dir).loaded()
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    answer = chat.session.turns[0].answer
+    hit = answer.hits[0]
+    view = chat.session.open_source(answer, hit)
+    assert view.found == view.cited == (LONDON.start, LONDON.end) and not view.changed
+    [(start, end)] = view.support
+    assert DOCUMENTS[LONDON.doc][start:end] == answer.sentences[0].text
+
+    added = "A new first paragraph.\n\n"
+    chat.bot.documents[LONDON.doc] = added + DOCUMENTS[LONDON.doc] + "\n" + LONDON.text  # the quote twice, moved
+    view = chat.session.open_source(answer, hit)
+    assert view.changed and view.found == (LONDON.start + len(added), LONDON.end + len(added))  # the nearer copy
+    [(start, end)] = view.support
+    assert view.text[start:end] == answer.sentences[0].text
+
+    chat.bot.documents[LONDON.doc] = DOCUMENTS[LONDON.doc].replace("Hammond", "Someone")
+    view = chat.session.open_source(answer, hit)
+    assert view.changed and view.found is None and view.support == ()
+
+
+def test_a_source_that_cannot_be_read_is_a_notice_naming_the_file(data_dir):
+    chat = Chat(data_dir).loaded()
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    answer = chat.session.turns[0].answer
+    del chat.bot.documents[answer.hits[0].passage.doc]
+    assert chat.session.open_source(answer, answer.hits[0]) is None
+    assert chat.of(Notice)[-1].severity is Severity.ERROR and chat.notices()[-1].startswith("Cannot open london-meeting.txt: ")

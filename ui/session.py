@@ -26,6 +26,7 @@ from qa import (
     DEFAULT_MODE,
     Answer,
     Bot,
+    Hit,
     IndexMissingError,
     IndexSummary,
     QAError,
@@ -33,7 +34,7 @@ from qa import (
 from qa.text import printable
 from ui.conversations import Conversation, ConversationStore, QuestionHistory, Turn
 from ui.keys import KeyConfig
-from ui.render import counted, markdown_export
+from ui.render import counted, markdown_export, support_ranges
 
 
 class AppState(Enum):
@@ -106,6 +107,44 @@ class IndexingStatus:
 
     label: str
     progress: tuple[int, int] | None  # (done, total) in the build's own unit
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """A cited passage's document as it is now, and where the quote is in it.
+
+    The index may be older than the file (edited since, or re-indexed since the answer was given),
+    so the cited offsets may point at other text: the quote is looked for in the file as it is."""
+
+    text: str  # the whole document now
+    cited: tuple[int, int]  # the passage's offsets when the answer was given
+    found: tuple[int, int] | None  # where the passage's text is now; None when the file no longer holds it
+    support: tuple[tuple[int, int], ...]  # the answer's sentences in the passage, in the file as it is now
+
+    @property
+    def changed(self) -> bool:
+        """The document changed where the quote is: the quote moved, or is gone."""
+        return self.found != self.cited
+
+
+def locate(text: str, answer: Answer, hit: Hit) -> SourceView:
+    """Where the hit's passage is in text: at its offsets, else the copy of its text nearest to them."""
+    passage = hit.passage
+    cited = (passage.start, passage.end)
+    if text[passage.start : passage.end] == passage.text:
+        start: int | None = passage.start
+    else:
+        starts = []
+        at = text.find(passage.text)
+        while at != -1:
+            starts.append(at)
+            at = text.find(passage.text, at + 1)
+        start = min(starts, key=lambda s: abs(s - passage.start)) if starts else None
+    if start is None:
+        return SourceView(text, cited, None, ())
+    shift = start - passage.start
+    support = tuple((s + shift, e + shift) for s, e in support_ranges(answer, hit))
+    return SourceView(text, cited, (start, start + len(passage.text)), support)
 
 
 @dataclass(frozen=True)
@@ -530,13 +569,16 @@ class ChatSession:
 
     # --- sources ----------------------------------------------------------------------------------
 
-    def source_text(self, doc: str) -> str | None:
-        """The whole text of a document, or None with a notice saying why it cannot be read."""
+    def open_source(self, answer: Answer, hit: Hit) -> SourceView | None:
+        """The cited passage's document as it is now and where the quote is in it, or None with a
+        notice saying why it cannot be read."""
+        doc = hit.passage.doc
         try:
-            return self.bot.source_text(doc)
+            text = self.bot.source_text(doc)
         except Exception as error:
             self._notice(f"Cannot open {printable(doc)}: {describe(error)}", severity=Severity.ERROR)
             return None
+        return locate(text, answer, hit)
 
     # --- export -----------------------------------------------------------------------------------
 

@@ -210,9 +210,9 @@ class ChatScreen(Screen[None]):
     @on(messages.OpenSource)
     def _open_source(self, event: messages.OpenSource) -> None:
         event.stop()
-        source = self.session.source_text(event.hit.passage.doc)
-        if source is not None:
-            self.app.push_screen(SourceScreen(event.answer, event.hit, source, self.palette))
+        view = self.session.open_source(event.answer, event.hit)
+        if view is not None:
+            self.app.push_screen(SourceScreen(event.answer, event.hit, view, self.palette))
 
     @on(messages.TypeAhead)
     def _type_ahead(self, event: messages.TypeAhead) -> None:

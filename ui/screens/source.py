@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static
 
 from qa import Answer, Hit
 from ui.render import Palette, card_title, literal, question_terms, support_ranges, term_spans
+from ui.session import SourceView
 from ui.widgets.passage_card import copy_citation
 
 
@@ -26,34 +27,61 @@ class SourceScreen(Screen[None]):
         Binding("p", "to_passage", "Passage"),
     ]
 
-    def __init__(self, answer: Answer, hit: Hit, source: str, palette: Palette) -> None:
+    def __init__(self, answer: Answer, hit: Hit, view: SourceView, palette: Palette) -> None:
         super().__init__()
         self.answer = answer
         self.hit = hit
-        self.source = source
+        self.view = view
+        self.source = view.text
         self.palette = palette
+
+    def _location(self) -> str:
+        """Where the passage is: the characters it spans now, and, when the document changed, where it was cited."""
+        view = self.view
+        cited = f"{view.cited[0]:,}–{view.cited[1]:,}"
+        if view.found is None:
+            return f"cited at characters {cited}; the document has changed since"
+        where = f"characters {view.found[0]:,}–{view.found[1]:,} of {len(self.source):,}"
+        return f"{where} (cited at {cited}; the document changed)" if view.changed else where
 
     def compose(self) -> ComposeResult:
         passage = self.hit.passage
         palette = self.palette
-        meta = [passage.date, passage.section and f"§ {passage.section}", passage.doc, passage.page_label,
-                f"characters {passage.start:,}–{passage.end:,} of {len(self.source):,}"]
+        meta = [passage.date, passage.section and f"§ {passage.section}", passage.doc, passage.page_label, self._location()]
         with Vertical(id="source-header"):
             yield Static(card_title(self.hit, palette), id="source-title")
             yield Static(literal(" · ".join(m for m in meta if m), style=Style(color=palette.muted)), id="source-meta")
-        before, block, after = self._parts()
+        before, block, after = self._parts() if self.view.found is not None else self._quote_as_it_was()
         with VerticalScroll(id="document"):
+            if self.view.found is None:
+                yield Static(Text(
+                    "This document has changed since the answer: the quoted passage is no longer in it. "
+                    "The quote as it was, then the document as it is now:", style=Style(color=palette.warning, bold=True)),
+                    id="doc-changed")
             for content, part_id in ((before, "doc-before"), (block, "doc-passage"), (after, "doc-after")):
                 widget = Static(content, classes="doc-part", id=part_id)
                 widget.display = part_id == "doc-passage" or bool(content.plain.strip())
                 yield widget
         yield Footer(compact=True)
 
+    def _quote_as_it_was(self) -> tuple[Text, Text, Text]:
+        """The passage as the answer quoted it, its support highlighted, and the document as it is now,
+        without a highlight: nothing in it is the quote any more."""
+        passage = self.hit.passage
+        palette = self.palette
+        terms = question_terms(self.answer.question)
+        spans = [(0, len(passage.text), Style(bgcolor=palette.passage_bg))]
+        spans += [(s - passage.start, e - passage.start, palette.support) for s, e in support_ranges(self.answer, self.hit)]
+        spans += term_spans(passage.text, terms, palette.term)
+        quote = literal(passage.text, spans, control_style=palette.control)
+        now = literal(self.source, term_spans(self.source, terms, palette.term), control_style=palette.control)
+        return Text(""), quote, now
+
     def _parts(self) -> tuple[Text, Text, Text]:
         """The document split at the lines that hold the passage, so the passage block keeps its lines whole."""
         text = self.source
-        passage = self.hit.passage
-        start, end = max(0, min(passage.start, len(text))), max(0, min(passage.end, len(text)))
+        assert self.view.found is not None
+        start, end = self.view.found
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", end)
         if line_end == -1:
@@ -68,7 +96,7 @@ class SourceScreen(Screen[None]):
             return literal(chunk, local, control_style=palette.control)
 
         highlights = [(start, end, Style(bgcolor=palette.passage_bg))]
-        highlights += [(s, e, palette.support) for s, e in support_ranges(self.answer, self.hit)]
+        highlights += [(s, e, palette.support) for s, e in self.view.support]
         before = part(0, max(0, line_start - 1)) if line_start > 0 else Text("")
         after = part(line_end + 1, len(text)) if line_end < len(text) else Text("")
         return before, part(line_start, line_end, highlights), after
@@ -79,6 +107,9 @@ class SourceScreen(Screen[None]):
 
     def action_to_passage(self) -> None:
         document = self.query_one("#document", VerticalScroll)
+        if self.view.found is None:  # the quote as it was is at the top, under the sentence saying so
+            document.scroll_home(animate=False)
+            return
         passage = self.query_one("#doc-passage")
         document.scroll_to(y=max(0, passage.virtual_region.y - 2), animate=False)
 
