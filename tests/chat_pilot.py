@@ -4,6 +4,8 @@ read what a widget draws."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from collections.abc import Callable
 
@@ -82,3 +84,21 @@ def rendered_lines_of_one(widget) -> list[str]:
 def rendered_segments(widget):
     """The styled segments a widget draws (without its descendants)."""
     return [segment for strip in _strips(widget) for segment in strip]
+
+
+_SVG_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" clip-path="url\(#[^)]*-line-(\d+)\)">([^<]*)</text>')
+
+
+def screen_lines(app) -> list[str]:
+    """The characters on the screen, line by line, as a screenshot shows them (overlays and clipping included)."""
+    rows: dict[int, list[tuple[int, str]]] = {}
+    for match in _SVG_TEXT.finditer(app.export_screenshot()):
+        column = round(float(match.group(1)) / 12.2)  # Textual's screenshots draw a cell 12.2 units wide
+        rows.setdefault(int(match.group(2)), []).append((column, html.unescape(match.group(3)).replace("\xa0", " ")))
+    lines = []
+    for row in range(app.size.height):
+        line = ""
+        for column, text in sorted(rows.get(row, [])):
+            line = line.ljust(column) + text
+        lines.append(line)
+    return lines
