@@ -82,6 +82,7 @@ class FakeManifest:
     passage_count: int = 5
     files: dict = field(default_factory=lambda: dict.fromkeys(DOCUMENTS))
     skipped: int = 1  # a file of the corpus that was not indexed (binary)
+    corpus_found: bool = True
 
 
 class FakeBot:
@@ -104,7 +105,8 @@ class FakeBot:
 
     def summary(self) -> IndexSummary:
         manifest = self.manifest
-        return IndexSummary(manifest.corpus_root, len(manifest.files), manifest.skipped, manifest.passage_count)
+        return IndexSummary(manifest.corpus_root, len(manifest.files), manifest.skipped, manifest.passage_count,
+                            corpus_found=manifest.corpus_found)
 
     def load(self) -> FakeBot:
         self.loads += 1
@@ -147,4 +149,6 @@ class FakeBot:
                            seconds=0.1, changed=True)
 
     def source_text(self, doc: str) -> str:
+        if doc not in self.documents:
+            raise QAError(f"{doc}: cannot read (No such file or directory)")  # as qa.corpus.read_source says it
         return self.documents[doc]

@@ -358,4 +358,24 @@ def test_a_source_that_cannot_be_read_is_a_notice_naming_the_file(data_dir):
     answer = chat.session.turns[0].answer
     del chat.bot.documents[answer.hits[0].passage.doc]
     assert chat.session.open_source(answer, answer.hits[0]) is None
-    assert chat.of(Notice)[-1].severity is Severity.ERROR and chat.notices()[-1].startswith("Cannot open london-meeting.txt: ")
+    assert chat.of(Notice)[-1].severity is Severity.ERROR
+    # The file named as it is, also where the library's message starts with it (no "London-meeting.txt").
+    assert chat.notices()[-1] == "Cannot open london-meeting.txt: london-meeting.txt: cannot read (No such file or directory)"
+
+
+def test_a_corpus_folder_that_is_gone_is_said_once_at_load_and_named_when_a_source_is_opened(data_dir):
+    bot = FakeBot()
+    bot.manifest.corpus_found = False
+    chat = Chat(data_dir, bot).loaded()
+    [gone] = [n for n in chat.of(Notice) if "is gone" in n.message]
+    assert gone.severity is Severity.WARNING
+    assert gone.message == ("The corpus folder /data/corpus/ is gone: answers still come from the index, "
+                            "but their sources cannot be opened or re-indexed")
+    chat.session.reindex()
+    chat.runner.run("index")  # loaded again: not said twice
+    assert sum("is gone" in note for note in chat.notices()) == 1
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    answer = chat.session.turns[0].answer
+    assert chat.session.open_source(answer, answer.hits[0]) is None
+    assert chat.notices()[-1] == "Cannot open london-meeting.txt: the corpus folder /data/corpus/ is gone"

@@ -127,3 +127,20 @@ def test_the_viewer_meta_line_wraps_at_60_columns_instead_of_cutting_the_charact
             assert f"characters {LONDON.start:,}–{LONDON.end:,} of {len(DOCUMENTS[LONDON.doc]):,}" in shown
 
     run(scenario())
+
+
+def test_a_corpus_folder_that_is_gone_is_said_at_load_and_a_card_names_its_file_as_it_is():
+    bot = FakeBot()
+    bot.manifest.corpus_found = False
+
+    async def scenario():
+        app = chat(bot)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ask(pilot, LONDON_Q)
+            assert sum("/data/corpus/ is gone" in note for note in app.notices) == 1
+            await pilot.press("tab", "enter")
+            await pilot.pause()
+            assert not isinstance(app.screen, SourceScreen)
+            assert app.notices[-1] == "Cannot open london-meeting.txt: the corpus folder /data/corpus/ is gone"
+
+    run(scenario())

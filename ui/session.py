@@ -71,10 +71,15 @@ def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
+def detail(error: Exception) -> str:
+    """An error as it reads after a colon: the library's own message, else the exception's type;
+    printable, and as written (it may start with a file name, whose case matters)."""
+    return printable(str(error) if isinstance(error, QAError) else f"{type(error).__name__}: {error}")
+
+
 def describe(error: Exception) -> str:
-    """One printable sentence for any error: the library's own message, else the exception's type."""
-    message = str(error) if isinstance(error, QAError) else f"{type(error).__name__}: {error}"
-    return _sentence(printable(message))
+    """One printable sentence for any error, to start a message with."""
+    return _sentence(detail(error))
 
 
 # --- what the session runs on ---------------------------------------------------------------------
@@ -283,6 +288,7 @@ class ChatSession:
         self._indexing_since = 0.0
         self._indexing_label = ""
         self._latest_progress: tuple[int, int] | None = None
+        self._said_gone: str | None = None  # the corpus folder said to be gone
 
     # --- events -----------------------------------------------------------------------------------
 
@@ -355,6 +361,11 @@ class ChatSession:
         self.load_error = None
         self.summary = summary
         self._emit(Loaded())
+        if not summary.corpus_found and self._said_gone != summary.corpus_root:  # once, not at every reload
+            self._said_gone = summary.corpus_root
+            self._notice(f"The corpus folder {printable(shown_path(summary.corpus_root))}/ is gone: answers still come "
+                         f"from the index, but their sources cannot be opened or re-indexed", severity=Severity.WARNING,
+                         timeout=15)
         self._pump()
 
     def _load_failed(self, error: Exception) -> None:
@@ -573,10 +584,14 @@ class ChatSession:
         """The cited passage's document as it is now and where the quote is in it, or None with a
         notice saying why it cannot be read."""
         doc = hit.passage.doc
+        if self.summary is not None and not self.summary.corpus_found:
+            corpus = shown_path(self.summary.corpus_root)
+            self._notice(f"Cannot open {printable(doc)}: the corpus folder {printable(corpus)}/ is gone", severity=Severity.ERROR)
+            return None
         try:
             text = self.bot.source_text(doc)
         except Exception as error:
-            self._notice(f"Cannot open {printable(doc)}: {describe(error)}", severity=Severity.ERROR)
+            self._notice(f"Cannot open {printable(doc)}: {detail(error)}", severity=Severity.ERROR)
             return None
         return locate(text, answer, hit)
 
@@ -699,7 +714,7 @@ class ChatSession:
         self._loaded(summary)
 
     def _reindex_failed(self, error: Exception) -> None:
-        self._notice(f"Re-index failed: {describe(error)}", severity=Severity.ERROR, timeout=10)
+        self._notice(f"Re-index failed: {detail(error)}", severity=Severity.ERROR, timeout=10)
         # What the chat can still do depends on whether the old index survives: load it again to find out.
         self.state = AppState.LOADING
         self._emit(Reloading("Loading the index…"))
