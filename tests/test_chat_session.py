@@ -379,3 +379,41 @@ def test_a_corpus_folder_that_is_gone_is_said_once_at_load_and_named_when_a_sour
     answer = chat.session.turns[0].answer
     assert chat.session.open_source(answer, answer.hits[0]) is None
     assert chat.notices()[-1] == "Cannot open london-meeting.txt: the corpus folder /data/corpus/ is gone"
+
+
+def test_a_conversation_deleted_in_another_window_is_saved_again_as_a_new_one_with_a_notice(data_dir):
+    a = Chat(data_dir).loaded()
+    a.session.ask(LONDON_Q)
+    a.answer_all()
+    b = Chat(data_dir)
+    b.session.restore()
+    b.loaded()
+    shown = b.session.conversation_id
+    assert shown == a.session.conversation_id
+    a.session.clear()  # window A deletes the conversation window B shows
+    b.session.ask("and who attended?")
+    b.answer_all()
+    assert "deleted in another window" in b.notices()[-1] and "2 questions" in b.notices()[-1]
+    assert b.session.conversation_id not in (None, shown)
+    [kept] = ConversationStore(data_dir).conversations()
+    assert kept.id == b.session.conversation_id and kept.turns == 2 and kept.title == LONDON_Q
+
+
+def test_the_next_start_reopens_the_conversation_shown_last_not_the_one_answered_last(data_dir):
+    chat = Chat(data_dir).loaded()
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    first = chat.session.conversation_id
+    chat.session.new_conversation()
+    chat.session.ask("and who attended?")
+    chat.answer_all()  # the latest answered
+    chat.session.open_conversation(first)
+
+    later = Chat(data_dir)
+    later.session.restore()
+    assert later.session.conversation_id == first
+
+    later.session.new_conversation()
+    again = Chat(data_dir)
+    again.session.restore()
+    assert again.session.conversation_id is None and again.of(ConversationOpened) == []  # a new one was shown last

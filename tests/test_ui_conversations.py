@@ -107,3 +107,25 @@ def test_the_list_of_no_conversations_is_one_sentence_without_an_empty_box():
             assert not app.screen.query_one(OptionList).display and app.screen.query_one("#no-conversations").display
 
     run(scenario())
+
+
+def test_a_restart_reopens_the_conversation_shown_last():
+    async def first_run():
+        app = chat()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ask(pilot, LONDON_Q)
+            await pilot.press("ctrl+n")
+            await ask(pilot, "and who attended?")
+            await pilot.press("ctrl+o")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConversationsScreen), what="the list")
+            await pilot.press("down", "enter")  # the older one
+            await wait_for(pilot, lambda: not isinstance(app.screen, ConversationsScreen), what="the chat")
+
+    async def second_run():
+        app = chat()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert [e.question for e in app.query(Exchange)] == [LONDON_Q]
+
+    run(first_run())
+    run(second_run())

@@ -36,6 +36,8 @@ from ui.conversations import Conversation, ConversationStore, QuestionHistory, T
 from ui.keys import KeyConfig
 from ui.render import counted, markdown_export, support_ranges
 
+LAST_SHOWN = "last_conversation"  # the settings key: the id of the conversation shown last, "" for a new one
+
 
 class AppState(Enum):
     LOADING = "loading"  # the model and the index load in a worker; questions wait
@@ -325,11 +327,22 @@ class ChatSession:
     # --- loading ----------------------------------------------------------------------------------
 
     def restore(self) -> None:
-        """Reopen the latest conversation, when the session was made to."""
-        if self._restore:
-            latest = self.store.conversations()
-            if latest:
-                self.open_conversation(latest[0].id, quiet=True)
+        """Reopen the conversation shown last (in any window on this data folder), when the session was
+        made to: none when that was a new one, the latest when none was recorded or it is gone."""
+        if not self._restore:
+            return
+        shown = self.store.setting(LAST_SHOWN)
+        if shown == "":
+            return
+        if shown is not None and shown.isdigit() and self.open_conversation(int(shown), quiet=True):
+            return
+        latest = self.store.conversations()
+        if latest:
+            self.open_conversation(latest[0].id, quiet=True)
+
+    def _shown(self, conversation_id: int | None) -> None:
+        """Record the conversation this window shows now, for the next start to reopen."""
+        self.store.set_setting(LAST_SHOWN, "" if conversation_id is None else str(conversation_id))
 
     def index_dir_problem(self) -> str | None:
         """An --index-dir that names a file (not a folder): nothing can load or build there."""
@@ -486,11 +499,20 @@ class ChatSession:
     def _remember(self, turn: Turn) -> None:
         if not self.store.available:
             return
+        turns = [turn]
+        if self.conversation_id is not None and self.store.conversation(self.conversation_id) is None:
+            # Deleted in another window on this data folder: what is shown here is kept as a new conversation.
+            self.conversation_id = None
+            turns = list(self.turns)
+            self._notice(f"This conversation was deleted in another window: it is saved again as a new "
+                         f"conversation, with its {counted(len(turns), 'question')}", severity=Severity.WARNING, timeout=10)
         if self.conversation_id is None:
-            title = " ".join(turn.question.split())[:80]
+            title = " ".join(turns[0].question.split())[:80]
             self.conversation_id = self.store.create(title, turn.k, turn.mode)
+            self._shown(self.conversation_id)
         if self.conversation_id is not None:
-            self.store.add_turn(self.conversation_id, turn)
+            for kept in turns:
+                self.store.add_turn(self.conversation_id, kept)
 
     # --- options ----------------------------------------------------------------------------------
 
@@ -541,6 +563,7 @@ class ChatSession:
                  for t in self.store.turns(conversation_id)]
         self.turns = list(turns)
         self._questions = [turn.question for turn in turns]
+        self._shown(conversation_id)
         self._emit(ConversationOpened(tuple(turns)))
         if not quiet:
             self._notice(f"Reopened: {conversation.title}", timeout=3)
@@ -549,6 +572,7 @@ class ChatSession:
     def new_conversation(self) -> None:
         self._clear_transcript()
         self.conversation_id = None
+        self._shown(None)
         self._notice(f"New conversation ({self.keys.label('conversations')} lists the earlier ones)", timeout=3)
 
     def delete_conversation(self, conversation_id: int) -> None:
@@ -557,6 +581,7 @@ class ChatSession:
         if conversation_id == self.conversation_id:
             self._clear_transcript()
             self.conversation_id = None
+            self._shown(None)
         self._notice(f"Deleted the conversation — {self.keys.label('undo')} brings it back", timeout=5)
 
     def clear(self) -> None:
