@@ -108,7 +108,7 @@ class FakeBot:
         return IndexSummary(manifest.corpus_root, len(manifest.files), manifest.skipped, manifest.passage_count,
                             corpus_found=manifest.corpus_found)
 
-    def load(self) -> FakeBot:
+    def load(self, progress=None) -> FakeBot:
         self.loads += 1
         if self.load_gate is not None:
             self.load_gate.wait(30)
@@ -147,6 +147,9 @@ class FakeBot:
         self.load_error = None
         return BuildReport(files=3, files_embedded=3, files_reused=0, passages=5, passages_embedded=5,
                            seconds=0.1, changed=True)
+
+    def skipped_files(self) -> list[str]:
+        return ["scan [1].pdf: no text layer in 3 pages (a scanned PDF? run OCR on it first)"][: self.manifest.skipped]
 
     def source_text(self, doc: str) -> str:
         if doc not in self.documents:

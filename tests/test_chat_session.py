@@ -11,12 +11,12 @@ from fake_bot import FakeBot
 from qa import QAError
 from ui.conversations import ConversationStore
 from ui.session import (
+    ActivityChanged,
     Answered,
     AppState,
     ChatSession,
     ConversationOpened,
     Event,
-    IndexingProgress,
     IndexingStarted,
     Loaded,
     LoadFailed,
@@ -135,10 +135,10 @@ def test_a_failed_load_says_why_and_ctrl_r_builds_then_answers_the_waiting_quest
     session.reindex()
     assert session.state is AppState.INDEXING and chat.of(IndexingStarted)
     assert chat.statuses()[waiting.id] == "Waiting for the index to be rebuilt…"
-    status = session.indexing_status()
+    status = session.activity_status()
     assert status is not None and status.progress is None and "reading, splitting and embedding" in status.label
     chat.runner.run("index")
-    assert [(e.done, e.total) for e in chat.of(IndexingProgress)][-1] == (100, 100)
+    assert chat.of(ActivityChanged)
     assert any(note.startswith("Indexed 3 files, 5 passages") for note in chat.notices())
     assert session.state is AppState.READY and session.load_error is None
     chat.answer_all()

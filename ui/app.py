@@ -246,6 +246,9 @@ class ChatApp(App[int]):
 
         self.push_screen(ConversationsScreen(self.session.conversations(), self.session.delete_conversation), opened)
 
+    def action_skipped_files(self) -> None:
+        self.chat_screen.show_skipped_files()
+
     def action_focus_prompt(self) -> None:
         self.chat_screen.focus_prompt()
 
@@ -286,9 +289,13 @@ def run_chat(index_dir: Path | None = None, model: str | None = None) -> int:
     finally:
         loop.close()
     code = result if isinstance(result, int) else (app.return_code or 0)
-    if app.state is AppState.LOADING:
-        # Quit while the model was loading: the load only reads, so do not make the user wait for it
-        # (the interpreter would join its thread at exit).
+    if app.state is AppState.LOADING or app.session.updating:
+        # Quit while loading or writing the index: do not make the user wait for the worker (the
+        # interpreter would join its thread at exit, seconds for a batch being embedded). A build
+        # stopped at any point leaves the index as it was (it switches to a new one atomically).
+        if app.session.updating:
+            print("qa: stopped writing the index; it is as it was before (Ctrl+R in the chat, or qa index, "
+                  "brings it up to date)", file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

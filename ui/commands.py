@@ -65,6 +65,10 @@ class ChatCommands(Provider):
         for mode in session.modes:
             current = " (current)" if mode == session.mode else ""
             yield (f"Retrieval mode: {mode}", f"{mode_help(mode)}{current}", partial(session.set_mode, mode))
+        if session.summary is not None and session.summary.skipped:
+            skipped = session.summary.skipped
+            yield ("Skipped files", f"Why {counted(skipped, 'file')} of the corpus {'was' if skipped == 1 else 'were'} "
+                   "not indexed (or click the header)", app.action_skipped_files)
         yield ("Help: keys", f"Every key binding ({key('help')})", app.action_help)
         yield ("Theme", "Change the colours of the chat", app.action_change_theme)
         yield ("Quit", f"Leave the chat ({key('quit')})", app.action_quit)

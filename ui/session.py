@@ -109,8 +109,9 @@ class Question:
 
 
 @dataclass(frozen=True)
-class IndexingStatus:
-    """What the status line says while re-indexing: the label, and the build's count once it reported."""
+class ActivityStatus:
+    """What the status line says during a long step (a re-index, an update at load): the label with
+    the seconds so far, and the build's count once it reported."""
 
     label: str
     progress: tuple[int, int] | None  # (done, total) in the build's own unit
@@ -185,9 +186,8 @@ class Reloading:
 
 
 @dataclass(frozen=True)
-class IndexingProgress:
-    done: int
-    total: int
+class ActivityChanged:
+    """The status of the long step in progress changed (`ChatSession.activity_status`)."""
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ class ConversationOpened:
 
 
 Event = (
-    Notice | Loaded | LoadFailed | IndexingStarted | Reloading | IndexingProgress | OptionsChanged
+    Notice | Loaded | LoadFailed | IndexingStarted | Reloading | ActivityChanged | OptionsChanged
     | QuestionAdded | QueueChanged | Searching | Answered | TranscriptCleared | ConversationOpened
 )
 Listener = Callable[[Event], None]
@@ -287,8 +287,9 @@ class ChatSession:
         self._busy = False
         self._next_id = 1
         self._closing = False
-        self._indexing_since = 0.0
+        self._activity_since = 0.0
         self._indexing_label = ""
+        self._loading_note: str | None = None  # what a long load is doing, as the library said it
         self._latest_progress: tuple[int, int] | None = None
         self._said_gone: str | None = None  # the corpus folder said to be gone
 
@@ -307,7 +308,15 @@ class ChatSession:
 
     def library_notice(self, message: str) -> None:
         """The Bot's notice callback; may be called from a worker thread."""
-        self.runner.to_main(partial(self._notice, printable(message), timeout=6))
+        self.runner.to_main(partial(self._library_notice, printable(message)))
+
+    def _library_notice(self, message: str) -> None:
+        if self.state is AppState.LOADING:
+            # What the load is doing ("the index is out of date: 200 files changed…; updating it…")
+            # stays in the status line, with the seconds, until the load is over.
+            self._loading_note, self._activity_since = message.rstrip(".… "), time.monotonic()
+            self._emit(ActivityChanged())
+        self._notice(message, timeout=6)
 
     # --- what the UI reads ------------------------------------------------------------------------
 
@@ -353,7 +362,10 @@ class ChatSession:
         return None
 
     def load(self) -> None:
-        """Load the index and the model in the background; questions asked meanwhile wait."""
+        """Load the index and the model in the background; questions asked meanwhile wait. When the
+        corpus changed, the load updates the index first, and its progress shows as a re-index's does."""
+        self._loading_note = None
+        self._latest_progress = None
         self.runner.background(self._load, "bot")
 
     def _load(self) -> None:
@@ -361,7 +373,7 @@ class ChatSession:
             problem = self.index_dir_problem()
             if problem:
                 raise QAError(problem)
-            self.bot.load()
+            self.bot.load(progress=self._progress_reporter())
             summary = self.bot.summary()
         except Exception as error:
             self.runner.to_main(partial(self._load_failed, error))
@@ -605,6 +617,14 @@ class ChatSession:
 
     # --- sources ----------------------------------------------------------------------------------
 
+    def skipped_files(self) -> list[str] | None:
+        """Why each skipped corpus file was skipped, one line each; None (with a notice) when the index cannot say."""
+        try:
+            return [printable(line) for line in self.bot.skipped_files()]
+        except Exception as error:
+            self._notice(f"Cannot list the skipped files: {detail(error)}", severity=Severity.ERROR)
+            return None
+
     def open_source(self, answer: Answer, hit: Hit) -> SourceView | None:
         """The cited passage's document as it is now and where the quote is in it, or None with a
         notice saying why it cannot be read."""
@@ -679,33 +699,53 @@ class ChatSession:
         self.state = AppState.INDEXING
         corpus = DEFAULT_CORPUS_DIR if self.index_missing else None
         self._indexing_label = "Re-indexing" if corpus is None else f"Building the index from {shown_path(corpus)}/"
-        self._indexing_since = time.monotonic()
+        self._activity_since = time.monotonic()
         self._latest_progress = None
         self._emit(IndexingStarted(f"{self._indexing_label}: reading, splitting and embedding…"))
         self._show_queue()
         self.runner.background(partial(self._reindex, corpus), "index")
 
-    def indexing_status(self) -> IndexingStatus | None:
-        """While indexing: the seconds so far and the build's count, so a long first step is not a frozen screen."""
-        if self.state is not AppState.INDEXING:
-            return None
-        seconds = time.monotonic() - self._indexing_since
-        # The build first reports after its first batch of passages is embedded (a small corpus is one batch).
-        step = "embedding the passages" if self._latest_progress is not None else "reading, splitting and embedding"
-        return IndexingStatus(f"{self._indexing_label}: {step}… {seconds:,.0f} s", self._latest_progress)
+    @property
+    def updating(self) -> bool:
+        """The index is being written: a re-index, or an update at load."""
+        return self.state is AppState.INDEXING or (self.state is AppState.LOADING and self._loading_note is not None)
 
-    def _reindex(self, corpus: Path | None) -> None:
+    def activity_status(self) -> ActivityStatus | None:
+        """During a re-index or an update at load: the seconds so far and the build's count, so a long
+        step is not a frozen screen; None otherwise (a plain load keeps its own label)."""
+        if self.state is AppState.INDEXING:
+            label = self._indexing_label
+        elif self.state is AppState.LOADING and (self._loading_note is not None or self._latest_progress is not None):
+            label = "Updating the index" if self._latest_progress is not None else self._loading_note or ""
+        else:
+            return None
+        seconds = time.monotonic() - self._activity_since
+        # The build first reports after its first batch of passages is embedded (a small corpus is one batch).
+        if self._latest_progress is not None:
+            label = f"{label}: embedding the passages"
+        elif self.state is AppState.INDEXING:
+            label = f"{label}: reading, splitting and embedding"
+        return ActivityStatus(f"{label}… {seconds:,.0f} s", self._latest_progress)
+
+    def _progress_reporter(self) -> Callable[[int, int], None]:
+        """A build's progress callback (it runs in the worker): keeps the count, tells the UI now and then."""
         last = [0.0]
 
         def progress(done: int, total: int) -> None:
             if self._closing:  # the user quit: stop the build (the index stays as it was) instead of lingering
-                raise _Stopped("the chat was closed while re-indexing")
+                raise _Stopped("the chat was closed while the index was written")
+            if self._latest_progress is None and self.state is AppState.LOADING:
+                self._activity_since = time.monotonic()
             self._latest_progress = (done, total)  # a skipped update is drawn by the UI's next tick
             now = time.monotonic()
             if done >= total or now - last[0] > 0.05:
                 last[0] = now
-                self.runner.to_main(partial(self._progress, done, total))
+                self.runner.to_main(partial(self._emit, ActivityChanged()))
 
+        return progress
+
+    def _reindex(self, corpus: Path | None) -> None:
+        progress = self._progress_reporter()
         try:
             if corpus is not None:  # there was no index: maybe one was built meanwhile (qa index in a shell)
                 try:
@@ -721,11 +761,6 @@ class ChatSession:
             self.runner.to_main(partial(self._reindex_failed, error))
             return
         self.runner.to_main(partial(self._reindexed, report, summary))
-
-    def _progress(self, done: int, total: int) -> None:
-        """The build's own count (bytes of the files embedded so far, of those to embed)."""
-        self._latest_progress = (done, total)
-        self._emit(IndexingProgress(done, total))
 
     def _reindexed(self, report: Any, summary: IndexSummary) -> None:
         if report.changed:

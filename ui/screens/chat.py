@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -15,14 +15,15 @@ from qa.text import printable
 from ui import messages
 from ui.conversations import Turn
 from ui.render import Palette, counted, palette_from_variables
+from ui.screens.skipped_files import SkippedFilesScreen
 from ui.screens.source import SourceScreen
 from ui.session import (
+    ActivityChanged,
     Answered,
     AppState,
     ChatSession,
     ConversationOpened,
     Event,
-    IndexingProgress,
     IndexingStarted,
     Loaded,
     LoadFailed,
@@ -78,7 +79,7 @@ class ChatScreen(Screen[None]):
         self.session.restore()
         self.show_settings()
         self.show_welcome()
-        self.set_interval(0.5, self.tick_indexing)
+        self.set_interval(0.5, self.tick_activity)
         # Start loading after the first frame is on screen: the loader's imports hold the GIL.
         self.call_after_refresh(self.session.load)
 
@@ -120,8 +121,8 @@ class ChatScreen(Screen[None]):
             case Reloading():
                 self.query_one("#progress").display = False
                 self.set_status(event.status)
-            case IndexingProgress():
-                self.tick_indexing()
+            case ActivityChanged():
+                self.tick_activity()
             case OptionsChanged():
                 self.show_settings()
             case QuestionAdded():
@@ -196,6 +197,20 @@ class ChatScreen(Screen[None]):
 
     # --- what the widgets ask for -----------------------------------------------------------------
 
+    @on(events.Click, "#corpus-info")
+    def _header_clicked(self) -> None:
+        """The header counts the skipped files: a click lists them."""
+        summary = self.session.summary
+        if summary is not None and summary.skipped and self.session.state is AppState.READY:
+            self.show_skipped_files()
+
+    def show_skipped_files(self) -> None:
+        """Why the files the header counts as skipped were skipped."""
+        summary = self.session.summary
+        lines = self.session.skipped_files() if summary is not None else None
+        if summary is not None and lines is not None:
+            self.app.push_screen(SkippedFilesScreen(f"{shown_path(summary.corpus_root)}/", lines))
+
     @on(messages.QuestionSubmitted)
     def _submitted(self, event: messages.QuestionSubmitted) -> None:
         event.stop()
@@ -260,9 +275,9 @@ class ChatScreen(Screen[None]):
 
     # --- chrome -----------------------------------------------------------------------------------
 
-    def tick_indexing(self) -> None:
-        """While indexing, the status counts the seconds and the bar shows the build's own count."""
-        status = self.session.indexing_status()
+    def tick_activity(self) -> None:
+        """While the index is written, the status counts the seconds and the bar shows the build's own count."""
+        status = self.session.activity_status()
         if status is None:
             return
         if status.progress is not None:
