@@ -116,6 +116,8 @@ def test_questions_asked_while_loading_wait_and_are_answered_in_order(data_dir):
 def test_an_empty_submission_is_not_asked_and_a_question_is_remembered_for_recall(data_dir):
     chat = Chat(data_dir).loaded()
     assert chat.session.submit("   ") is None
+    assert chat.session.submit("why " * 600) is None and chat.bot.calls == []
+    assert chat.notices()[-1].startswith("The question is too long: 2,399 characters (limit 2,000)")
     assert chat.session.submit(f"  {LONDON_Q} ") is not None
     assert chat.session.history.entries == [LONDON_Q]
     assert (data_dir / "history.jsonl").is_file()

@@ -163,13 +163,15 @@ def test_not_found_says_so_and_labels_the_closest_passages(ui_seeds_bot):
 
 
 @pytest.mark.slow
-def test_a_too_long_question_gets_the_library_message_in_the_reply(ui_seeds_bot):
+def test_a_too_long_question_is_refused_at_the_librarys_limit_before_it_is_sent(ui_seeds_bot):
     async def scenario():
         app = chat(ui_seeds_bot)
         async with app.run_test(size=(100, 30)) as pilot:
-            exchange = await ask(pilot, "why " * 600)
-            assert exchange.answer is None and "too long" in exchange.error
-            assert "too long" in exchange.query_one(".reply-error").visual.plain
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
+            app.query_one(Prompt).value = "why " * 600
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not app.query(Exchange) and "too long" in app.notices[-1] and "limit 2,000" in app.notices[-1]
             await ask(pilot, LONDON_QUESTION)  # and the chat goes on
 
     run(scenario())

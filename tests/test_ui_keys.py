@@ -7,7 +7,7 @@ from chat_pilot import ask, chat, run, wait_for
 from fake_bot import FakeBot
 
 from ui.app import AppState
-from ui.widgets import Prompt
+from ui.widgets import Exchange, Prompt
 
 LONDON_Q = "Who did they meet in London?"
 
@@ -83,5 +83,33 @@ def test_the_prompt_grows_with_new_lines_and_sends_them_as_one_question():
             await wait_for(pilot, lambda: bot.calls, what="the question")
             assert bot.calls[0][0] == "Who did they meet\nin London?\nAnd when?"
             assert prompt.value == "" and prompt.outer_size.height == one_line
+
+    run(scenario())
+
+
+def test_an_over_long_question_shows_the_limit_as_it_is_typed_and_is_kept_not_sent():
+    async def scenario():
+        bot = FakeBot()
+        app = chat(bot)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
+            prompt = app.query_one(Prompt)
+            prompt.value = "why " * 450  # 1,799 characters once stripped: close to the limit
+            await pilot.pause()
+            assert str(prompt.border_subtitle) == "1,799 / 2,000 characters" and not prompt.has_class("-too-long")
+            long_question = "why " * 600
+            prompt.value = long_question
+            await pilot.pause()
+            assert str(prompt.border_subtitle) == "2,399 / 2,000 characters: too long" and prompt.has_class("-too-long")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not app.query(Exchange) and bot.calls == []
+            assert prompt.value == long_question  # kept, to be shortened
+            assert app.notices[-1].startswith("The question is too long: 2,399 characters (limit 2,000)")
+            prompt.value = "Who did they meet in London?"
+            await pilot.pause()
+            assert not prompt.border_subtitle
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: bot.calls, what="the question")
 
     run(scenario())

@@ -24,6 +24,7 @@ from qa import (
     DEFAULT_CORPUS_DIR,
     DEFAULT_K,
     DEFAULT_MODE,
+    MAX_QUESTION_CHARS,
     Answer,
     Bot,
     Hit,
@@ -417,9 +418,14 @@ class ChatSession:
     # --- asking -----------------------------------------------------------------------------------
 
     def submit(self, text: str) -> Question | None:
-        """A question typed in the prompt: remembered for recall, then asked; None when it is empty."""
+        """A question typed in the prompt: remembered for recall, then asked; None when it is empty or
+        too long (with a notice: the prompt keeps the text to shorten)."""
         question = text.strip()
         if not question:
+            return None
+        if len(question) > MAX_QUESTION_CHARS:
+            self._notice(f"The question is too long: {len(question):,} characters (limit {MAX_QUESTION_CHARS:,}); "
+                         f"shorten it and press Enter again", severity=Severity.WARNING, timeout=8)
             return None
         self.history.add(question)
         return self.ask(question)

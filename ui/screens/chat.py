@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 
+from qa import MAX_QUESTION_CHARS
 from qa.text import printable
 from ui import messages
 from ui.conversations import Turn
@@ -65,7 +66,8 @@ class ChatScreen(Screen[None]):
             with Horizontal(id="status"):
                 yield Spinner("Loading the model and the index…", animate=self.animated, id="status-text")
                 yield ProgressBar(id="progress", show_eta=False)
-            yield Prompt(self.session.history, placeholder="Ask a question about the documents…", id="prompt")
+            yield Prompt(self.session.history, placeholder="Ask a question about the documents…", id="prompt",
+                         limit=MAX_QUESTION_CHARS)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -214,13 +216,12 @@ class ChatScreen(Screen[None]):
     @on(messages.QuestionSubmitted)
     def _submitted(self, event: messages.QuestionSubmitted) -> None:
         event.stop()
-        if not event.text.strip():
+        if self.session.submit(event.text) is None:  # empty, or too long: the text stays to be edited
             self.app.bell()
             return
         prompt = self.query_one(Prompt)
         prompt.value = ""
         prompt.forget_recall()
-        self.session.submit(event.text)
 
     @on(messages.OpenSource)
     def _open_source(self, event: messages.OpenSource) -> None:

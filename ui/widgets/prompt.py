@@ -26,11 +26,27 @@ class Prompt(TextArea):
         Binding("shift+tab", "to_cards(-1)", "Cited passages", show=False),
     ]
 
-    def __init__(self, history: QuestionHistory, *, placeholder: str = "", id: str | None = None) -> None:
+    def __init__(self, history: QuestionHistory, *, placeholder: str = "", id: str | None = None,
+                 limit: int | None = None) -> None:
         super().__init__(soft_wrap=True, tab_behavior="focus", placeholder=placeholder, id=id, compact=False)
         self.questions = history
+        self.limit = limit  # the longest question the library takes, in characters
         self._recall_index: int | None = None
         self._draft = ""
+
+    def _on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """Near the limit, the border counts the characters, so a long question is shortened before it is sent."""
+        if self.limit is None:
+            return
+        length = len(self.text.strip())
+        too_long = length > self.limit
+        self.set_class(too_long, "-too-long")
+        if too_long:
+            self.border_subtitle = f"{length:,} / {self.limit:,} characters: too long"
+        elif length >= self.limit * 0.8:
+            self.border_subtitle = f"{length:,} / {self.limit:,} characters"
+        else:
+            self.border_subtitle = None
 
     @property
     def value(self) -> str:
