@@ -101,7 +101,8 @@ class FakeBot:
         self.calls: list[tuple[str, tuple[str, ...], int]] = []
         self.modes_asked: list[str | None] = []
         self.loads = 0
-        self.documents = dict(DOCUMENTS)  # the corpus as it is now: a test may change a document
+        self.documents = dict(DOCUMENTS)
+        self.reindexed: list[Path | None] = []  # the corpus_dir of each reindex()  # the corpus as it is now: a test may change a document
 
     def summary(self) -> IndexSummary:
         manifest = self.manifest
@@ -141,6 +142,7 @@ class FakeBot:
         )
 
     def reindex(self, corpus_dir: Path | None = None, progress=None) -> BuildReport:
+        self.reindexed.append(corpus_dir)
         for done in range(0, 101, 25):
             if progress:
                 progress(done, 100)

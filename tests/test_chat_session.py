@@ -17,6 +17,7 @@ from ui.session import (
     ChatSession,
     ConversationOpened,
     Event,
+    FolderWanted,
     IndexingStarted,
     Loaded,
     LoadFailed,
@@ -132,7 +133,7 @@ def test_a_failed_load_says_why_and_ctrl_r_builds_then_answers_the_waiting_quest
     assert session.load_error.startswith("The index in embeddings was built with model other-model")
     assert "Ctrl+R" in session.load_error
     waiting = session.ask(LONDON_Q)
-    assert chat.statuses()[waiting.id] == "Waiting for an index — press Ctrl+R to build it"
+    assert chat.statuses()[waiting.id] == "Waiting for an index — press Ctrl+R to re-index"  # as the message says
 
     session.reindex()
     assert session.state is AppState.INDEXING and chat.of(IndexingStarted)
@@ -202,6 +203,8 @@ def test_an_index_dir_that_is_a_file_is_named_and_never_built(data_dir, tmp_path
     chat.session.reindex()
     assert chat.of(Notice)[-1].severity is Severity.ERROR and "is a file" in chat.notices()[-1]
     assert chat.runner.groups() == []
+    waiting = chat.session.ask(LONDON_Q)  # what it waits for agrees with the message: no "press Ctrl+R"
+    assert chat.statuses()[waiting.id] == "Waiting for an index — restart with a folder as --index-dir"
 
 
 def test_a_library_notice_from_a_worker_is_reported_printable(data_dir):
@@ -365,7 +368,7 @@ def test_a_source_that_cannot_be_read_is_a_notice_naming_the_file(data_dir):
     assert chat.notices()[-1] == "Cannot open london-meeting.txt: london-meeting.txt: cannot read (No such file or directory)"
 
 
-def test_a_corpus_folder_that_is_gone_is_said_once_at_load_and_named_when_a_source_is_opened(data_dir):
+def test_a_corpus_folder_that_is_gone_is_said_once_at_load_and_named_when_a_source_is_opened(data_dir, tmp_path):
     bot = FakeBot()
     bot.manifest.corpus_found = False
     chat = Chat(data_dir, bot).loaded()
@@ -373,8 +376,11 @@ def test_a_corpus_folder_that_is_gone_is_said_once_at_load_and_named_when_a_sour
     assert gone.severity is Severity.WARNING
     assert gone.message == ("The corpus folder /data/corpus/ is gone: answers still come from the index, "
                             "but their sources cannot be opened or re-indexed")
-    chat.session.reindex()
+    chat.session.reindex()  # nothing to re-index from: the user is asked for a folder
+    assert "is gone" in chat.of(FolderWanted)[-1].why and chat.runner.groups() == []
+    chat.session.reindex(tmp_path)
     chat.runner.run("index")  # loaded again: not said twice
+    assert chat.bot.reindexed == [tmp_path]
     assert sum("is gone" in note for note in chat.notices()) == 1
     chat.session.ask(LONDON_Q)
     chat.answer_all()

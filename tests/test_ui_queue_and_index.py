@@ -8,11 +8,12 @@ import threading
 import pytest
 from chat_pilot import chat, rendered_lines, run, run_palette, screen_lines, wait_for
 from fake_bot import FakeBot
+from textual.widgets import Input
 
 import ui.app
-from qa import Bot
+from qa import Bot, IndexMissingError
 from ui.app import AppState
-from ui.screens import SkippedFilesScreen
+from ui.screens import FolderScreen, SkippedFilesScreen
 from ui.widgets import Exchange, Prompt
 
 pytestmark = pytest.mark.usefixtures("chat_dirs")
@@ -219,3 +220,35 @@ def test_quitting_while_the_index_is_written_stops_at_once_and_says_so(monkeypat
         ui.app.run_chat()
     assert stopped.value.code == 0
     assert "stopped writing the index; it is as it was before" in capsys.readouterr().err
+
+
+def test_with_no_index_and_no_seeds_folder_ctrl_r_offers_to_pick_the_folder_to_index(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no seeds/ here
+    documents = tmp_path / "notes"
+    documents.mkdir()
+    bot = FakeBot(load_error=IndexMissingError("no index in embeddings; build one with: qa index CORPUS_DIR"))
+
+    async def scenario():
+        app = chat(bot)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.state is AppState.BROKEN, what="the load to fail")
+            assert "press Ctrl+R to pick the folder of documents to index" in app.query_one("#welcome").visual.plain
+            app.query_one(Prompt).value = "Who did they meet in London?"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert "press Ctrl+R to pick the folder" in app.query(Exchange).last().query_one(".reply-status").visual.plain
+            await pilot.press("ctrl+r")
+            await wait_for(pilot, lambda: isinstance(app.screen, FolderScreen), what="the folder picker")
+            assert app.state is AppState.BROKEN and "no seeds/ folder" in app.screen.query_one("#folder-why").visual.plain
+            path_input = app.screen.query_one(Input)
+            path_input.value = str(tmp_path / "missing")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, FolderScreen) and "is not a folder" in app.screen.query_one("#folder-problem").visual.plain
+            path_input.value = str(documents)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="the index built from the folder")
+            assert bot.reindexed == [documents]
+            await wait_for(pilot, lambda: app.query(Exchange).last().answer is not None, what="the waiting question")
+
+    run(scenario())

@@ -223,6 +223,13 @@ class Answered:
 
 
 @dataclass(frozen=True)
+class FolderWanted:
+    """The index cannot be built without a folder of documents from the user: `why` says so."""
+
+    why: str
+
+
+@dataclass(frozen=True)
 class TranscriptCleared:
     """The conversation shown is gone (a new one, or cleared); nothing waits any more."""
 
@@ -234,7 +241,7 @@ class ConversationOpened:
 
 Event = (
     Notice | Loaded | LoadFailed | IndexingStarted | Reloading | ActivityChanged | OptionsChanged
-    | QuestionAdded | QueueChanged | Searching | Answered | TranscriptCleared | ConversationOpened
+    | QuestionAdded | QueueChanged | Searching | Answered | TranscriptCleared | ConversationOpened | FolderWanted
 )
 Listener = Callable[[Event], None]
 
@@ -411,8 +418,8 @@ class ChatSession:
                 corpus = shown_path(DEFAULT_CORPUS_DIR)
                 return (f"No index in {index_dir} — press {self.keys.label('reindex')} to build it from {corpus}/ "
                         f"or run: qa index {corpus}{option}")
-            return (f"No index in {index_dir} — build one with: qa index CORPUS_DIR{option}, "
-                    f"then press {self.keys.label('reindex')} to load it")
+            return (f"No index in {index_dir} — press {self.keys.label('reindex')} to pick the folder of documents "
+                    f"to index, or run: qa index CORPUS_DIR{option}")
         return f"{describe(error)} — or press {self.keys.label('reindex')} to re-index it here."
 
     # --- asking -----------------------------------------------------------------------------------
@@ -445,8 +452,19 @@ class ChatSession:
         return {
             AppState.LOADING: "Waiting for the model and the index to load…",
             AppState.INDEXING: "Waiting for the index to be rebuilt…",
-            AppState.BROKEN: f"Waiting for an index — press {self.keys.label('reindex')} to build it",
+            AppState.BROKEN: f"Waiting for an index — {self._fix()}",
         }.get(self.state, "Waiting for the question above…")
+
+    def _fix(self) -> str:
+        """What makes the index usable, in the words of the message at the top (they never disagree)."""
+        if self.index_dir_problem():
+            return "restart with a folder as --index-dir"
+        key = self.keys.label("reindex")
+        if self.index_missing:
+            if DEFAULT_CORPUS_DIR.is_dir():
+                return f"press {key} to build it from {shown_path(DEFAULT_CORPUS_DIR)}/"
+            return f"press {key} to pick the folder of documents to index"
+        return f"press {key} to re-index"
 
     def _show_queue(self) -> None:
         """Every waiting question says what it waits for: the app, or the questions before it."""
@@ -681,14 +699,33 @@ class ChatSession:
     # --- re-indexing ------------------------------------------------------------------------------
 
     def reindex_description(self) -> str:
+        key = self.keys.label("reindex")
         if self.index_missing:
-            return (f"Build the index in {shown_path(self.bot.index_dir)}/ from {shown_path(DEFAULT_CORPUS_DIR)}/ "
-                    f"({self.keys.label('reindex')})")
+            source = f"{shown_path(DEFAULT_CORPUS_DIR)}/" if DEFAULT_CORPUS_DIR.is_dir() else "a folder you pick"
+            return f"Build the index in {shown_path(self.bot.index_dir)}/ from {source} ({key})"
+        if self.summary is not None and not self.summary.corpus_found:
+            return f"The corpus folder {shown_path(self.summary.corpus_root)}/ is gone: index another folder ({key})"
         corpus = shown_path(self.summary.corpus_root) + "/" if self.summary else "its corpus folder"
-        return f"Bring the index up to date with {corpus} ({self.keys.label('reindex')})"
+        return f"Bring the index up to date with {corpus} ({key})"
 
-    def reindex(self) -> None:
-        """Bring the index up to date with its corpus (or build it from seeds/ when there is none)."""
+    def _folder_wanted(self, why: str) -> None:
+        """No folder to build the index from: back to the state before, and ask the user for one."""
+        if self.state is AppState.INDEXING:  # it looked for an index built meanwhile, and found none
+            self.state = AppState.BROKEN
+            self._emit(LoadFailed())
+            self._show_queue()
+        self._emit(FolderWanted(why))
+
+    def reindex(self, corpus: Path | None = None) -> None:
+        """Bring the index up to date with its corpus; build it when there is none, from seeds/ or a
+        folder the user picks; or from corpus, a folder the user picked."""
+        if corpus is not None and not corpus.is_dir():
+            self._notice(f"{printable(str(corpus))} is not a folder", severity=Severity.ERROR)
+            return
+        if corpus is None and self.state is AppState.READY and self.summary is not None and not self.summary.corpus_found:
+            self._folder_wanted(f"The corpus folder {printable(shown_path(self.summary.corpus_root))}/ is gone. "
+                                f"Which folder should the index be built from?")
+            return
         problem = self.index_dir_problem()
         if problem:
             self._notice(problem, severity=Severity.ERROR, timeout=10)
@@ -703,13 +740,18 @@ class ChatSession:
             self._notice("Wait for the search to finish, then re-index", timeout=3)
             return
         self.state = AppState.INDEXING
-        corpus = DEFAULT_CORPUS_DIR if self.index_missing else None
-        self._indexing_label = "Re-indexing" if corpus is None else f"Building the index from {shown_path(corpus)}/"
+        look_first = self.index_missing and corpus is None
+        if look_first and DEFAULT_CORPUS_DIR.is_dir():
+            corpus = DEFAULT_CORPUS_DIR
+        if corpus is not None:
+            self._indexing_label = f"Building the index from {shown_path(corpus)}/"
+        else:
+            self._indexing_label = "Looking for an index" if look_first else "Re-indexing"
         self._activity_since = time.monotonic()
         self._latest_progress = None
         self._emit(IndexingStarted(f"{self._indexing_label}: reading, splitting and embedding…"))
         self._show_queue()
-        self.runner.background(partial(self._reindex, corpus), "index")
+        self.runner.background(partial(self._reindex, corpus, look_first), "index")
 
     @property
     def updating(self) -> bool:
@@ -750,14 +792,19 @@ class ChatSession:
 
         return progress
 
-    def _reindex(self, corpus: Path | None) -> None:
+    def _reindex(self, corpus: Path | None, look_first: bool) -> None:
         progress = self._progress_reporter()
         try:
-            if corpus is not None:  # there was no index: maybe one was built meanwhile (qa index in a shell)
+            if look_first:  # there was no index: maybe one was built meanwhile (qa index in a shell)
                 try:
                     self.bot.load()
                 except IndexMissingError:
-                    pass
+                    if corpus is None:  # nothing to build it from: the user picks a folder
+                        self.runner.to_main(partial(self._folder_wanted, (
+                            f"There is no index in {printable(shown_path(self.bot.index_dir))}/ and no "
+                            f"{shown_path(DEFAULT_CORPUS_DIR)}/ folder to build it from. Which folder of documents "
+                            f"should it index?")))
+                        return
                 else:
                     self.runner.to_main(partial(self._loaded, self.bot.summary()))
                     return

@@ -3,6 +3,8 @@ session reports and passes what the widgets ask for to the session."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.style import Style
 from rich.text import Text
 from textual import events, on
@@ -16,6 +18,7 @@ from qa.text import printable
 from ui import messages
 from ui.conversations import Turn
 from ui.render import Palette, counted, palette_from_variables
+from ui.screens.folder_picker import FolderScreen
 from ui.screens.skipped_files import SkippedFilesScreen
 from ui.screens.source import SourceScreen
 from ui.session import (
@@ -25,6 +28,7 @@ from ui.session import (
     ChatSession,
     ConversationOpened,
     Event,
+    FolderWanted,
     IndexingStarted,
     Loaded,
     LoadFailed,
@@ -144,6 +148,8 @@ class ChatScreen(Screen[None]):
                 self._clear_transcript()
             case ConversationOpened():
                 self._show_conversation(event.turns)
+            case FolderWanted():
+                self._pick_folder(event.why)
 
     def _add_question(self, event: QuestionAdded) -> None:
         question = event.question
@@ -178,6 +184,13 @@ class ChatScreen(Screen[None]):
         if exchange.is_attached:
             self.transcript.scroll_to_widget(exchange, top=True, animate=False)
             exchange.revealed = True
+
+    def _pick_folder(self, why: str) -> None:
+        def picked(folder: Path | None) -> None:
+            if folder is not None:
+                self.session.reindex(folder)
+
+        self.app.push_screen(FolderScreen(why, Path.cwd()), picked)
 
     def _clear_transcript(self) -> None:
         self._exchanges.clear()
