@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from chat_pilot import ask, chat, run, wait_for
 from fake_bot import FakeBot
+from textual import events
 
 from ui.app import AppState
+from ui.screens import SourceScreen
 from ui.widgets import Exchange, Prompt
 
 LONDON_Q = "Who did they meet in London?"
@@ -111,5 +113,28 @@ def test_an_over_long_question_shows_the_limit_as_it_is_typed_and_is_kept_not_se
             assert not prompt.border_subtitle
             await pilot.press("enter")
             await wait_for(pilot, lambda: bot.calls, what="the question")
+
+    run(scenario())
+
+
+def test_a_burst_of_typing_on_a_card_that_ends_in_enter_asks_it_and_a_paste_goes_to_the_prompt():
+    async def scenario():
+        bot = FakeBot()
+        app = chat(bot)
+        async with app.run_test(size=(100, 30)) as pilot:
+            exchange = await ask(pilot, "Who did they meet in London?")
+            await pilot.press("tab")
+            assert app.focused is exchange.cards[0]
+            # Sent as a terminal sends a fast burst: every key is in the app's queue before the first is handled.
+            for key, character in [("w", "w"), ("h", "h"), ("o", "o"), ("backspace", None), ("enter", "\r")]:
+                app.post_message(events.Key(key, character))
+            await wait_for(pilot, lambda: len(bot.calls) == 2, what="the question typed on the card")
+            assert bot.calls[-1][0] == "wh" and not isinstance(app.screen, SourceScreen)
+            await ask(pilot, "and who attended?")
+            await pilot.press("tab")
+            app.post_message(events.Paste("when was it?"))
+            await pilot.pause()
+            prompt = app.query_one(Prompt)
+            assert app.focused is prompt and prompt.value == "when was it?"
 
     run(scenario())

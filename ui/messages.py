@@ -27,9 +27,16 @@ class OpenSource(Message):
 
 @dataclass
 class TypeAhead(Message):
-    """A character typed where no text is edited (on a card): it belongs in the prompt."""
+    """Text typed or pasted where no text is edited (on a card): it belongs in the prompt."""
 
-    character: str
+    text: str
+
+
+@dataclass
+class PromptKey(Message):
+    """Enter or Backspace that followed text typed on a card, in the same burst: it is the prompt's."""
+
+    key: str
 
 
 @dataclass

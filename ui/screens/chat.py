@@ -229,7 +229,10 @@ class ChatScreen(Screen[None]):
     @on(messages.QuestionSubmitted)
     def _submitted(self, event: messages.QuestionSubmitted) -> None:
         event.stop()
-        if self.session.submit(event.text) is None:  # empty, or too long: the text stays to be edited
+        self._submit(event.text)
+
+    def _submit(self, text: str) -> None:
+        if self.session.submit(text) is None:  # empty, or too long: the text stays to be edited
             self.app.bell()
             return
         prompt = self.query_one(Prompt)
@@ -248,7 +251,17 @@ class ChatScreen(Screen[None]):
         event.stop()
         prompt = self.query_one(Prompt)
         prompt.focus()
-        prompt.insert_text_at_cursor(event.character)
+        prompt.insert_text_at_cursor(event.text)
+
+    @on(messages.PromptKey)
+    def _prompt_key(self, event: messages.PromptKey) -> None:
+        event.stop()
+        prompt = self.query_one(Prompt)
+        prompt.focus()
+        if event.key == "enter":
+            self._submit(prompt.text)
+        else:
+            prompt.action_delete_left()
 
     @on(messages.FocusPrompt)
     def _focus_prompt(self, event: messages.FocusPrompt) -> None:

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from qa import Answer, Hit
 from qa.text import printable
-from ui.messages import FocusPrompt, OpenSource, TypeAhead
+from ui.messages import FocusPrompt, OpenSource, PromptKey, TypeAhead
 from ui.render import Palette, card_meta, card_title, clipboard_text, passage_text, score_bar
 
 
@@ -45,6 +45,9 @@ class PassageCard(Vertical, can_focus=True):
         self.hit = hit
         self.palette = palette
         self.bar = bar
+        # A character typed here went to the prompt; keys of the same burst that still reach this card
+        # before the prompt has the focus (Enter, Backspace) are the prompt's too.
+        self._typing = False
 
     def compose(self) -> ComposeResult:
         yield Static(card_meta(self.hit, self.palette), classes="card-meta")
@@ -85,9 +88,24 @@ class PassageCard(Vertical, can_focus=True):
         elif index >= len(cards):
             self.post_message(FocusPrompt())
 
+    def on_focus(self) -> None:
+        self._typing = False
+
     def on_key(self, event: events.Key) -> None:
         character = event.character
         if event.is_printable and character:
             event.stop()
             event.prevent_default()
+            self._typing = True
             self.post_message(TypeAhead(character))
+        elif self._typing and event.key in ("enter", "backspace"):
+            event.stop()
+            event.prevent_default()
+            self.post_message(PromptKey(event.key))
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A paste on a card is text for the prompt, as typing is."""
+        event.stop()
+        event.prevent_default()
+        self._typing = True
+        self.post_message(TypeAhead(event.text))
