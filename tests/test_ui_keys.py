@@ -138,3 +138,23 @@ def test_a_burst_of_typing_on_a_card_that_ends_in_enter_asks_it_and_a_paste_goes
             assert app.focused is prompt and prompt.value == "when was it?"
 
     run(scenario())
+
+
+def test_an_enter_typed_before_the_first_paint_asks_the_question_not_a_new_line():
+    async def scenario():
+        bot = FakeBot()
+        app = chat(bot)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: app.state is AppState.READY, what="loading")
+            prompt = app.query_one(Prompt)
+            prompt.value = "Who did they meet in London?"
+            # Typed before the chat painted, while the terminal was still in line mode: Enter came as a line feed.
+            early = events.Key("ctrl+j", "\n")
+            early.time = 0.0
+            app.post_message(early)
+            await wait_for(pilot, lambda: bot.calls, what="the question")
+            assert bot.calls[0][0] == "Who did they meet in London?" and prompt.value == ""
+            await pilot.press(*"one", "ctrl+j", *"two")  # after the paint, Ctrl+J is a new line
+            assert prompt.value == "one\ntwo"
+
+    run(scenario())

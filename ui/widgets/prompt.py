@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import TextArea
 
 from ui.conversations import QuestionHistory
@@ -33,6 +34,18 @@ class Prompt(TextArea):
         self.limit = limit  # the longest question the library takes, in characters
         self._recall_index: int | None = None
         self._draft = ""
+        self._painted_at: float | None = None  # on the clock that stamps key events
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._painted)
+
+    def _painted(self) -> None:
+        self._painted_at = Message().time
+
+    def _typed_before_paint(self, event: events.Key) -> bool:
+        """Keys typed before the chat painted reached a terminal still in line mode, which turns Enter
+        into a line feed: that Ctrl+J is the Enter it was typed as."""
+        return self._painted_at is None or event.time < self._painted_at
 
     def _on_text_area_changed(self, event: TextArea.Changed) -> None:
         """Near the limit, the border counts the characters, so a long question is shortened before it is sent."""
@@ -61,7 +74,7 @@ class Prompt(TextArea):
         self.insert(text)
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
+        if event.key == "enter" or event.key == "ctrl+j" and self._typed_before_paint(event):
             event.stop()
             event.prevent_default()
             self.post_message(QuestionSubmitted(self.text))
