@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from chat_pilot import ask, chat, run
+from chat_pilot import ask, chat, rendered_segments, run
 from fake_bot import LONDON, NEXT, TOKYO, FakeBot, sentence
+from rich.color import Color
 
-from qa import Answer, Hit
+from qa import Answer, AnswerSentence, Hit
 from ui.render import Palette, score_bar
 
 LONDON_Q = "Who did they meet in London?"
@@ -93,5 +94,29 @@ def test_a_reply_that_abstains_says_so_in_the_words_of_qa_ask():
             exchange = await ask(pilot, "What is the recipe for chocolate cake?")
             assert exchange.answer.abstained
             assert exchange.query_one(".answer").visual.plain == "The documents don't answer this question."
+
+    run(scenario())
+
+
+class HeadingBot(FakeBot):
+    """An answer quoted from a document whose sentence starts with a bracketed heading."""
+
+    def ask(self, question, history=(), k=5, mode=None):
+        text = "[Reference]\nThe four ministers agreed to hold the next meeting in Tokyo."
+        passage = replace(NEXT, text=text, end=NEXT.start + len(text))
+        return Answer(question=question, sentences=(AnswerSentence(text, 1, passage.start, passage.end),),
+                      hits=(Hit(1, 0.5, passage),), abstained=False, search_ms=3.0)
+
+
+def test_brackets_of_the_document_in_an_answer_do_not_look_like_its_citation_markers():
+    async def scenario():
+        app = chat(HeadingBot())
+        async with app.run_test(size=(100, 30)) as pilot:
+            exchange = await ask(pilot, "Where is the next meeting?")
+            segments = rendered_segments(exchange.query_one(".answer"))
+            label = next(s.style for s in segments if s.text.strip() == "[Reference]")
+            marker = next(s.style for s in segments if s.text.strip() == "[1]")
+            assert label.color == Color.parse(app.palette.muted) and label.italic and not label.bold
+            assert marker.bold and marker.color == Color.parse(app.palette.citation)
 
     run(scenario())

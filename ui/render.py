@@ -7,6 +7,7 @@ shown as visible `\\x1b` text rather than obeyed.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -159,17 +160,24 @@ def passage_text(answer: Answer, hit: Hit, palette: Palette) -> Text:
     return literal(passage.text, spans, control_style=palette.control)
 
 
+# Brackets in a document's own text ("[Reference]", a footnote's "[3]"): in an answer they would read
+# as its citation markers, so they are drawn muted, and a marker stands out in bold and colour.
+_DOCUMENT_BRACKETS = re.compile(r"\[[^\[\]\n]{1,60}\]")
+
+
 def answer_text(answer: Answer, palette: Palette) -> Text:
     """The extractive answer, each sentence followed by its [n] citation."""
     terms = question_terms(answer.question)
-    parts = [
-        Text.assemble(
-            literal(sentence.text, term_spans(sentence.text, terms, palette.term), control_style=palette.control),
+    muted = Style(color=palette.muted, italic=True)
+    parts = []
+    for sentence in answer.sentences:
+        spans = [(m.start(), m.end(), muted) for m in _DOCUMENT_BRACKETS.finditer(sentence.text)]
+        spans += term_spans(sentence.text, terms, palette.term)
+        parts.append(Text.assemble(
+            literal(sentence.text, spans, control_style=palette.control),
             " ",
             (f"[{sentence.citation}]", Style(color=palette.citation, bold=True)),
-        )
-        for sentence in answer.sentences
-    ]
+        ))
     return Text(" ", end="").join(parts)
 
 
