@@ -10,7 +10,9 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, ProgressBar, Static
 
 from qa import MAX_QUESTION_CHARS
@@ -56,6 +58,10 @@ class ChatScreen(Screen[None]):
         self.palette = Palette()
         self._warnings = warnings  # shown once the screen can show notifications
         self._exchanges: dict[int, Exchange] = {}  # the questions of this session, by id
+        # The reader's place: the part of the conversation at the top of the view, and how far into it,
+        # taken at the transcript's size; a resize scrolls back to it.
+        self._place: tuple[Widget, float] | None = None
+        self._place_size: Size | None = None
 
     # --- layout -----------------------------------------------------------------------------------
 
@@ -86,12 +92,54 @@ class ChatScreen(Screen[None]):
         self.show_settings()
         self.show_welcome()
         self.set_interval(0.5, self.tick_activity)
+        self.watch(self.transcript, "scroll_y", self._scrolled, init=False)
         # Start loading after the first frame is on screen: the loader's imports hold the GIL.
         self.call_after_refresh(self.session.load)
 
     @property
     def transcript(self) -> VerticalScroll:
         return self.query_one("#transcript", VerticalScroll)
+
+    # --- the reader's place -----------------------------------------------------------------------
+
+    def _parts(self) -> list[tuple[Widget, int]]:
+        """What the conversation is made of, top to bottom, each with its row in the transcript."""
+        parts: list[tuple[Widget, int]] = []
+        for child in self.transcript.children:
+            if isinstance(child, Exchange):
+                parts += [(part, child.virtual_region.y + part.virtual_region.y) for part in child.children]
+            else:
+                parts.append((child, child.virtual_region.y))
+        return parts
+
+    def _scrolled(self, _scroll_y: float) -> None:
+        if self._place_size is not None and self.transcript.size != self._place_size:
+            return  # a resize is being laid out: the place taken before it is the one to go back to
+        self._take_place()
+
+    def _take_place(self) -> None:
+        transcript = self.transcript
+        self._place_size = transcript.size
+        top = transcript.scroll_y
+        for part, row in self._parts():
+            height = part.virtual_region.height
+            if row + height > top:
+                self._place = (part, (top - row) / height if height else 0.0)
+                return
+        self._place = None
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._back_to_place)
+
+    def _back_to_place(self) -> None:
+        """After a resize, the part that was at the top is at the top again (the rows it wrapped to differ)."""
+        place = self._place
+        if place is not None and place[0].is_attached:
+            part, into = place
+            row = next((row for widget, row in self._parts() if widget is part), None)
+            if row is not None:
+                self.transcript.scroll_to(y=row + round(into * part.virtual_region.height), animate=False)
+        self._place_size = self.transcript.size
 
     def recolor(self, palette: Palette) -> None:
         """Draw again in a new theme's colours."""
@@ -184,6 +232,7 @@ class ChatScreen(Screen[None]):
         if exchange.is_attached:
             self.transcript.scroll_to_widget(exchange, top=True, animate=False)
             exchange.revealed = True
+            self._take_place()
 
     def _pick_folder(self, why: str) -> None:
         def picked(folder: Path | None) -> None:

@@ -6,9 +6,11 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -104,6 +106,28 @@ class SourceScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#document").focus()
         self.call_after_refresh(self.action_to_passage)
+        self._passage_seen = True  # the passage is in view, as it opens
+        self._seen_size: Size | None = None
+        self.watch(self.query_one("#document", VerticalScroll), "scroll_y", self._scrolled, init=False)
+
+    def _scrolled(self, _scroll_y: float) -> None:
+        """Whether the passage is in view, as the reader left it (not while a resize is laid out)."""
+        document = self.query_one("#document", VerticalScroll)
+        if self._seen_size is not None and document.size != self._seen_size:
+            return
+        self._seen_size = document.size
+        passage = self.query_one("#doc-passage").virtual_region
+        top, bottom = document.scroll_y, document.scroll_y + document.scrollable_content_region.height
+        self._passage_seen = passage.y < bottom and passage.y + passage.height > top
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The lines wrap anew: a passage that was in view is brought back into view."""
+        def back() -> None:
+            if self._passage_seen:
+                self.action_to_passage()
+            self._seen_size = self.query_one("#document", VerticalScroll).size
+
+        self.call_after_refresh(back)
 
     def action_to_passage(self) -> None:
         document = self.query_one("#document", VerticalScroll)
