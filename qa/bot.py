@@ -79,6 +79,7 @@ class IndexSummary:
     documents: int  # files indexed (a file without text is skipped, so each has passages)
     skipped: int  # files found in the corpus but not indexed (unreadable, binary, no text)
     passages: int
+    corpus_found: bool = True  # False when the corpus folder is gone: answers still come, sources cannot be read
 
 
 class Bot:
@@ -118,10 +119,12 @@ class Bot:
 
     def summary(self) -> IndexSummary:
         manifest = self.manifest
-        return IndexSummary(manifest.corpus_root, manifest.document_count, manifest.skipped_count, manifest.passage_count)
+        return IndexSummary(manifest.corpus_root, manifest.document_count, manifest.skipped_count, manifest.passage_count,
+                            corpus_found=Path(manifest.corpus_root).is_dir())
 
-    def load(self) -> Bot:
-        """Open the index (updating it first if the corpus changed) and the model that built it."""
+    def load(self, progress: Progress | None = None) -> Bot:
+        """Open the index (updating it first if the corpus changed) and the model that built it.
+        progress hears an update's count as reindex's does (bytes embedded, of those to embed)."""
         manifest = require_manifest(self.index_dir)
         self._check_model(manifest)
         opened: tuple[StoredIndex, Encoder] | None = None
@@ -139,7 +142,7 @@ class Bot:
                     if not check.result():
                         raise  # a damaged index of an unchanged corpus: its message names the fix
                 reason = _changed(check.result())
-        built = reason is not None and self._update(manifest, reason)
+        built = reason is not None and self._update(manifest, reason, progress)
         index, encoder = self._open(None) if built else opened or self._open(manifest)
         self._index, self._retrievers, self._idf = index, Retrievers(index, encoder), None
         return self
@@ -177,6 +180,10 @@ class Bot:
         self.load()
         return report
 
+    def skipped_files(self) -> list[str]:
+        """Why each corpus file that is not in the index was skipped: one plain line each, as `qa index --verbose` lists them."""
+        return [record.skipped for record in self._loaded_index().manifest.files.values() if record.skipped]
+
     def source_text(self, doc: str) -> str:
         """The whole text of a document, as its passages' offsets refer to it."""
         return read_source(Path(self._loaded_index().manifest.corpus_root), doc)
@@ -196,13 +203,13 @@ class Bot:
                 + rebuild_command(self.index_dir, manifest, self.model)
             )
 
-    def _update(self, manifest: Manifest, reason: str) -> bool:
+    def _update(self, manifest: Manifest, reason: str, progress: Progress | None = None) -> bool:
         """Bring the index up to date; whether that worked (if not, the index as it is still answers)."""
         self.notice(f"The index is out of date: {reason}; updating it…")
         try:
             # lock_timeout=0: while another build writes, answer from the complete index there is.
             build_index(Path(manifest.corpus_root), self.index_dir, self.model or manifest.model,
-                        encoder_factory=self._shared_encoder, lock_timeout=0)
+                        encoder_factory=self._shared_encoder, lock_timeout=0, progress=progress)
         except QAError as error:
             self.notice(f"Could not update the index ({error}); answering from the index as it is.")
             return False

@@ -17,9 +17,12 @@ if TYPE_CHECKING:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] and argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["chat", *argv]  # a bare `qa` opens the chat, so it takes the chat's options
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["chat", *(argv if argv is not None else sys.argv[1:])])
+        args = parser.parse_args(["chat", *argv])
     if getattr(args, "index_dir", False) is None:
         from qa import settings
 
@@ -41,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
         description="Ask questions of a folder of documents; answers quote the documents and cite them exactly.",
-        epilog="Run a bare `qa` to open the chat.",
+        epilog="Run a bare `qa` to open the chat (it takes the chat's options: qa --index-dir DIR).",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -230,7 +233,7 @@ def _print_answer(answer) -> None:
     # Wrap to the terminal; into a pipe, keep each line whole so scripts can grep it.
     console.soft_wrap = not console.is_terminal
     if answer.abstained:
-        console.print(Text("The documents don't answer this question.", style="bold yellow"))
+        console.print(Text(answer.text, style="bold yellow"))  # the wording the chat shows too
         console.print(Text("Closest passages (not an answer):", style="dim"))
     else:
         console.print(Text(printable(answer.text)))

@@ -46,8 +46,9 @@ def answer(
     the abstention decision reads; and the selector reads the dense cosine of each shown sentence."""
     hits = with_sentence_scores(retrievers.dense, query, hits, policy.passages_considered)
     closeness = retrievers.dense.closeness(query)
-    # Answer sentences come only from the passages shown, so every [n] has its card.
-    return compose_answer(query, hits, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness)
+    # Answer sentences come only from the passages shown, so every [n] has its card; a document that
+    # repeats a line gives two hits with the same text, shown once wherever the answer goes.
+    return compose_answer(query, hits, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness).distinct_passages()
 
 
 def with_sentence_scores(dense: DenseRetriever, query: Query, hits: Sequence[Hit], count: int) -> list[Hit]:

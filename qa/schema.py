@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class Hit:
     passage: Passage
     passage_id: int | None = None  # the vector store's id of the passage, when it came from a search
     # Cosine of each of the passage's sentences ("title\nsentence", as indexed) to the question, in
-    # order; empty when they were not looked up (qa.bot.answer_question looks them up for the top hits).
+    # order; empty when they were not looked up (qa.pipeline.answer looks them up for the top hits).
     sentence_scores: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
@@ -106,6 +106,30 @@ class Answer:
         if self.abstained:
             return "The documents don't answer this question."
         return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
+
+    def distinct_passages(self) -> Answer:
+        """The answer with each passage text cited once per document: a document that repeats a
+        line (a list given twice) yields two hits with the same text; the later one is dropped, the
+        hits renumbered and the sentences' [n] moved to the kept ones."""
+        kept: list[Hit] = []
+        new_rank: dict[int, int] = {}
+        seen: dict[tuple[str, str], int] = {}
+        for hit in self.hits:
+            key = (hit.passage.doc, " ".join(hit.passage.text.split()))
+            if key in seen:
+                new_rank[hit.rank] = seen[key]
+                continue
+            rank = len(kept) + 1
+            seen[key] = new_rank[hit.rank] = rank
+            kept.append(replace(hit, rank=rank))
+        if len(kept) == len(self.hits):
+            return self
+        sentences: list[AnswerSentence] = []
+        for sentence in self.sentences:
+            moved = replace(sentence, citation=new_rank.get(sentence.citation, sentence.citation))
+            if moved not in sentences:
+                sentences.append(moved)
+        return replace(self, hits=tuple(kept), sentences=tuple(sentences))
 
     def to_dict(self) -> dict:
         return {

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from qa.encoders.hashing import HashingEncoder
+
+# The tests' helper modules (fake_bot, chat_pilot) import as top-level modules, whatever pytest's import mode.
+sys.path.insert(0, str(Path(__file__).parent))
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -60,6 +64,15 @@ def corpus(tmp_path) -> Path:
 @pytest.fixture
 def index_dir(tmp_path) -> Path:
     return tmp_path / "index"
+
+
+@pytest.fixture
+def chat_dirs(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """The chat's data and config folders, in tmp_path: a chat test never touches the user's."""
+    data, config = tmp_path / "data", tmp_path / "config"
+    monkeypatch.setenv("QA_DATA_DIR", str(data))
+    monkeypatch.setenv("QA_CONFIG_DIR", str(config))
+    return data, config
 
 
 @pytest.fixture(scope="session")

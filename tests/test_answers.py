@@ -7,7 +7,7 @@ import pytest
 
 from qa.errors import QuestionError
 from qa.query import Query
-from qa.schema import Closeness, Hit, Passage
+from qa.schema import Answer, AnswerSentence, Closeness, Hit, Passage
 
 EXPECTED_FIRST = [
     ("Which companies will the Foreign Secretary visit in Japan?", "003_cc08bda86b037607.txt", "The visit to Japan is the final stop"),
@@ -394,3 +394,45 @@ def test_a_question_reads_the_conversation_only_when_it_leans_on_it(question, fo
 
     assert reads_conversation(question) is follows_on
     assert history_read(question, ["What did they agree about GCAP?", " "]) == (["What did they agree about GCAP?"] if follows_on else [])
+
+
+def _repeated_line_answer() -> Answer:
+    """A document that gives the same line twice: two hits with one text; the answer cites the second."""
+    line = "The next meeting is in Tokyo."
+    first = Passage(doc="a.txt", title="A", date=None, section=None, start=0, end=len(line), text=line)
+    again = replace(first, start=100, end=100 + len(line))
+    other = Passage(doc="b.txt", title="B", date=None, section=None, start=0, end=len(line), text=line)
+    hits = (Hit(1, 0.9, first), Hit(2, 0.8, again), Hit(3, 0.7, other))
+    return Answer(question="Where is the next meeting?", sentences=(AnswerSentence(line, 2, 100, 100 + len(line)),),
+                  hits=hits, abstained=False)
+
+
+def test_a_passage_its_document_repeats_is_cited_once_and_the_citations_follow_it():
+    answer = _repeated_line_answer().distinct_passages()
+    assert [(hit.rank, hit.passage.doc, hit.passage.start) for hit in answer.hits] == [(1, "a.txt", 0), (2, "b.txt", 0)]
+    assert [sentence.citation for sentence in answer.sentences] == [1]  # the same text in another document stays
+    unchanged = answer.distinct_passages()
+    assert unchanged is answer
+
+
+def test_bot_ask_never_shows_the_same_passage_of_a_document_twice(tmp_path, fake_factory):
+    from qa import Bot, build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    steps = "Steps\n\nUpdate the changelog before the release.\n\nTag the release in git.\n\n"
+    (corpus / "release.md").write_text(steps + "Again\n\n" + steps, encoding="utf-8")
+    build_index(corpus, tmp_path / "index", encoder_factory=fake_factory)
+    answer = Bot(tmp_path / "index", encoder_factory=fake_factory).load().ask("When is the changelog updated?", k=5)
+    shown = [(hit.passage.doc, hit.passage.text) for hit in answer.hits]
+    assert len(shown) == len(set(shown))
+    assert [hit.rank for hit in answer.hits] == list(range(1, len(answer.hits) + 1))
+
+
+def test_the_public_question_length_limit_is_the_one_enforced():
+    from qa import MAX_QUESTION_CHARS
+    from qa.query import check_question
+
+    assert check_question(" " + "x" * MAX_QUESTION_CHARS + " ") == "x" * MAX_QUESTION_CHARS  # counted after stripping
+    with pytest.raises(QuestionError, match=f"limit {MAX_QUESTION_CHARS:,}"):
+        check_question("x" * (MAX_QUESTION_CHARS + 1))

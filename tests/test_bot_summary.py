@@ -16,3 +16,19 @@ def test_summary_counts_indexed_documents_and_skipped_files_as_the_build_reports
     assert (summary.documents, summary.skipped) == (2, 1)
     assert summary.documents == report.files and summary.passages == report.passages
     assert summary.corpus_root == str(corpus.resolve())
+    assert Bot(tmp_path / "index", encoder_factory=fake_factory).load().skipped_files() == report.skipped
+    assert len(report.skipped) == 1 and "c.txt" in report.skipped[0]
+
+
+def test_summary_says_when_the_corpus_folder_is_gone_and_the_index_still_answers(tmp_path, fake_factory):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Alpha report\n\nThe alpha team met on Monday to plan the launch.\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index", encoder_factory=fake_factory)
+    assert Bot(tmp_path / "index", encoder_factory=fake_factory).load().summary().corpus_found
+    shutil.rmtree(corpus)
+    bot = Bot(tmp_path / "index", encoder_factory=fake_factory).load()
+    assert not bot.summary().corpus_found
+    assert bot.ask("When did the alpha team meet?").hits

@@ -26,6 +26,17 @@ def test_help_is_instant_because_it_imports_no_torch():
     assert "usage: qa" in result.stdout
 
 
+def test_a_bare_qa_takes_the_chats_options(monkeypatch, tmp_path):
+    import qa.cli as cli
+
+    opened = []
+    monkeypatch.setattr(cli, "_run_chat", lambda args: opened.append((args.index_dir, args.model)) or 0)
+    assert cli.main(["--index-dir", str(tmp_path), "--model", "all-MiniLM-L6-v2"]) == 0
+    assert cli.main([]) == 0
+    assert opened[0] == (tmp_path, "all-MiniLM-L6-v2")
+    assert opened[1][1] is None  # a bare qa: the default index, no model
+
+
 def test_ask_prints_answer_then_numbered_citations(seed_index):
     result = qa("ask", "Which companies will the Foreign Secretary visit in Japan?", "-k", "2", "--index-dir", seed_index)
     assert result.returncode == 0, result.stderr

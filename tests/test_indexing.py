@@ -238,6 +238,17 @@ def test_stale_index_is_updated_on_load_with_a_notice(corpus, index_dir, fake_fa
     assert any(p.doc == "late.txt" for p in bot.index.passages)
 
 
+def test_an_update_on_load_reports_its_progress_as_a_reindex_does(corpus, index_dir, fake_factory):
+    build(corpus, index_dir, fake_factory)
+    (corpus / "late.txt").write_text("A late document about the Japan-UK semiconductor partnership.\n", encoding="utf-8")
+    reports: list[tuple[int, int]] = []
+    Bot(index_dir, encoder_factory=fake_factory).load(progress=lambda done, total: reports.append((done, total)))
+    assert reports and reports[-1][0] == reports[-1][1] > 0
+    reports.clear()
+    Bot(index_dir, encoder_factory=fake_factory).load(progress=lambda done, total: reports.append((done, total)))
+    assert reports == []  # up to date: nothing to report
+
+
 def test_manifest_is_json_and_nothing_is_pickled(corpus, index_dir, fake_factory):
     build(corpus, index_dir, fake_factory)
     json.loads((index_dir / "manifest.json").read_text())

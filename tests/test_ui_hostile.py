@@ -9,15 +9,11 @@ Update these snapshots after an intended change of the look with:
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 
 import pytest
+from chat_pilot import ask, rendered_lines, wait_for
+from fake_bot import FakeBot
 from rich.cells import cell_len
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from ui_conftest_helpers import FakeBot, ask, rendered_lines, wait_for
 
 from qa import Answer, AnswerSentence, Hit, Passage
 from ui.app import AppState, ChatApp
@@ -117,7 +113,7 @@ async def _hostile_scenario():
         _no_raw_controls(viewer)
         assert all(cell_len(line) <= 100 for line in viewer)
         header = "\n".join(rendered_lines(app.screen.query_one("#source-header")))
-        assert "p. 3" in header and f"characters {LONG.start}–{LONG.end} of {len(HOSTILE_DOC):,}" in header
+        assert "p. 3" in header and f"characters {LONG.start:,}–{LONG.end:,} of {len(HOSTILE_DOC):,}" in header
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, SourceScreen), what="the chat")
 

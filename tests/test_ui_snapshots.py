@@ -1,4 +1,4 @@
-"""Snapshots of the chat (pytest-textual-snapshot). They use the stand-in bot of ui_conftest_helpers, so
+"""Snapshots of the chat (pytest-textual-snapshot). They use the stand-in bot of fake_bot.py, so
 they do not move when the model or the ranking changes; timings are hidden and nothing animates.
 
 Update them after an intended change of the look with: pytest tests/test_ui_snapshots.py --snapshot-update
@@ -6,15 +6,11 @@ Update them after an intended change of the look with: pytest tests/test_ui_snap
 
 from __future__ import annotations
 
-import sys
 import threading
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # for ui_conftest_helpers, whatever pytest's import mode
-
-from ui_conftest_helpers import FakeBot, ask, wait_for
+from chat_pilot import ask, wait_for
+from fake_bot import FakeBot
 
 from qa import QAError
 from ui.app import AppState, ChatApp

@@ -3,6 +3,10 @@
 The app paints before anything heavy is imported: `Bot(...)` is cheap, and `bot.load()` (torch, the
 model, the FAISS index) runs in a thread worker while the UI shows a loading state. Questions typed
 meanwhile wait in a queue and are answered, one at a time and off the UI thread, once it has loaded.
+
+The work and the state are the session's (`ui/session.py`, no Textual); the layout is the chat
+screen's (`ui/screens/chat.py`). The app holds the key bindings, the screens and the theme, and
+wires the session to the chat screen.
 """
 
 from __future__ import annotations
@@ -12,75 +16,36 @@ import contextlib
 import os
 import sys
 import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
-from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.style import Style
-from rich.text import Text
-from textual import on, work
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.app import App
+from textual.binding import Binding, BindingsMap, BindingType
 from textual.command import Provider
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, ProgressBar, Static
 
-from qa import (
-    DEFAULT_CORPUS_DIR,
-    DEFAULT_K,
-    DEFAULT_MODE,
-    Answer,
-    Bot,
-    IndexMissingError,
-    IndexSummary,
-    QAError,
-    settings,
-)
-from qa.text import printable
+from qa import DEFAULT_K, Bot, settings
 from ui.commands import ChatCommands
-from ui.conversations import ConversationStore, QuestionHistory, Turn
-from ui.keys import KEY_IDS, key_label, load_keys
-from ui.render import Palette, markdown_export, palette_from_variables
-from ui.screens import ConversationsScreen, HelpScreen, SourceScreen
-from ui.widgets import Exchange, PassageCard, Prompt, Spinner
+from ui.conversations import ConversationStore
+from ui.keys import DEFAULT_KEYS, KEY_IDS, key_label, load_keys
+from ui.render import Palette, palette_from_variables
+from ui.screens import ChatScreen, ConversationsScreen, HelpScreen
+from ui.session import AppState, ChatSession
+from ui.widgets import Prompt
 
 
-class AppState(Enum):
-    LOADING = "loading"  # the model and the index load in a worker; questions wait
-    READY = "ready"
-    BROKEN = "broken"  # no usable index: a message says why, Ctrl+R may fix it
-    INDEXING = "indexing"  # Ctrl+R is rebuilding the index; questions wait
+class _WorkerRunner:
+    """Runs the session's jobs in Textual thread workers and its callbacks on the UI thread."""
 
+    def __init__(self, app: ChatApp) -> None:
+        self._app = app
 
+    def background(self, job: Callable[[], None], group: str) -> None:
+        self._app.run_worker(job, thread=True, group=group, exit_on_error=False)
 
-class _Stopped(Exception):
-    """Raised in the re-index progress callback to stop a build when the chat closes."""
-
-
-def _shown_path(path: Path | str) -> str:
-    """A path as the user would type it: relative to the current directory when it lies inside it."""
-    path = Path(path)
-    try:
-        relative = path.resolve().relative_to(Path.cwd().resolve())
-        return str(relative) if str(relative) != "." else "."
-    except (ValueError, OSError):
-        return str(path)
-
-
-def _sentence(message: str) -> str:
-    """The library's one-line messages start in lower case (they follow "error: " in the CLI)."""
-    return message[:1].upper() + message[1:]
-
-
-def describe(error: Exception) -> str:
-    """One printable sentence for any error: the library's own message, else the exception's type."""
-    message = str(error) if isinstance(error, QAError) else f"{type(error).__name__}: {error}"
-    return _sentence(printable(message))
+    def to_main(self, callback: Callable[[], None]) -> None:
+        self._app.on_ui_thread(callback)
 
 
 class ChatApp(App[int]):
@@ -91,25 +56,26 @@ class ChatApp(App[int]):
     # The chat's commands first; ChatCommands adds the system ones it keeps (theme, quit).
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {ChatCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
+    DEFAULT_MODE = "chat"
     # Quit and Help first: the footer shows bindings in order and cuts the last ones when narrow.
     # The ids are the names keys.toml uses (ui/keys.py).
     # Priority for the configurable keys: the prompt (a TextArea) has its own Ctrl keys (Ctrl+E line
     # end, Ctrl+Z undo, PgUp its cursor), and a key the user binds must work whatever has the focus.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
-        Binding("f1", "help", "Help", key_display="F1", priority=True, id="help"),
+        Binding(DEFAULT_KEYS["quit"], "quit", "Quit", priority=True, id="quit"),
+        Binding(DEFAULT_KEYS["help"], "help", "Help", priority=True, id="help"),
         Binding("question_mark", "help", "Help", show=False),  # not priority: ? is typed in the prompt
-        Binding("ctrl+n", "new", "New", priority=True, id="new"),
-        Binding("ctrl+o", "conversations", "Chats", priority=True, id="conversations"),
-        Binding("ctrl+r", "reindex", "Re-index", show=False, priority=True, id="reindex"),
-        Binding("ctrl+l", "clear", "Clear", show=False, priority=True, id="clear"),
-        Binding("ctrl+z", "undo", "Undo clear", show=False, priority=True, id="undo"),  # else the prompt's undo
-        Binding("ctrl+s", "export", "Export", show=False, priority=True, id="export"),
+        Binding(DEFAULT_KEYS["new"], "new", "New", priority=True, id="new"),
+        Binding(DEFAULT_KEYS["conversations"], "conversations", "Chats", priority=True, id="conversations"),
+        Binding(DEFAULT_KEYS["reindex"], "reindex", "Re-index", show=False, priority=True, id="reindex"),
+        Binding(DEFAULT_KEYS["clear"], "clear", "Clear", show=False, priority=True, id="clear"),
+        Binding(DEFAULT_KEYS["undo"], "undo", "Undo clear", show=False, priority=True, id="undo"),  # else the prompt's undo
+        Binding(DEFAULT_KEYS["export"], "export", "Export", show=False, priority=True, id="export"),
         Binding("escape", "focus_prompt", "Prompt", show=False),
-        Binding("pageup", "scroll_transcript(-1)", "Scroll up", show=False, priority=True, id="scroll-up"),
-        Binding("pagedown", "scroll_transcript(1)", "Scroll down", show=False, priority=True, id="scroll-down"),
-        Binding("ctrl+home", "scroll_transcript_to(-1)", "Top", show=False, priority=True, id="scroll-top"),
-        Binding("ctrl+end", "scroll_transcript_to(1)", "Latest", show=False, priority=True, id="scroll-latest"),
+        Binding(DEFAULT_KEYS["scroll-up"], "scroll_transcript(-1)", "Scroll up", show=False, priority=True, id="scroll-up"),
+        Binding(DEFAULT_KEYS["scroll-down"], "scroll_transcript(1)", "Scroll down", show=False, priority=True, id="scroll-down"),
+        Binding(DEFAULT_KEYS["scroll-top"], "scroll_transcript_to(-1)", "Top", show=False, priority=True, id="scroll-top"),
+        Binding(DEFAULT_KEYS["scroll-latest"], "scroll_transcript_to(1)", "Latest", show=False, priority=True, id="scroll-latest"),
     ]
 
     def __init__(
@@ -129,79 +95,95 @@ class ChatApp(App[int]):
     ) -> None:
         super().__init__()
         self._main_thread = threading.get_ident()
-        if bot is None:  # an injected bot keeps its own notice callback (pass notice=app.notice to see them)
-            bot = Bot(index_dir=index_dir, model=model, notice=self.notice)
-        self.bot = bot
-        self.k = k
-        self.retrieval_modes: tuple[str, ...] = tuple(bot.modes)
-        current = getattr(bot, "mode", None)
-        self.retrieval_mode = current if current in self.retrieval_modes else self.retrieval_modes[0]
-        self.show_timings = show_timings
-        self.animated = animate  # spinners and cursor blink; off for snapshots
-        self.clock = clock
-        self.data_dir = Path(data_dir) if data_dir is not None else settings.data_dir()
         self.config_dir = Path(config_dir) if config_dir is not None else settings.config_dir()
-        self.export_dir = Path(export_dir) if export_dir is not None else None
-        self.history = QuestionHistory(self.data_dir)
-        self.conversations = ConversationStore(self.data_dir)
-        self.conversation_id: int | None = None
-        self._restore = restore
-        self._cleared: int | None = None  # the conversation Ctrl+Z brings back
         self.keys = load_keys(self.config_dir)
-        self.palette = Palette()
-        self.state = AppState.LOADING
-        self.index_missing = False
-        self.load_error: str | None = None
-        self.summary: IndexSummary | None = None
-        self._session_questions: list[str] = []
-        self._pending: deque[Exchange] = deque()
-        self._busy = False
-        self._exiting = False
-        self._ui_mounted = False
-        self._indexing_since = 0.0
-        self._indexing_label = ""
-        self._latest_progress: tuple[int, int] | None = None
+        self._bind_configured_keys()
         self.notices: list[str] = []  # every notification shown, newest last
+        self._ui_mounted = False
+        self.session = ChatSession(
+            bot, runner=_WorkerRunner(self), index_dir=index_dir, model=model, k=k,
+            data_dir=Path(data_dir) if data_dir is not None else settings.data_dir(),
+            export_dir=export_dir, restore=restore, clock=clock, keys=self.keys,
+        )
+        self.animated = animate  # spinners and cursor blink; off for snapshots
+        self._show_timings = show_timings
+        self._chat_screen: ChatScreen | None = None
+        self.add_mode("chat", self._make_chat_screen)
 
-    # --- layout -----------------------------------------------------------------------------------
+    def _make_chat_screen(self) -> ChatScreen:
+        """The chat screen, made when the app starts (a mode's screen, so the app mounts it whole
+        before it starts, and the screen stack under it is empty)."""
+        screen = ChatScreen(self.session, animate=self.animated, show_timings=self._show_timings,
+                            warnings=self.keys.problems)
+        self.session.listen(screen.apply)
+        self._chat_screen = screen
+        return screen
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(id="topbar"), Horizontal(id="topbar-inner"):
-            yield Static(Text("qa", style="bold"), id="brand")
-            yield Static(Text("loading…", end=""), id="corpus-info")
-            yield Static(Text("", end=""), id="settings")
-        with VerticalScroll(id="transcript", can_focus=False):
-            yield Static(Text("", end=""), id="welcome")
-        with Vertical(id="bottom"):
-            with Horizontal(id="status"):
-                yield Spinner("Loading the model and the index…", animate=self.animated, id="status-text")
-                yield ProgressBar(id="progress", show_eta=False)
-            yield Prompt(self.history, placeholder="Ask a question about the documents…", id="prompt")
-        yield Footer(compact=True)
+    @property
+    def chat_screen(self) -> ChatScreen:
+        if self._chat_screen is None:
+            raise RuntimeError("the chat screen is made when the app starts")
+        return self._chat_screen
+
+    # The session's state, as the palette, the help and the tests read it.
+    @property
+    def state(self) -> AppState:
+        return self.session.state
+
+    @property
+    def k(self) -> int:
+        return self.session.k
+
+    @property
+    def retrieval_mode(self) -> str:
+        return self.session.mode
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self.session.conversation_id
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return self.session.store
+
+    @property
+    def palette(self) -> Palette:
+        return self.chat_screen.palette
+
+    def set_k(self, k: int) -> None:
+        self.session.set_k(k)
+
+    def set_mode(self, mode: str) -> None:
+        self.session.set_mode(mode)
+
+    def _bind_configured_keys(self) -> None:
+        """The app's bindings with the keys of keys.toml, in the order of BINDINGS: the footer lists
+        them in that order (Textual's keymap would move a rebound key to the end)."""
+        bindings: list[Binding] = []
+        rebound: set[str] = set()
+        for _key, binding in self._bindings:
+            keys = self.keys.keymap.get(binding.id) if binding.id else None
+            if binding.id is None or keys is None:
+                bindings.append(binding)
+            elif binding.id not in rebound:
+                rebound.add(binding.id)
+                bindings += [binding.with_key(key, key_display=None) for key in keys.split(",")]
+        self._bindings = BindingsMap(bindings)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Function keys in capitals (F1, F2), as the help names them, whether bound by default or in keys.toml."""
+        modifiers, key = binding.parse_key()
+        if not binding.key_display and not modifiers and key[:1] == "f" and key[1:].isdigit():
+            return key.upper()
+        return super().get_key_display(binding)
 
     def on_mount(self) -> None:
         self._ui_mounted = True
-        if self.keys.keymap:
-            self.set_keymap(self.keys.keymap)
-        for problem in self.keys.problems:
-            self.notify(problem, severity="warning", markup=False, timeout=10)
-        theme = self.conversations.setting("theme")
+        if "copy" in self.keys.keymap:  # the cards' and the viewer's copy binding (the app's own are bound above)
+            self.set_keymap({"copy": self.keys.keymap["copy"]})
+        theme = self.session.store.setting("theme")
         if theme and theme in self.available_themes:
             self.theme = theme
-        self.palette = palette_from_variables(self.get_css_variables())
-        prompt = self.query_one(Prompt)
-        prompt.cursor_blink = self.animated
-        prompt.focus()
-        self.query_one("#progress").display = False
-        if self._restore:
-            latest = self.conversations.conversations()
-            if latest:
-                self.open_conversation(latest[0].id, quiet=True)
-        self._show_settings()
-        self._show_welcome()
-        self.set_interval(0.5, self._tick_indexing)
-        # Start loading after the first frame is on screen: the loader's imports hold the GIL.
-        self.call_after_refresh(self._load)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Chat actions belong to the chat: hide them from the footer on the source viewer and the help."""
@@ -212,19 +194,16 @@ class ChatApp(App[int]):
     def watch_theme(self, theme: str) -> None:
         if not self._ui_mounted:
             return
-        self.conversations.set_setting("theme", theme)
-        self.palette = palette_from_variables(self.get_css_variables())
-        for exchange in self.query(Exchange):
-            exchange.recolor(self.palette)
-        self._show_settings()
-        self._show_welcome()
+        self.session.store.set_setting("theme", theme)
+        if self._chat_screen is not None and self._chat_screen.is_mounted:
+            self.chat_screen.recolor(palette_from_variables(self.get_css_variables()))
 
     def on_unmount(self) -> None:
-        self._exiting = True
+        self.session.close()
 
-    # --- thread helpers ---------------------------------------------------------------------------
+    # --- threads and notices ----------------------------------------------------------------------
 
-    def _on_ui_thread(self, callback: Callable[..., Any], *args: Any) -> None:
+    def on_ui_thread(self, callback: Callable[..., Any], *args: Any) -> None:
         """Run callback on the UI thread (now, when already on it); ignore an app that has stopped."""
         if threading.get_ident() == self._main_thread:
             callback(*args)
@@ -237,532 +216,68 @@ class ChatApp(App[int]):
         super().notify(message, **options)
 
     def notice(self, message: str) -> None:
-        """The Bot's notice callback; may be called from a worker thread."""
-        self._on_ui_thread(partial(self.notify, printable(message), markup=False, timeout=6))
+        """A library notice (the Bot's notice callback); may be called from a worker thread."""
+        self.session.library_notice(message)
 
-    # --- loading ----------------------------------------------------------------------------------
-
-    def _index_dir_problem(self) -> str | None:
-        """An --index-dir that names a file (not a folder): nothing can load or build there."""
-        index_dir = Path(self.bot.index_dir)
-        if index_dir.exists() and not index_dir.is_dir():
-            return (f"--index-dir {_shown_path(index_dir)} is a file, not a folder: "
-                    f"restart with a folder, e.g. qa chat --index-dir embeddings")
-        return None
-
-    @work(thread=True, group="bot", exit_on_error=False)
-    def _load(self) -> None:
-        try:
-            problem = self._index_dir_problem()
-            if problem:
-                raise QAError(problem)
-            self.bot.load()
-            summary = self.bot.summary()
-        except Exception as error:
-            self._on_ui_thread(self._load_failed, error)
-            return
-        self._on_ui_thread(self._loaded, summary)
-
-    def _loaded(self, summary: IndexSummary) -> None:
-        self.state = AppState.READY
-        self.index_missing = False
-        self.load_error = None
-        self.summary = summary
-        self._set_status(None)
-        self._show_settings()
-        self._show_welcome()
-        self._pump()
-
-    def _load_failed(self, error: Exception) -> None:
-        self.state = AppState.BROKEN
-        self.index_missing = isinstance(error, IndexMissingError)
-        self.load_error = self._explain(error)
-        self._set_status(None)
-        self._show_settings()
-        self._show_welcome()
-        self._show_queue()
-        if not self._pending:  # the message is at the top, above a reopened conversation
-            self.query_one("#transcript", VerticalScroll).scroll_home(animate=False)
-
-    def _explain(self, error: Exception) -> str:
-        if self._index_dir_problem():
-            return describe(error)
-        index_dir = f"{_shown_path(self.bot.index_dir)}/"
-        if isinstance(error, IndexMissingError):
-            option = "" if Path(self.bot.index_dir) == Path("embeddings") else f" --index-dir {index_dir.rstrip('/')}"
-            if DEFAULT_CORPUS_DIR.is_dir():
-                corpus = _shown_path(DEFAULT_CORPUS_DIR)
-                return f"No index in {index_dir} — press Ctrl+R to build it from {corpus}/ or run: qa index {corpus}{option}"
-            return f"No index in {index_dir} — build one with: qa index CORPUS_DIR{option}, then press Ctrl+R to load it"
-        return f"{describe(error)} — or press Ctrl+R to re-index it here."
-
-    # --- asking -----------------------------------------------------------------------------------
-
-    @on(Prompt.Submitted, "#prompt")
-    def _submitted(self, event: Prompt.Submitted) -> None:
-        question = event.value.strip()
-        prompt = self.query_one(Prompt)
-        if not question:
-            self.bell()
-            return
-        self.history.add(question)
-        prompt.value = ""
-        prompt.forget_recall()
-        self.ask(question)
-
-    def ask(self, question: str) -> Exchange:
-        """Show the question and answer it as soon as the bot is free (queued while it loads)."""
-        exchange = Exchange(question, tuple(self._session_questions), self.palette, status=self._waiting_label(),
-                            animate=self.animated, mode=self.retrieval_mode, k=self.k)
-        self._session_questions.append(question)
-        transcript = self.query_one("#transcript", VerticalScroll)
-        transcript.mount(exchange)
-        self.call_after_refresh(transcript.scroll_end, animate=False)
-        self._pending.append(exchange)
-        self._pump()
-        self._show_queue()
-        return exchange
-
-    def _waiting_label(self) -> str:
-        return {
-            AppState.LOADING: "Waiting for the model and the index to load…",
-            AppState.INDEXING: "Waiting for the index to be rebuilt…",
-            AppState.BROKEN: "Waiting for an index — press Ctrl+R to build it",
-        }.get(self.state, "Waiting for the question above…")
-
-    def _show_queue(self) -> None:
-        """Every waiting question says what it waits for: the app, or the questions before it."""
-        ahead = 1 if self._busy else 0
-        for exchange in self._pending:
-            if self.state is not AppState.READY:
-                exchange.set_status(self._waiting_label())
-            else:
-                exchange.set_status(f"Queued: {ahead} question{'s' if ahead != 1 else ''} before this one…")
-            ahead += 1
-
-    def _pump(self) -> None:
-        if self.state is not AppState.READY or self._busy:
-            return
-        while self._pending:
-            exchange = self._pending.popleft()
-            if exchange.is_attached:
-                break
-        else:
-            return
-        self._busy = True
-        exchange.set_status("Searching…")
-        exchange.mode, exchange.k = self.retrieval_mode, self.k
-        self._show_queue()
-        self._search(exchange, self.k, self.retrieval_mode)
-
-    @work(thread=True, group="ask", exit_on_error=False)
-    def _search(self, exchange: Exchange, k: int, mode: str) -> None:
-        started = time.perf_counter()
-        hint = None
-        try:
-            answer = self.bot.ask(exchange.question, exchange.history, k=k, mode=mode)
-            exchange.elapsed_ms = (time.perf_counter() - started) * 1000
-            if mode != DEFAULT_MODE:
-                hint = self._default_mode_differs(exchange, answer, k)
-        except Exception as error:
-            message = describe(error) if isinstance(error, QAError) else f"Something went wrong: {describe(error)}"
-            self._on_ui_thread(self._answered, exchange, None, message, None)
-        else:
-            self._on_ui_thread(self._answered, exchange, answer, None, hint)
-
-    def _default_mode_differs(self, exchange: Exchange, answer: Answer, k: int) -> str | None:
-        """The recommended mode's answer, when it differs from this one (one more search, tens of ms)."""
-        try:
-            other = self.bot.ask(exchange.question, exchange.history, k=k, mode=DEFAULT_MODE)
-        except Exception:
-            return None
-        if other.abstained == answer.abstained and (other.abstained or other.text == answer.text):
-            return None
-        if other.abstained:
-            what = "does not answer this"
-        elif answer.abstained:
-            what = f"answers this from {printable(other.hits[other.sentences[0].citation - 1].passage.doc)}"
-        else:
-            what = "gives a different answer"
-        return f"The recommended mode, {DEFAULT_MODE}, {what} (Ctrl+P → Retrieval mode: {DEFAULT_MODE})."
-
-    def _answered(self, exchange: Exchange, answer: Answer | None, error: str | None, hint: str | None) -> None:
-        self._busy = False
-        if exchange.is_attached:
-            if answer is not None:
-                exchange.show_answer(answer, show_timings=self.show_timings, mode_hint=hint)
-            else:
-                exchange.show_error(error or "No answer.")
-            self._remember(exchange)
-            self.run_worker(self._reveal_once_mounted(exchange), group="reveal")
-        self._pump()
-        self._show_queue()
-
-    def _remember(self, exchange: Exchange) -> None:
-        if not self.conversations.available:
-            return
-        if self.conversation_id is None:
-            title = " ".join(exchange.question.split())[:80]
-            self.conversation_id = self.conversations.create(title, exchange.k, exchange.mode)
-        if self.conversation_id is not None:
-            self.conversations.add_turn(self.conversation_id, self._turn(exchange))
-
-    @staticmethod
-    def _turn(exchange: Exchange) -> Turn:
-        return Turn(exchange.question, exchange.answer, exchange.error, exchange.mode, exchange.k,
-                    exchange.asked_at, exchange.elapsed_ms)
-
-    async def _reveal_once_mounted(self, exchange: Exchange) -> None:
-        # Scrolling before the cards are laid out would stop short (the transcript is not tall yet).
-        await exchange.reply_mounted()
-        self.call_after_refresh(self._reveal, exchange)
-
-    def _reveal(self, exchange: Exchange) -> None:
-        """Scroll so the new reply starts at the top (or the transcript ends at the bottom)."""
-        if exchange.is_attached:
-            self.query_one("#transcript", VerticalScroll).scroll_to_widget(exchange, top=True, animate=False)
-            exchange.revealed = True
-
-    # --- conversations ----------------------------------------------------------------------------
-
-    def _clear_transcript(self) -> None:
-        self._pending.clear()
-        self._session_questions.clear()
-        self.query(Exchange).remove()
-        self.query_one(Prompt).focus()
-
-    def open_conversation(self, conversation_id: int, *, quiet: bool = False) -> bool:
-        """Show a kept conversation with its answers; its k and mode become the current ones."""
-        conversation = self.conversations.conversation(conversation_id)
-        if conversation is None:
-            return False
-        self._clear_transcript()
-        self.conversation_id = conversation_id
-        if conversation.mode in self.retrieval_modes:
-            self.retrieval_mode = conversation.mode
-        self.k = conversation.k
-        transcript = self.query_one("#transcript", VerticalScroll)
-        for turn in self.conversations.turns(conversation_id):
-            exchange = Exchange(turn.question, tuple(self._session_questions), self.palette, animate=self.animated,
-                                mode=turn.mode, k=turn.k)
-            exchange.asked_at, exchange.elapsed_ms = turn.asked_at, turn.elapsed_ms
-            self._session_questions.append(turn.question)
-            transcript.mount(exchange)
-            if turn.answer is not None:
-                exchange.show_answer(turn.answer, show_timings=self.show_timings)
-            else:
-                exchange.show_error(turn.error or "No answer.")
-        self.call_after_refresh(transcript.scroll_end, animate=False)
-        self._show_settings()
-        if not quiet:
-            self.notify(f"Reopened: {conversation.title}", markup=False, timeout=3)
-        return True
+    # --- actions ----------------------------------------------------------------------------------
 
     def action_new(self) -> None:
-        self._clear_transcript()
-        self.conversation_id = None
-        self.notify("New conversation (Ctrl+O lists the earlier ones)", timeout=3)
-
-    def action_conversations(self) -> None:
-        def label(c) -> str:
-            when = datetime.fromtimestamp(c.updated_at).strftime("%Y-%m-%d %H:%M")
-            return f"{when}  {c.title}  ({c.turns} question{'s' if c.turns != 1 else ''}, k {c.k}, {c.mode})"
-
-        listed = [(c.id, label(c)) for c in self.conversations.conversations()]
-
-        def opened(conversation_id: int | None) -> None:
-            if conversation_id is not None:
-                self.open_conversation(conversation_id)
-
-        self.push_screen(ConversationsScreen(listed, self._delete_conversation), opened)
-
-    def _delete_conversation(self, conversation_id: int) -> None:
-        self.conversations.delete(conversation_id)
-        self._cleared = conversation_id
-        if conversation_id == self.conversation_id:
-            self._clear_transcript()
-            self.conversation_id = None
-        self.notify("Deleted the conversation — Ctrl+Z brings it back", timeout=5)
+        self.session.new_conversation()
 
     def action_clear(self) -> None:
-        if self.conversation_id is None and not self.query(Exchange):
-            self.notify("Nothing to clear", timeout=2)
-            return
-        if self.conversation_id is None:  # only questions still waiting: nothing kept to bring back
-            self._clear_transcript()
-            self.notify("Cleared the conversation", timeout=3)
-            return
-        self._delete_conversation(self.conversation_id)
+        self.session.clear()
 
     def action_undo(self) -> None:
-        if self._cleared is None:
-            prompt = self.query_one(Prompt)
+        if not self.session.undo():
+            prompt = self.chat_screen.query_one(Prompt)
             if self.focused is prompt:
                 prompt.action_undo()
-            return
-        self.conversations.undelete(self._cleared)
-        conversation_id, self._cleared = self._cleared, None
-        self.open_conversation(conversation_id)
 
-    # --- cards and screens ------------------------------------------------------------------------
+    def action_reindex(self) -> None:
+        self.session.reindex()
 
-    @on(PassageCard.Open)
-    def _open_source(self, event: PassageCard.Open) -> None:
-        card = event.card
-        try:
-            source = self.bot.source_text(card.hit.passage.doc)
-        except Exception as error:
-            self.notify(f"Cannot open {printable(card.hit.passage.doc)}: {describe(error)}", severity="error", markup=False)
-            return
-        self.push_screen(SourceScreen(card.answer, card.hit, source, self.palette))
+    def action_export(self, target: Path | None = None) -> Path | None:
+        return self.session.export(target)
 
-    @on(PassageCard.TypeAhead)
-    def _type_ahead(self, event: PassageCard.TypeAhead) -> None:
-        prompt = self.query_one(Prompt)
-        prompt.focus()
-        prompt.insert_text_at_cursor(event.character)
+    def action_conversations(self) -> None:
+        def opened(conversation_id: int | None) -> None:
+            if conversation_id is not None:
+                self.session.open_conversation(conversation_id)
+
+        self.push_screen(ConversationsScreen(self.session.conversations(), self.session.delete_conversation), opened)
+
+    def action_skipped_files(self) -> None:
+        self.chat_screen.show_skipped_files()
 
     def action_focus_prompt(self) -> None:
-        self.query_one(Prompt).focus()
-
-    def action_focus_cards(self, direction: int) -> None:
-        """From the prompt: Tab to the first card of the latest reply, Shift+Tab to its last."""
-        exchanges = [e for e in self.query(Exchange) if e.cards]
-        if not exchanges:
-            return
-        cards = exchanges[-1].cards
-        (cards[0] if direction > 0 else cards[-1]).focus()
+        self.chat_screen.focus_prompt()
 
     def action_scroll_transcript(self, direction: int) -> None:
-        """A page per press, without animation: an animated scroll restarts on each press, so fast
-        presses would add up to one page."""
-        transcript = self.query_one("#transcript", VerticalScroll)
-        if direction < 0:
-            transcript.scroll_page_up(animate=False)
-        else:
-            transcript.scroll_page_down(animate=False)
+        self.chat_screen.scroll_page(direction)
 
     def action_scroll_transcript_to(self, direction: int) -> None:
-        transcript = self.query_one("#transcript", VerticalScroll)
-        if direction < 0:
-            transcript.scroll_home(animate=False)
-        else:
-            transcript.scroll_end(animate=False)
+        self.chat_screen.scroll_to_end(direction)
 
     def key_lines(self) -> list[tuple[str, str]]:
         """The configurable bindings as they are now (keys.toml applied), for the help screen."""
         lines = []
-        keymap = self.keys.keymap
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
             if binding.id is None:
                 continue
-            lines.append((key_label(keymap.get(binding.id, binding.key)), f"{KEY_IDS[binding.id]}  [{binding.id}]"))
-        lines.append((key_label(keymap.get("copy", "ctrl+c")), f"{KEY_IDS['copy']}  [copy]"))
+            lines.append((key_label(self.keys.keys(binding.id)), f"{KEY_IDS[binding.id]}  [{binding.id}]"))
+        lines.append((key_label(self.keys.keys("copy")), f"{KEY_IDS['copy']}  [copy]"))
         return lines
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        """Open the help, or close it: the help key closes it, whichever key it is."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
             path = self.keys.path or self.config_dir / "keys.toml"
             note = (f"Change a key with its [id] in {path}: a [keys] table of id = \"key\", "
                     f"e.g. export = \"ctrl+e\"")
             self.push_screen(HelpScreen(self.palette, self.key_lines(), note))
-
-    # --- commands ---------------------------------------------------------------------------------
-
-    def export_folder(self) -> Path:
-        return self.export_dir or self.data_dir / "exports"
-
-    def action_export(self, target: Path | None = None) -> Path | None:
-        """Write the conversation as Markdown: into the data directory's exports folder, or to target
-        (a file, or a folder to put it in); the notice gives the full path."""
-        turns = [self._turn(e) for e in self.query(Exchange) if e.answer or e.error]
-        if not turns:
-            self.notify("Nothing to export yet: ask a question first", severity="warning", timeout=3)
-            return None
-        now = self.clock()
-        text = markdown_export(turns, corpus=self.summary.corpus_root if self.summary else None, when=now)
-        name = f"qa-conversation-{now:%Y%m%d-%H%M%S}"
-        if target is not None and (target.suffix.lower() == ".md" and not target.is_dir()):
-            path = target
-        else:
-            folder = target or self.export_folder()
-            path = folder / f"{name}.md"
-            copy = 1
-            while path.exists():
-                copy += 1
-                path = folder / f"{name}-{copy}.md"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as error:
-            self.notify(f"Could not write {path}: {error.strerror or error}", severity="error", markup=False)
-            return None
-        self.notify(str(path.resolve()), title="Exported the conversation to", markup=False, timeout=8)
-        return path
-
-    def set_k(self, k: int) -> None:
-        self.k = max(1, int(k))
-        self._options_changed()
-        self.notify(f"k = {self.k}: answers cite up to {self.k} passage{'s' if self.k != 1 else ''}", timeout=3)
-
-    def set_mode(self, mode: str) -> None:
-        if mode not in self.retrieval_modes:
-            return
-        self.retrieval_mode = mode
-        self._options_changed()
-        self.notify(f"Retrieval mode: {mode}", timeout=3)
-
-    def _options_changed(self) -> None:
-        self._show_settings()
-        if self.conversation_id is not None:
-            self.conversations.set_options(self.conversation_id, self.k, self.retrieval_mode)
-
-    def reindex_description(self) -> str:
-        if self.index_missing:
-            return f"Build the index in {_shown_path(self.bot.index_dir)}/ from {_shown_path(DEFAULT_CORPUS_DIR)}/ (Ctrl+R)"
-        corpus = _shown_path(self.summary.corpus_root) + "/" if self.summary else "its corpus folder"
-        return f"Bring the index up to date with {corpus} (Ctrl+R)"
-
-    def action_reindex(self) -> None:
-        problem = self._index_dir_problem()
-        if problem:
-            self.notify(problem, severity="error", markup=False, timeout=10)
-            return
-        if self.state is AppState.INDEXING:
-            self.notify("Already re-indexing", timeout=2)
-            return
-        if self.state is AppState.LOADING:
-            self.notify("Wait for the model and the index to load, then re-index", timeout=3)
-            return
-        if self._busy:
-            self.notify("Wait for the search to finish, then re-index", timeout=3)
-            return
-        self.state = AppState.INDEXING
-        corpus = DEFAULT_CORPUS_DIR if self.index_missing else None
-        self._indexing_label = "Re-indexing" if corpus is None else f"Building the index from {_shown_path(corpus)}/"
-        self._indexing_since = time.monotonic()
-        self._latest_progress = None
-        self._set_status(f"{self._indexing_label}: reading, splitting and embedding…")
-        self.query_one("#progress", ProgressBar).display = False  # shown once the build reports its progress
-        self._show_settings()
-        self._show_queue()
-        self._reindex(corpus)
-
-    def _tick_indexing(self) -> None:
-        """While indexing, the status counts the seconds, so a long first step is not a frozen screen."""
-        if self.state is not AppState.INDEXING:
-            return
-        progress = self.query_one("#progress", ProgressBar)
-        if self._latest_progress is not None:
-            done, total = self._latest_progress
-            progress.display = True
-            progress.update(total=max(total, 1), progress=min(done, max(total, 1)))
-        seconds = time.monotonic() - self._indexing_since
-        # The build first reports after its first batch of passages is embedded (a small corpus is one batch).
-        step = "embedding the passages" if progress.display else "reading, splitting and embedding"
-        self.query_one("#status-text", Spinner).set_label(f"{self._indexing_label}: {step}… {seconds:.0f} s")
-
-    @work(thread=True, group="index", exit_on_error=False)
-    def _reindex(self, corpus: Path | None) -> None:
-        last = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            if self._exiting:  # the user quit: stop the build (the index stays as it was) instead of lingering
-                raise _Stopped("the chat was closed while re-indexing")
-            self._latest_progress = (done, total)  # a skipped update is drawn by the next tick
-            now = time.monotonic()
-            if done >= total or now - last[0] > 0.05:
-                last[0] = now
-                self._on_ui_thread(self._progress, done, total)
-
-        try:
-            if corpus is not None:  # there was no index: maybe one was built meanwhile (qa index in a shell)
-                try:
-                    self.bot.load()
-                except IndexMissingError:
-                    pass
-                else:
-                    self._on_ui_thread(self._loaded, self.bot.summary())
-                    return
-            report = self.bot.reindex(corpus_dir=corpus, progress=progress)
-            summary = self.bot.summary()
-        except Exception as error:
-            self._on_ui_thread(self._reindex_failed, error)
-            return
-        self._on_ui_thread(self._reindexed, report, summary)
-
-    def _progress(self, done: int, total: int) -> None:
-        """The build's own count (bytes of the files embedded so far, of those to embed)."""
-        self._latest_progress = (done, total)
-        self._tick_indexing()
-
-    def _reindexed(self, report: Any, summary: IndexSummary) -> None:
-        self.query_one("#progress").display = False
-        if report.changed:
-            message = (f"Indexed {report.files} files, {report.passages} passages in {report.seconds:.1f} s "
-                       f"(embedded {report.files_embedded}, reused {report.files_reused})")
-        else:
-            message = f"The index is up to date: {report.files} files, {report.passages} passages"
-        for warning in getattr(report, "warnings", []):
-            self.notify(printable(str(warning)), severity="warning", markup=False)
-        self.notify(message, title="Re-index", markup=False, timeout=5)
-        self._loaded(summary)
-
-    def _reindex_failed(self, error: Exception) -> None:
-        self.query_one("#progress").display = False
-        self.notify(f"Re-index failed: {describe(error)}", severity="error", markup=False, timeout=10)
-        # What the app can still do depends on whether the old index survives: load it again to find out.
-        self.state = AppState.LOADING
-        self._set_status("Loading the index…")
-        self._load()
-
-    # --- chrome -----------------------------------------------------------------------------------
-
-    def _set_status(self, label: str | None) -> None:
-        status = self.query_one("#status")
-        spinner = self.query_one("#status-text", Spinner)
-        spinner.spin(label is not None)
-        status.display = label is not None
-        if label is not None:
-            spinner.set_label(label)
-
-    def _show_settings(self) -> None:
-        info = self.query_one("#corpus-info", Static)
-        muted = Style(color=self.palette.muted)
-        if self.state is AppState.LOADING:
-            info.update(Text("loading the model and the index…", style=muted, end=""))
-        elif self.state is AppState.INDEXING:
-            info.update(Text("indexing…", style=muted, end=""))
-        elif self.state is AppState.BROKEN or self.summary is None:
-            info.update(Text("no usable index", style=Style(color=self.palette.error), end=""))
-        else:
-            summary = self.summary
-            documents = f"{summary.documents} document{'s' if summary.documents != 1 else ''}"
-            skipped = f" ({summary.skipped} skipped)" if summary.skipped else ""
-            line = f"{_shown_path(summary.corpus_root)}/ · {documents}{skipped} · {summary.passages} passages"
-            info.update(Text(printable(line), style=muted, end=""))
-        self.query_one("#settings", Static).update(Text(f"k {self.k} · {self.retrieval_mode}", style=muted, end=""))
-
-    def _show_welcome(self) -> None:
-        welcome = self.query_one("#welcome", Static)
-        palette = self.palette
-        welcome.set_class(self.state is AppState.BROKEN, "error")
-        if self.state is AppState.BROKEN:
-            welcome.update(Text(self.load_error or "The index cannot be used.", end=""))
-        elif self.state is AppState.READY:
-            welcome.update(Text.assemble(
-                ("Ask a question about the documents. ", Style(bold=True)),
-                ("Answers quote the documents and cite them [n]; Tab reaches the cited passages, "
-                 "Enter opens one in its source. F1 lists every key.", Style(color=palette.muted)),
-                end="",
-            ))
-        else:
-            welcome.update(Text.assemble(
-                ("Loading the model and the index… ", Style(bold=True)),
-                ("type your question now: it is answered as soon as they are ready.", Style(color=palette.muted)),
-                end="",
-            ))
 
 
 def run_chat(index_dir: Path | None = None, model: str | None = None) -> int:
@@ -774,9 +289,13 @@ def run_chat(index_dir: Path | None = None, model: str | None = None) -> int:
     finally:
         loop.close()
     code = result if isinstance(result, int) else (app.return_code or 0)
-    if app.state is AppState.LOADING:
-        # Quit while the model was loading: the load only reads, so do not make the user wait for it
-        # (the interpreter would join its thread at exit).
+    if app.state is AppState.LOADING or app.session.updating:
+        # Quit while loading or writing the index: do not make the user wait for the worker (the
+        # interpreter would join its thread at exit, seconds for a batch being embedded). A build
+        # stopped at any point leaves the index as it was (it switches to a new one atomically).
+        if app.session.updating:
+            print("qa: stopped writing the index; it is as it was before (Ctrl+R in the chat, or qa index, "
+                  "brings it up to date)", file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -12,11 +12,15 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from qa import DEFAULT_MODE, MODES
+from ui.render import counted
 
 if TYPE_CHECKING:
     from ui.app import ChatApp
 
 K_CHOICES = (1, 3, 5, 8, 10, 20)
+# What the user typed in full ("k 12", "export notes.md") comes before any fuzzy match, whose scores
+# grow with the length of the match (a fuzzy "k 1" scores "Set k = 10" above 1).
+EXACT = 1e9
 _SET_K = re.compile(r"^\s*(?:set\s+)?k\s*=?\s*(\d{1,3})\s*$", re.IGNORECASE)
 _EXPORT_TO = re.compile(r"^\s*export\s+(?:to\s+)?(\S.*?)\s*$", re.IGNORECASE)
 
@@ -36,24 +40,30 @@ class ChatCommands(Provider):
 
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         app = self.chat
-        yield ("Re-index the corpus", app.reindex_description(), app.action_reindex)
-        yield ("New conversation", "Start a new conversation; this one is kept (Ctrl+N)", app.action_new)
-        yield ("Earlier conversations", "Reopen or delete a kept conversation (Ctrl+O)", app.action_conversations)
-        yield ("Clear the conversation", "Delete this conversation (Ctrl+Z brings it back) (Ctrl+L)", app.action_clear)
+        session = app.session
+        key = session.keys.label
+        yield ("Re-index the corpus", session.reindex_description(), app.action_reindex)
+        yield ("New conversation", f"Start a new conversation; this one is kept ({key('new')})", app.action_new)
+        yield ("Earlier conversations", f"Reopen or delete a kept conversation ({key('conversations')})", app.action_conversations)
+        yield ("Clear the conversation", f"Delete this conversation ({key('undo')} brings it back) ({key('clear')})", app.action_clear)
         yield (
             "Export the conversation as Markdown",
-            f"To {app.export_folder()} (or type: export PATH) (Ctrl+S)",
+            f"To {session.export_folder()} (or type: export PATH) ({key('export')})",
             app.action_export,
         )
         for k in K_CHOICES:
-            current = " (current)" if k == app.k else ""
-            yield (f"Set k = {k}", f"Cite up to {k} passage{'s' if k != 1 else ''} per answer{current}", partial(app.set_k, k))
-        for mode in app.retrieval_modes:
-            current = " (current)" if mode == app.retrieval_mode else ""
-            yield (f"Retrieval mode: {mode}", f"{mode_help(mode)}{current}", partial(app.set_mode, mode))
-        yield ("Help: keys", "Every key binding (F1)", app.action_help)
+            current = " (current)" if k == session.k else ""
+            yield (f"Set k = {k}", f"Cite up to {counted(k, 'passage')} per answer{current}", partial(session.set_k, k))
+        for mode in session.modes:
+            current = " (current)" if mode == session.mode else ""
+            yield (f"Retrieval mode: {mode}", f"{mode_help(mode)}{current}", partial(session.set_mode, mode))
+        if session.summary is not None and session.summary.skipped:
+            skipped = session.summary.skipped
+            yield ("Skipped files", f"Why {counted(skipped, 'file')} of the corpus {'was' if skipped == 1 else 'were'} "
+                   "not indexed (or click the header)", app.action_skipped_files)
+        yield ("Help: keys", f"Every key binding ({key('help')})", app.action_help)
         yield ("Theme", "Change the colours of the chat", app.action_change_theme)
-        yield ("Quit", "Leave the chat (Ctrl+Q)", app.action_quit)
+        yield ("Quit", f"Leave the chat ({key('quit')})", app.action_quit)
 
     async def discover(self) -> Hits:
         for name, help_text, command in self._commands():
@@ -66,16 +76,16 @@ class ChatCommands(Provider):
         if typed_k and int(typed_k.group(1)) >= 1:
             k = int(typed_k.group(1))
             typed = f"Set k = {k}"
-            yield Hit(1.0, Text(typed), partial(app.set_k, k), text=typed,
-                      help=f"Cite up to {k} passage{'s' if k != 1 else ''} per answer")
+            yield Hit(EXACT, Text(typed), partial(app.session.set_k, k), text=typed,
+                      help=f"Cite up to {counted(k, 'passage')} per answer")
         export_to = _EXPORT_TO.match(query)
         if export_to:
             path = Path(export_to.group(1)).expanduser()
-            yield Hit(1.0, Text(f"Export to {path}"), partial(app.action_export, path), text=f"Export to {path}",
+            yield Hit(EXACT, Text(f"Export to {path}"), partial(app.action_export, path), text=f"Export to {path}",
                       help="Write the conversation as Markdown to this file (or into this folder)")
         matcher = self.matcher(query)
         for name, help_text, command in self._commands():
-            if name == typed:  # already offered above, with the k typed
+            if typed is not None and name.startswith("Set k = "):  # the k typed is offered above, alone
                 continue
             score = matcher.match(name)
             if score > 0:

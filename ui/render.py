@@ -7,9 +7,10 @@ shown as visible `\\x1b` text rather than obeyed.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.style import Style
@@ -75,6 +76,11 @@ def palette_from_variables(variables: dict[str, str]) -> Palette:
         bar=solid("primary", default.bar),
         bar_empty=solid("panel", default.bar_empty),
     )
+
+
+def counted(count: int, noun: str) -> str:
+    """"1 passage", "2,647 passages": every count the chat shows has thousands separators."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 # --- literal text -------------------------------------------------------------------------------
@@ -154,17 +160,24 @@ def passage_text(answer: Answer, hit: Hit, palette: Palette) -> Text:
     return literal(passage.text, spans, control_style=palette.control)
 
 
+# Brackets in a document's own text ("[Reference]", a footnote's "[3]"): in an answer they would read
+# as its citation markers, so they are drawn muted, and a marker stands out in bold and colour.
+_DOCUMENT_BRACKETS = re.compile(r"\[[^\[\]\n]{1,60}\]")
+
+
 def answer_text(answer: Answer, palette: Palette) -> Text:
     """The extractive answer, each sentence followed by its [n] citation."""
     terms = question_terms(answer.question)
-    parts = [
-        Text.assemble(
-            literal(sentence.text, term_spans(sentence.text, terms, palette.term), control_style=palette.control),
+    muted = Style(color=palette.muted, italic=True)
+    parts = []
+    for sentence in answer.sentences:
+        spans = [(m.start(), m.end(), muted) for m in _DOCUMENT_BRACKETS.finditer(sentence.text)]
+        spans += term_spans(sentence.text, terms, palette.term)
+        parts.append(Text.assemble(
+            literal(sentence.text, spans, control_style=palette.control),
             " ",
             (f"[{sentence.citation}]", Style(color=palette.citation, bold=True)),
-        )
-        for sentence in answer.sentences
-    ]
+        ))
     return Text(" ", end="").join(parts)
 
 
@@ -212,31 +225,6 @@ def clipboard_text(hit: Hit) -> str:
     return f"{citation_line(hit)}\n\n{printable(hit.passage.text)}\n"
 
 
-def distinct_hits(answer: Answer) -> Answer:
-    """The answer with each passage text shown once per document: a document that repeats a line
-    (a list given twice) yields two hits with the same text; the later one is dropped, the hits
-    renumbered and the answer's [n] citations moved to the kept ones."""
-    kept: list[Hit] = []
-    new_rank: dict[int, int] = {}
-    seen: dict[tuple[str, str], int] = {}
-    for hit in answer.hits:
-        key = (hit.passage.doc, " ".join(hit.passage.text.split()))
-        if key in seen:
-            new_rank[hit.rank] = seen[key]
-            continue
-        rank = len(kept) + 1
-        seen[key] = new_rank[hit.rank] = rank
-        kept.append(replace(hit, rank=rank))
-    if len(kept) == len(answer.hits):
-        return answer
-    sentences = []
-    for sentence in answer.sentences:
-        moved = replace(sentence, citation=new_rank.get(sentence.citation, sentence.citation))
-        if moved not in sentences:
-            sentences.append(moved)
-    return replace(answer, hits=tuple(kept), sentences=tuple(sentences))
-
-
 # --- export -------------------------------------------------------------------------------------
 
 
@@ -249,13 +237,13 @@ def markdown_export(turns: Sequence[Turn], *, corpus: str | None, when: datetime
     for turn in turns:
         asked = datetime.fromtimestamp(turn.asked_at).strftime("%Y-%m-%d %H:%M:%S")
         lines += [f"## {_one_line(turn.question)}", "",
-                  f"_Asked {asked} · mode {turn.mode} · k {turn.k} · answered in {turn.elapsed_ms:.0f} ms_", ""]
+                  f"_Asked {asked} · mode {turn.mode} · k {turn.k} · answered in {turn.elapsed_ms:,.0f} ms_", ""]
         answer = turn.answer
         if answer is None:
             lines += [f"_{printable(turn.error or 'No answer.')}_", ""]
             continue
         if answer.abstained:
-            lines += ["The documents don't say.", "", "Closest passages (not an answer):", ""]
+            lines += [answer.text, "", "Closest passages (not an answer):", ""]
         else:
             lines += [printable(answer.text), "", "Sources:", ""]
         for hit in answer.hits:

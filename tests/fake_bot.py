@@ -1,13 +1,12 @@
-"""Helpers for the chat UI tests: a deterministic stand-in for qa.Bot, and waiting on the app.
+"""A deterministic stand-in for qa.Bot, for the chat's tests.
 
-The stand-in answers from three small fixed documents with the library's own records (Answer, Hit,
+It answers from three small fixed documents with the library's own records (Answer, Hit,
 Passage, AnswerSentence), so snapshots do not move when the model, the ranking or the machine changes.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +82,7 @@ class FakeManifest:
     passage_count: int = 5
     files: dict = field(default_factory=lambda: dict.fromkeys(DOCUMENTS))
     skipped: int = 1  # a file of the corpus that was not indexed (binary)
+    corpus_found: bool = True
 
 
 class FakeBot:
@@ -101,12 +101,15 @@ class FakeBot:
         self.calls: list[tuple[str, tuple[str, ...], int]] = []
         self.modes_asked: list[str | None] = []
         self.loads = 0
+        self.documents = dict(DOCUMENTS)
+        self.reindexed: list[Path | None] = []  # the corpus_dir of each reindex()  # the corpus as it is now: a test may change a document
 
     def summary(self) -> IndexSummary:
         manifest = self.manifest
-        return IndexSummary(manifest.corpus_root, len(manifest.files), manifest.skipped, manifest.passage_count)
+        return IndexSummary(manifest.corpus_root, len(manifest.files), manifest.skipped, manifest.passage_count,
+                            corpus_found=manifest.corpus_found)
 
-    def load(self) -> FakeBot:
+    def load(self, progress=None) -> FakeBot:
         self.loads += 1
         if self.load_gate is not None:
             self.load_gate.wait(30)
@@ -139,6 +142,7 @@ class FakeBot:
         )
 
     def reindex(self, corpus_dir: Path | None = None, progress=None) -> BuildReport:
+        self.reindexed.append(corpus_dir)
         for done in range(0, 101, 25):
             if progress:
                 progress(done, 100)
@@ -146,67 +150,10 @@ class FakeBot:
         return BuildReport(files=3, files_embedded=3, files_reused=0, passages=5, passages_embedded=5,
                            seconds=0.1, changed=True)
 
+    def skipped_files(self) -> list[str]:
+        return ["scan [1].pdf: no text layer in 3 pages (a scanned PDF? run OCR on it first)"][: self.manifest.skipped]
+
     def source_text(self, doc: str) -> str:
-        return DOCUMENTS[doc]
-
-
-async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> None:
-    """Let the app run until predicate() is true (thread workers finish on their own time)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await pilot.pause(0.05)
-    await pilot.pause()
-
-
-async def ask(pilot, question: str, timeout: float = 30.0):
-    """Type a question, press Enter, and wait for its reply; returns the Exchange widget."""
-    from ui.widgets import Exchange
-
-    app = pilot.app
-    before = len(app.query(Exchange))
-    app.query_one("#prompt").value = question
-    await pilot.press("enter")
-    await wait_for(pilot, lambda: len(app.query(Exchange)) > before, timeout, "the question to appear")
-    exchange = app.query(Exchange).last()
-    await wait_for(pilot, lambda: exchange.answer is not None or exchange.error is not None, timeout, "the reply")
-    await wait_for(pilot, lambda: len(exchange.cards) == len(exchange.answer.hits) if exchange.answer else True,
-                   timeout, "the cards")
-    # The reply is scrolled into view after a refresh; a screenshot taken before that is a race.
-    await wait_for(pilot, lambda: exchange.revealed or not exchange.is_attached, timeout, "the reply to be scrolled into view")
-    return exchange
-
-
-async def run_palette(pilot, text: str) -> None:
-    """Open the command palette, type text and run the first command it offers."""
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*text)
-    await pilot.pause(0.3)
-    await pilot.press("enter")
-    await pilot.pause(0.2)
-
-
-def _strips(widget):
-    from textual.geometry import Region
-
-    width, height = widget.outer_size
-    return widget.render_lines(Region(0, 0, width, height))
-
-
-def rendered_lines(widget) -> list[str]:
-    """The characters a widget and its descendants draw (border and title included), line by line."""
-    lines = ["".join(segment.text for segment in strip) for strip in _strips(widget)]
-    for child in widget.query("*"):
-        lines += rendered_lines_of_one(child)
-    return lines
-
-
-def rendered_lines_of_one(widget) -> list[str]:
-    return ["".join(segment.text for segment in strip) for strip in _strips(widget)]
-
-
-def rendered_segments(widget):
-    """The styled segments a widget draws (without its descendants)."""
-    return [segment for strip in _strips(widget) for segment in strip]
+        if doc not in self.documents:
+            raise QAError(f"{doc}: cannot read (No such file or directory)")  # as qa.corpus.read_source says it
+        return self.documents[doc]

@@ -1,0 +1,427 @@
+"""The chat's session without Textual: plain calls, jobs run by hand, events collected in a list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fake_bot import FakeBot
+
+from qa import QAError
+from ui.conversations import ConversationStore
+from ui.session import (
+    ActivityChanged,
+    Answered,
+    AppState,
+    ChatSession,
+    ConversationOpened,
+    Event,
+    FolderWanted,
+    IndexingStarted,
+    Loaded,
+    LoadFailed,
+    Notice,
+    QueueChanged,
+    Reloading,
+    Searching,
+    Severity,
+    TranscriptCleared,
+)
+
+LONDON_Q = "Who did they meet in London?"
+
+
+class ManualRunner:
+    """Keeps each background job until the test runs it; callbacks run at once (one thread here)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, Callable[[], None]]] = []
+
+    def background(self, job: Callable[[], None], group: str) -> None:
+        self.jobs.append((group, job))
+
+    def to_main(self, callback: Callable[[], None]) -> None:
+        callback()
+
+    def run(self, group: str) -> None:
+        """Run the oldest job of group (it must be there)."""
+        index = next(i for i, (g, _) in enumerate(self.jobs) if g == group)
+        _, job = self.jobs.pop(index)
+        job()
+
+    def groups(self) -> list[str]:
+        return [group for group, _ in self.jobs]
+
+
+class Chat:
+    """A session, its runner and every event it reported."""
+
+    def __init__(self, data_dir: Path, bot: FakeBot | None = None, **options) -> None:
+        self.bot = bot or FakeBot()
+        self.runner = ManualRunner()
+        self.events: list[Event] = []
+        self.session = ChatSession(self.bot, runner=self.runner, data_dir=data_dir, **options)
+        self.session.listen(self.events.append)
+
+    def of(self, kind: type) -> list:
+        return [event for event in self.events if isinstance(event, kind)]
+
+    def notices(self) -> list[str]:
+        return [event.message for event in self.of(Notice)]
+
+    def statuses(self) -> dict[int, str]:
+        """What each waiting question waits for, as last reported."""
+        return dict(self.of(QueueChanged)[-1].statuses)
+
+    def loaded(self) -> Chat:
+        self.session.load()
+        self.runner.run("bot")
+        return self
+
+    def answer_all(self) -> None:
+        while "ask" in self.runner.groups():
+            self.runner.run("ask")
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    return tmp_path / "data"
+
+
+def test_questions_asked_while_loading_wait_and_are_answered_in_order(data_dir):
+    chat = Chat(data_dir)
+    session = chat.session
+    first = session.ask(LONDON_Q)
+    second = session.ask("and who attended?")
+    third = session.ask("when was it?")
+    assert session.state is AppState.LOADING and chat.bot.calls == []
+    assert set(chat.statuses().values()) == {"Waiting for the model and the index to load…"}
+    assert second.history == (LONDON_Q,) and third.history == (LONDON_Q, "and who attended?")
+
+    chat.loaded()
+    assert session.state is AppState.READY and chat.of(Loaded)
+    assert chat.of(Searching)[0].question_id == first.id
+    assert chat.statuses() == {second.id: "Queued: 1 question before this one…",
+                               third.id: "Queued: 2 questions before this one…"}
+    assert chat.runner.groups() == ["ask"]  # one question at a time
+
+    chat.answer_all()
+    assert [event.question_id for event in chat.of(Answered)] == [first.id, second.id, third.id]
+    assert [call[0] for call in chat.bot.calls] == [LONDON_Q, "and who attended?", "when was it?"]
+    assert chat.bot.calls[1][1] == (LONDON_Q,)
+    assert [turn.question for turn in session.turns] == [LONDON_Q, "and who attended?", "when was it?"]
+    assert session.turns[0].answer is not None and not session.turns[0].answer.abstained
+
+
+def test_an_empty_submission_is_not_asked_and_a_question_is_remembered_for_recall(data_dir):
+    chat = Chat(data_dir).loaded()
+    assert chat.session.submit("   ") is None
+    assert chat.session.submit("why " * 600) is None and chat.bot.calls == []
+    assert chat.notices()[-1].startswith("The question is too long: 2,399 characters (limit 2,000)")
+    assert chat.session.submit(f"  {LONDON_Q} ") is not None
+    assert chat.session.history.entries == [LONDON_Q]
+    assert (data_dir / "history.jsonl").is_file()
+
+
+def test_a_failed_load_says_why_and_ctrl_r_builds_then_answers_the_waiting_question(data_dir):
+    bot = FakeBot(load_error=QAError("the index in embeddings was built with model other-model"))
+    chat = Chat(data_dir, bot)
+    session = chat.session
+    chat.loaded()
+    assert session.state is AppState.BROKEN and chat.of(LoadFailed)
+    assert session.load_error.startswith("The index in embeddings was built with model other-model")
+    assert "Ctrl+R" in session.load_error
+    waiting = session.ask(LONDON_Q)
+    assert chat.statuses()[waiting.id] == "Waiting for an index — press Ctrl+R to re-index"  # as the message says
+
+    session.reindex()
+    assert session.state is AppState.INDEXING and chat.of(IndexingStarted)
+    assert chat.statuses()[waiting.id] == "Waiting for the index to be rebuilt…"
+    status = session.activity_status()
+    assert status is not None and status.progress is None and "reading, splitting and embedding" in status.label
+    chat.runner.run("index")
+    assert chat.of(ActivityChanged)
+    assert any(note.startswith("Indexed 3 files, 5 passages") for note in chat.notices())
+    assert session.state is AppState.READY and session.load_error is None
+    chat.answer_all()
+    assert chat.of(Answered)[0].question_id == waiting.id
+
+
+def test_errors_while_asking_become_the_reply_and_the_queue_goes_on(data_dir):
+    class Failing(FakeBot):
+        def ask(self, question, history=(), k=5, mode=None):
+            if "disk" in question:
+                raise RuntimeError("disk on fire")
+            return super().ask(question, history, k, mode)
+
+    chat = Chat(data_dir, Failing()).loaded()
+    chat.session.ask(" ")
+    chat.session.ask("what about the disk?")
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    errors = [event.turn.error for event in chat.of(Answered)]
+    assert errors == ["The question is empty", "Something went wrong: RuntimeError: disk on fire", None]
+
+
+def test_reindex_waits_for_the_load_and_the_search_and_reports_its_progress(data_dir):
+    chat = Chat(data_dir)
+    session = chat.session
+    session.reindex()
+    assert chat.notices()[-1] == "Wait for the model and the index to load, then re-index"
+    chat.loaded()
+    session.ask(LONDON_Q)
+    session.reindex()
+    assert chat.notices()[-1] == "Wait for the search to finish, then re-index"
+    chat.answer_all()
+    session.reindex()
+    session.reindex()
+    assert chat.notices()[-1] == "Already re-indexing"
+    assert chat.runner.groups() == ["index"]
+    chat.runner.run("index")
+    assert session.state is AppState.READY
+
+
+def test_closing_stops_a_reindex_at_its_next_report_and_the_index_is_loaded_again(data_dir):
+    chat = Chat(data_dir).loaded()
+    chat.session.reindex()
+    chat.session.close()
+    chat.runner.run("index")
+    assert any(note.startswith("Re-index failed: _Stopped") for note in chat.notices())
+    assert chat.of(Reloading) and chat.session.state is AppState.LOADING
+    assert chat.runner.groups() == ["bot"]
+
+
+def test_an_index_dir_that_is_a_file_is_named_and_never_built(data_dir, tmp_path):
+    not_a_folder = tmp_path / "index.txt"
+    not_a_folder.write_text("not an index", encoding="utf-8")
+    bot = FakeBot()
+    bot.index_dir = not_a_folder
+    chat = Chat(data_dir, bot).loaded()
+    assert chat.session.state is AppState.BROKEN
+    assert "is a file, not a folder" in chat.session.load_error and "Ctrl+R" not in chat.session.load_error
+    chat.session.reindex()
+    assert chat.of(Notice)[-1].severity is Severity.ERROR and "is a file" in chat.notices()[-1]
+    assert chat.runner.groups() == []
+    waiting = chat.session.ask(LONDON_Q)  # what it waits for agrees with the message: no "press Ctrl+R"
+    assert chat.statuses()[waiting.id] == "Waiting for an index — restart with a folder as --index-dir"
+
+
+def test_a_library_notice_from_a_worker_is_reported_printable(data_dir):
+    chat = Chat(data_dir)
+    chat.session.library_notice("corpus changed\x1b[2J; updating it")
+    assert chat.notices() == ["corpus changed\\x1b[2J; updating it"]
+
+
+# --- conversations ------------------------------------------------------------------------------
+
+
+def test_answers_k_and_mode_are_kept_and_the_next_session_reopens_them(data_dir):
+    chat = Chat(data_dir).loaded()
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    chat.session.set_k(3)
+    chat.session.set_mode("bm25")
+    chat.session.ask("and who attended?")
+    chat.answer_all()
+    assert chat.notices()[:2] == ["k = 3: answers cite up to 3 passages", "Retrieval mode: bm25"]
+
+    later = Chat(data_dir)
+    later.session.restore()
+    [opened] = later.of(ConversationOpened)
+    assert [turn.question for turn in opened.turns] == [LONDON_Q, "and who attended?"]
+    assert opened.turns[1].mode == "bm25" and opened.turns[1].k == 3
+    assert later.session.k == 3 and later.session.mode == "bm25"
+    assert later.notices() == []  # reopened quietly at start
+    later.loaded()
+    follow_up = later.session.ask("when was it?")
+    assert follow_up.history == (LONDON_Q, "and who attended?")
+
+
+def test_a_session_that_does_not_restore_starts_empty(data_dir):
+    chat = Chat(data_dir).loaded()
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    later = Chat(data_dir, restore=False)
+    later.session.restore()
+    assert later.of(ConversationOpened) == [] and later.session.turns == []
+
+
+def test_clear_deletes_the_conversation_and_undo_brings_it_back(data_dir):
+    chat = Chat(data_dir).loaded()
+    session = chat.session
+    session.clear()
+    assert chat.notices()[-1] == "Nothing to clear"
+    session.ask(LONDON_Q)
+    chat.answer_all()
+    first = session.conversation_id
+    assert first is not None
+    session.clear()
+    assert chat.of(TranscriptCleared) and session.conversation_id is None and session.turns == []
+    assert "Ctrl+Z brings it back" in chat.notices()[-1]
+    assert session.conversations() == []
+    assert session.undo() is True
+    assert session.conversation_id == first and [t.question for t in session.turns] == [LONDON_Q]
+    assert session.undo() is False  # nothing more to bring back
+
+
+def test_a_new_conversation_keeps_the_old_one_and_either_can_be_reopened_or_deleted(data_dir):
+    chat = Chat(data_dir).loaded()
+    session = chat.session
+    session.ask(LONDON_Q)
+    chat.answer_all()
+    first = session.conversation_id
+    session.new_conversation()
+    assert session.conversation_id is None and session.turns == []
+    session.ask("and who attended?")
+    chat.answer_all()
+    assert session.turns[0].answer.history == ()  # a new conversation has no earlier questions
+    second = session.conversation_id
+    assert [c.id for c in session.conversations()] == [second, first]
+    assert session.open_conversation(first) is True
+    assert chat.notices()[-1] == f"Reopened: {LONDON_Q}"
+    session.delete_conversation(second)
+    assert session.conversation_id == first  # deleting another conversation leaves this one shown
+    assert [c.id for c in session.conversations()] == [first]
+    assert session.open_conversation(second) is False
+
+
+def test_an_answer_that_comes_after_the_conversation_was_cleared_is_dropped(data_dir):
+    chat = Chat(data_dir).loaded()
+    session = chat.session
+    session.ask(LONDON_Q)
+    session.ask("and who attended?")
+    session.clear()  # nothing kept yet: only the questions waiting
+    assert chat.notices()[-1] == "Cleared the conversation"
+    chat.answer_all()
+    assert chat.of(Answered) == [] and session.turns == []
+    assert ConversationStore(data_dir).conversations() == []
+    assert [call[0] for call in chat.bot.calls] == [LONDON_Q]  # the waiting one was never asked
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def test_export_writes_the_conversation_or_says_there_is_nothing_yet(data_dir, tmp_path):
+    chat = Chat(data_dir).loaded()
+    assert chat.session.export() is None
+    assert chat.notices()[-1] == "Nothing to export yet: ask a question first"
+    chat.session.ask(LONDON_Q)
+    chat.session.ask("What is the recipe for chocolate cake?")
+    chat.answer_all()
+    written = chat.session.export()
+    assert written is not None and written.parent == data_dir / "exports"
+    assert chat.of(Notice)[-1].title == "Exported the conversation to" and chat.notices()[-1] == str(written.resolve())
+    text = written.read_text(encoding="utf-8")
+    assert f"## {LONDON_Q}" in text and "· mode fused · k 5 ·" in text and "Closest passages (not an answer)" in text
+    again = chat.session.export()
+    assert again is not None and again != written  # never overwrites an export
+    mine = chat.session.export(tmp_path / "mine.md")
+    assert mine == tmp_path / "mine.md" and mine.read_text(encoding="utf-8") == text
+
+
+def test_the_session_imports_no_textual():
+    import subprocess
+    import sys
+
+    code = "import sys, ui.session; assert not [m for m in sys.modules if m.split('.')[0] == 'textual'], 'textual'"
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, check=True)
+
+
+# --- sources ------------------------------------------------------------------------------------
+
+
+def test_a_source_is_opened_where_the_quote_is_now(data_dir):
+    from fake_bot import DOCUMENTS, LONDON
+
+    chat = Chat(data_dir).loaded()
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    answer = chat.session.turns[0].answer
+    hit = answer.hits[0]
+    view = chat.session.open_source(answer, hit)
+    assert view.found == view.cited == (LONDON.start, LONDON.end) and not view.changed
+    [(start, end)] = view.support
+    assert DOCUMENTS[LONDON.doc][start:end] == answer.sentences[0].text
+
+    added = "A new first paragraph.\n\n"
+    chat.bot.documents[LONDON.doc] = added + DOCUMENTS[LONDON.doc] + "\n" + LONDON.text  # the quote twice, moved
+    view = chat.session.open_source(answer, hit)
+    assert view.changed and view.found == (LONDON.start + len(added), LONDON.end + len(added))  # the nearer copy
+    [(start, end)] = view.support
+    assert view.text[start:end] == answer.sentences[0].text
+
+    chat.bot.documents[LONDON.doc] = DOCUMENTS[LONDON.doc].replace("Hammond", "Someone")
+    view = chat.session.open_source(answer, hit)
+    assert view.changed and view.found is None and view.support == ()
+
+
+def test_a_source_that_cannot_be_read_is_a_notice_naming_the_file(data_dir):
+    chat = Chat(data_dir).loaded()
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    answer = chat.session.turns[0].answer
+    del chat.bot.documents[answer.hits[0].passage.doc]
+    assert chat.session.open_source(answer, answer.hits[0]) is None
+    assert chat.of(Notice)[-1].severity is Severity.ERROR
+    # The file named as it is, also where the library's message starts with it (no "London-meeting.txt").
+    assert chat.notices()[-1] == "Cannot open london-meeting.txt: london-meeting.txt: cannot read (No such file or directory)"
+
+
+def test_a_corpus_folder_that_is_gone_is_said_once_at_load_and_named_when_a_source_is_opened(data_dir, tmp_path):
+    bot = FakeBot()
+    bot.manifest.corpus_found = False
+    chat = Chat(data_dir, bot).loaded()
+    [gone] = [n for n in chat.of(Notice) if "is gone" in n.message]
+    assert gone.severity is Severity.WARNING
+    assert gone.message == ("The corpus folder /data/corpus/ is gone: answers still come from the index, "
+                            "but their sources cannot be opened or re-indexed")
+    chat.session.reindex()  # nothing to re-index from: the user is asked for a folder
+    assert "is gone" in chat.of(FolderWanted)[-1].why and chat.runner.groups() == []
+    chat.session.reindex(tmp_path)
+    chat.runner.run("index")  # loaded again: not said twice
+    assert chat.bot.reindexed == [tmp_path]
+    assert sum("is gone" in note for note in chat.notices()) == 1
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    answer = chat.session.turns[0].answer
+    assert chat.session.open_source(answer, answer.hits[0]) is None
+    assert chat.notices()[-1] == "Cannot open london-meeting.txt: the corpus folder /data/corpus/ is gone"
+
+
+def test_a_conversation_deleted_in_another_window_is_saved_again_as_a_new_one_with_a_notice(data_dir):
+    a = Chat(data_dir).loaded()
+    a.session.ask(LONDON_Q)
+    a.answer_all()
+    b = Chat(data_dir)
+    b.session.restore()
+    b.loaded()
+    shown = b.session.conversation_id
+    assert shown == a.session.conversation_id
+    a.session.clear()  # window A deletes the conversation window B shows
+    b.session.ask("and who attended?")
+    b.answer_all()
+    assert "deleted in another window" in b.notices()[-1] and "2 questions" in b.notices()[-1]
+    assert b.session.conversation_id not in (None, shown)
+    [kept] = ConversationStore(data_dir).conversations()
+    assert kept.id == b.session.conversation_id and kept.turns == 2 and kept.title == LONDON_Q
+
+
+def test_the_next_start_reopens_the_conversation_shown_last_not_the_one_answered_last(data_dir):
+    chat = Chat(data_dir).loaded()
+    chat.session.ask(LONDON_Q)
+    chat.answer_all()
+    first = chat.session.conversation_id
+    chat.session.new_conversation()
+    chat.session.ask("and who attended?")
+    chat.answer_all()  # the latest answered
+    chat.session.open_conversation(first)
+
+    later = Chat(data_dir)
+    later.session.restore()
+    assert later.session.conversation_id == first
+
+    later.session.new_conversation()
+    again = Chat(data_dir)
+    again.session.restore()
+    assert again.session.conversation_id is None and again.of(ConversationOpened) == []  # a new one was shown last
