@@ -515,7 +515,7 @@ def _assemble(pages: list[_Page], metadata: dict[str, str], count: int, images_u
         raise FormatError(f"no text in {pages_word}")
     title = metadata.get("Title")
     if not title or _FILE_TITLE.fullmatch(title):
-        title = _first_page_title(pages, edges) or next(line.strip() for line in text.splitlines() if line.strip())[:120]
+        title = _first_page_title(pages) or next(line.strip() for line in text.splitlines() if line.strip())[:120]
     date = _pdf_date(metadata.get("CreationDate"))
     if images_unread:
         dropped.append(("image-only pages, not read (the OCR extra is not installed)", f"{images_unread} of {count} pages"))
@@ -523,21 +523,24 @@ def _assemble(pages: list[_Page], metadata: dict[str, str], count: int, images_u
                      dropped=tuple(dropped), ocr_pages=tuple(ocr_pages), headings_in_text=True)
 
 
-def _first_page_title(pages: list[_Page], edges: set[tuple[int, int]]) -> str | None:
+def _first_page_title(pages: list[_Page]) -> str | None:
     """The lines in the largest type on the first page with text, read together (a title set on
-    two lines is one title)."""
-    for number, page in enumerate(pages):
-        lines = [line for i, line in enumerate(page.lines) if (number, i) not in edges]
-        if not lines:
-            continue
-        largest = max(line.size for line in lines)
-        run: list[str] = []
-        for line in lines:
-            if line.size >= largest - 0.5:
-                run.append(line.text)
-            elif run:
-                break
-        return " ".join(run)[:120] or None
+    two lines is one title); type with fewer than four letters is a logo or an initial, not a title.
+    A running header may repeat the title: it is still the title, though left out of the text."""
+    for page in pages:
+        lines = page.lines
+        for size in sorted({line.size for line in lines}, reverse=True):
+            run: list[str] = []
+            for line in lines:
+                if abs(line.size - size) <= 0.5:
+                    run.append(line.text)
+                elif run:
+                    break
+            title = " ".join(run)
+            if sum(char.isalpha() for char in title) >= 4:
+                return title[:120]
+        if lines:
+            return None
     return None
 
 
