@@ -467,6 +467,7 @@ def _assemble(pages: list[_Page], metadata: dict[str, str], count: int, images_u
             sizes[round(line.size, 1)] += len(line.text)
     body = sizes.most_common(1)[0][0] if sizes else 0.0
     heading_sizes = sorted({round(line.size, 1) for page in pages for line in page.lines if _is_heading(line, body)}, reverse=True)
+    _, title_lines = _title_lines(pages)  # the title is every passage's, not a section of the first page
     pieces: list[str] = []
     page_starts: list[int] = []
     headings: dict[int, int] = {}
@@ -483,7 +484,7 @@ def _assemble(pages: list[_Page], metadata: dict[str, str], count: int, images_u
         lines = [line for i, line in enumerate(page.lines) if (number, i) not in edges]
         previous: _Line | None = None
         usual = _usual_spacing(lines)
-        page_headings = _headings(lines, body)
+        page_headings = _headings(lines, body) - title_lines
         left: dict[int, float] = {}
         for line in lines:
             left[line.region] = min(left.get(line.region, line.x0), line.x0)
@@ -527,21 +528,26 @@ def _first_page_title(pages: list[_Page]) -> str | None:
     """The lines in the largest type on the first page with text, read together (a title set on
     two lines is one title); type with fewer than four letters is a logo or an initial, not a title.
     A running header may repeat the title: it is still the title, though left out of the text."""
+    return _title_lines(pages)[0]
+
+
+def _title_lines(pages: list[_Page]) -> tuple[str | None, set[int]]:
+    """The first page's title (see _first_page_title) and the ids of its lines."""
     for page in pages:
         lines = page.lines
         for size in sorted({line.size for line in lines}, reverse=True):
-            run: list[str] = []
+            run: list[_Line] = []
             for line in lines:
                 if abs(line.size - size) <= 0.5:
-                    run.append(line.text)
+                    run.append(line)
                 elif run:
                     break
-            title = " ".join(run)
+            title = " ".join(line.text for line in run)
             if sum(char.isalpha() for char in title) >= 4:
-                return title[:120]
+                return title[:120], {id(line) for line in run}
         if lines:
-            return None
-    return None
+            return None, set()
+    return None, set()
 
 
 def _headings(lines: list[_Line], body: float) -> set[int]:
