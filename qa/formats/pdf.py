@@ -484,7 +484,9 @@ def _assemble(pages: list[_Page], metadata: dict[str, str], count: int, images_u
         lines = [line for i, line in enumerate(page.lines) if (number, i) not in edges]
         previous: _Line | None = None
         usual = _usual_spacing(lines)
-        page_headings = _headings(lines, body) - title_lines
+        # OCR boxes measure the ink of each line, not its type size: no heading is guessed from them
+        scanned = page.ocr is not None
+        page_headings = set() if scanned else _headings(lines, body) - title_lines
         left: dict[int, float] = {}
         for line in lines:
             left[line.region] = min(left.get(line.region, line.x0), line.x0)
@@ -495,7 +497,7 @@ def _assemble(pages: list[_Page], metadata: dict[str, str], count: int, images_u
                     pieces[-1] = pieces[-1][:-1]
                     length -= 1
                     separator = ""
-                elif _starts_paragraph(previous, line, usual, left, page_headings):
+                elif _starts_paragraph(previous, line, usual, left, page_headings, scanned):
                     separator = "\n\n"
                 else:
                     separator = "\n"
@@ -577,10 +579,10 @@ def _usual_spacing(lines: list[_Line]) -> float:
     return gaps[len(gaps) // 4] if gaps else 0.0
 
 
-def _starts_paragraph(previous: _Line, line: _Line, usual: float, left: dict[int, float], headings: set[int]) -> bool:
+def _starts_paragraph(previous: _Line, line: _Line, usual: float, left: dict[int, float], headings: set[int], scanned: bool = False) -> bool:
     if id(line) in headings or id(previous) in headings:
         return True
-    if abs(line.size - previous.size) > 0.15 * max(line.size, previous.size):
+    if not scanned and abs(line.size - previous.size) > 0.15 * max(line.size, previous.size):
         return True
     if line.region != previous.region:
         # text that flows on into the next column goes on in lower case after an unfinished line
