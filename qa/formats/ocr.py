@@ -55,7 +55,7 @@ def read_page(page, digest: str, number: int) -> tuple[list[_Segment], float]:
     cached = _cache_file(digest, number)
     try:
         stored = json.loads(cached.read_text(encoding="utf-8"))
-        return [_Segment(str(t), float(a), float(b), float(c), float(d)) for t, a, b, c, d in stored["lines"]], float(stored["confidence"])
+        return [_Segment(str(t), float(a), float(b), float(c), float(d)) for t, a, b, c, d in stored["lines"]], round(float(stored["confidence"]), 3)
     except (OSError, ValueError, KeyError, TypeError):
         pass
     segments, confidence = _recognise(page)
@@ -105,4 +105,4 @@ def _recognise(page) -> tuple[list[_Segment], float]:
         segments.append(_Segment(text, min(xs), max(xs), min(ys), max(ys)))
         weighted += float(score) * len(text)
         chars += len(text)
-    return segments, (weighted / chars if chars else 0.0)
+    return segments, round(weighted / chars, 3) if chars else 0.0  # three digits: what a reader can use
