@@ -3,17 +3,16 @@
 PDFium gives every character of a page with its box. Characters are grouped into segments (a run
 of one line, broken where the line jumps or leaves a wide gap), and the segments are put in reading
 order:
-- a page whose segments leave a vertical gutter with prose on both sides (most lines of four words
-  or more) is read column by column; lines that cross the gutter (a title, an abstract) are read
-  where they stand;
+- a page whose segments leave a vertical gutter with prose on both sides, side by side (most lines
+  of four words or more), is read column by column; lines that cross the gutter (a title, an
+  abstract) are read where they stand;
 - segments that share a line are one row: a table row, its cells joined as in the other formats
   ("label: value", or "a | b | c"); prose is never split into cells: a line breaks into cells only
-  at a gap wider than a line height (three times a justified line's widest space) where the next
-  cell starts at the same x as a cell of a nearby line (a table's column), or at a gap three
-  line heights wide;
+  at a gap wider than a line height (three times a justified line's widest space) where the cell
+  lines up with a cell of a nearby line (a table's column), or at a gap three line heights wide;
 - a gap between lines clearly wider than the column's usual line spacing, an indented first line,
   or a change of font size starts a paragraph; a line in a font clearly larger than the body's,
-  followed by body text, is a heading;
+  followed by body text, is a heading: it names the section and stays in the text;
 - a word hyphenated across a line break is re-joined when the next line starts in lower case.
 
 Lines at the top or bottom of the page that repeat on most pages (running headers and footers, page
@@ -90,7 +89,7 @@ class _Line:
     top: float
     size: float
     cells: int
-    region: int  # lines of one column run share a region; a new region starts a paragraph
+    region: int  # lines of one column run share a region
     hyphenated: bool = False  # ends with a hyphen that may join the next line's word
 
 
