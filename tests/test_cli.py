@@ -50,7 +50,7 @@ def test_ask_mode_picks_the_ranking_whose_scores_it_prints(seed_index):
         result = qa("ask", question, "--json", "-k", "3", "--mode", mode, "--index-dir", seed_index)
         assert result.returncode == 0, result.stderr
         by_mode[mode] = json.loads(result.stdout)["passages"]
-    assert all(passages[0]["start"] == 987 and passages[0]["doc"].startswith("003_") for passages in by_mode.values())
+    assert all(passages[0]["start"] == 727 and passages[0]["doc"].startswith("003_") for passages in by_mode.values())
     assert all(-1.0 <= p["score"] <= 1.0 for p in by_mode["dense"])  # cosines
     assert by_mode["fused"][0]["score"] > 1.0 and by_mode["bm25"][0]["score"] > 1.0  # z-score sums, BM25 weights
     assert qa("ask", question, "--mode", "nope", "--index-dir", seed_index).returncode == 2
