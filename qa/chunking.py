@@ -22,7 +22,7 @@ bare HTML tags are furniture. Every line left out of the passages is listed, wit
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -34,10 +34,15 @@ from qa.text import LIST_MARKER
 
 # Bump when the output of split_document changes, so indexes built by older rules are rebuilt.
 # 2: formats, pages, code blocks; 3: lower-case text splits into sentences; 4: no lost text (header
-# lines and guessed headings stay in passages), Markdown furniture and setext headings.
-SPLITTER_VERSION = "4"
+# lines and guessed headings stay in passages), Markdown furniture and setext headings; 5: short
+# blocks of a section merged, a list kept with the line that introduces it, PDFs read by PDFium.
+SPLITTER_VERSION = "5"
 
 MAX_WINDOW_WORDS = 150  # all-MiniLM-L6-v2 reads 256 word pieces; leave room for title and section.
+# Consecutive short blocks of one section (list items, table rows, short paragraphs) are merged into
+# one passage of up to this many words: a lone line that shares a question's words otherwise
+# outranks the paragraph that answers it. Measured in docs/formats.md.
+MERGE_TARGET_WORDS = 100
 
 # Why a line is in no passage: each reason docs/formats lists (page furniture and structure).
 SECTION_HEADING = "section heading"  # an explicit heading: the section of the passages under it
@@ -144,14 +149,65 @@ def split_document(
         body = _header_back_to_body(header, body[0] if body else None, breadcrumbs, title, dropped) + body
         date = find_date(front_matter.get("date", "")) or date or extracted.date
     pages = extracted.page_starts
-    passages = [
-        Passage(doc=doc, title=title, date=date, section=section, start=start, end=end, text=text[start:end],
-                page=bisect_right(pages, start) if pages else None)
-        for start, end, section in _paragraphs(
-            text, body, title, max_words, extracted.markdown, headings, dropped, markdown_headings
-        )
-    ]
+    blocks = list(_paragraphs(text, body, title, max_words, extracted.markdown, headings, dropped, markdown_headings,
+                              extracted.headings_in_text))
+    ocr = dict(extracted.ocr_pages)
+    passages = []
+    for start, end, section in _merged(text, blocks, dropped, pages, max_words):
+        page = bisect_right(pages, start) if pages else None
+        passages.append(Passage(doc=doc, title=title, date=date, section=section, start=start, end=end, text=text[start:end],
+                                page=page, ocr=ocr.get(page) if page is not None else None))
     return DocumentLayout(title=title, date=date, passages=passages, dropped=sorted(dropped))
+
+
+def _merged(
+    text: str, blocks: list[tuple[int, int, str | None]], dropped: list[tuple[int, int, str]], pages: tuple[int, ...], max_words: int
+) -> Iterator[tuple[int, int, str | None]]:
+    """Consecutive blocks of one section joined while they fit in MERGE_TARGET_WORDS (a list with
+    the line that introduces it, up to max_words); a heading-like line left alone goes with the block
+    after it. Blocks never join across a heading (the section changes), text left out, a page
+    break, a code block or the windows of a long paragraph. A joined passage spans its blocks and
+    the whitespace between them."""
+    target = min(MERGE_TARGET_WORDS, max_words)
+    gap_starts = sorted(start for start, _, _ in dropped)
+    group: list[tuple[int, int, str | None]] = []
+    words = 0
+
+    def joinable(before: tuple[int, int, str | None], after: tuple[int, int, str | None], total: int) -> bool:
+        if after[0] < before[1] or _is_code(text, before) or _is_code(text, after):
+            return False
+        i = bisect_left(gap_starts, before[1])
+        if i < len(gap_starts) and gap_starts[i] < after[0]:
+            return False  # text left out lies between them
+        if pages and bisect_right(pages, before[1]) != bisect_right(pages, after[0]):
+            return False
+        if before[2] != after[2]:
+            return len(group) == 1 and _heading_like(text[before[0] : before[1]]) and total <= max_words
+        if total <= target:
+            return True
+        introduced = any(text[s:e].rstrip().endswith(":") for s, e, _ in group)
+        return introduced and LIST_MARKER.match(text[after[0] : after[1]]) is not None and total <= max_words
+
+    for block in blocks:
+        count = len(text[block[0] : block[1]].split())
+        if group and joinable(group[-1], block, words + count):
+            group.append(block)
+            words += count
+            continue
+        if group:
+            yield group[0][0], group[-1][1], group[-1][2]
+        group, words = [block], count
+    if group:
+        yield group[0][0], group[-1][1], group[-1][2]
+
+
+def _is_code(text: str, block: tuple[int, int, str | None]) -> bool:
+    return _FENCE.match(text, block[0]) is not None
+
+
+def _heading_like(block: str) -> bool:
+    """One short line without a sentence's end: a heading or a label, not a passage of its own."""
+    return "\n" not in block and len(block.split()) <= 10 and not _CLOSED_END.search(block)
 
 
 def _markdown_structure(lines: list[_Line], dropped: list[tuple[int, int, str]]) -> tuple[list[_Line], dict[int, tuple[int, str]]]:
@@ -386,6 +442,7 @@ def _paragraphs(
     known_headings: dict[int, int] | None = None,
     dropped: list[tuple[int, int, str]] | None = None,
     markdown_headings: dict[int, tuple[int, str]] | None = None,
+    headings_in_text: bool = False,
 ) -> Iterator[tuple[int, int, str | None]]:
     """(start, end, section) of each paragraph, long ones cut into overlapping windows.
     known_headings (offset → level) replaces the guessing of headings for structured formats, as
@@ -460,12 +517,15 @@ def _paragraphs(
             continue
         if explicit is not None:
             yield from flush()
-            yield from release_pending()
-            dropped.append((line.start, line.end, SECTION_HEADING))
+            if not headings_in_text:
+                yield from release_pending()
+                dropped.append((line.start, line.end, SECTION_HEADING))
             level = -7 + explicit[0]
             headings = [(lvl, h) for lvl, h in headings if lvl < level]
             if explicit[1] != title:
                 headings.append((level, explicit[1]))
+            if headings_in_text:
+                pending.append(line)  # a guessed heading: the section, and the start of what follows
             continue
         if line.is_list_item and current:
             yield from flush()

@@ -14,6 +14,7 @@ from qa.formats import (
     Extracted,
     FormatError,
     Limits,
+    Progress,
     extract,
 )
 
@@ -132,11 +133,12 @@ def source_sha256(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> str:
     return file_sha256(_read_bytes(source, limits))
 
 
-def read_document(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Document:
-    """Read and extract one file; raise CorpusError naming the file and why when it cannot be used."""
+def read_document(source: SourceFile, limits: Limits = DEFAULT_LIMITS, progress: Progress | None = None) -> Document:
+    """Read and extract one file; raise CorpusError naming the file and why when it cannot be used.
+    progress, when given, hears how far a long file (a PDF, page by page) has been read."""
     data = _read_bytes(source, limits)
     try:
-        extracted = extract(source.doc, data, limits)
+        extracted = extract(source.doc, data, limits, progress)
     except FormatError as error:
         raise CorpusError(f"{source.doc}: skipped, {error}") from error
     return Document(doc=source.doc, extracted=extracted, sha256=file_sha256(data))

@@ -26,6 +26,7 @@ class InspectedPassage:
     page: int | None
     section: str | None
     text: str
+    ocr: float | None = None  # read by OCR from a scanned page: the engine's confidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class Inspection:
     passages: tuple[InspectedPassage, ...]
     left_out_by_splitter: tuple[LeftOut, ...]
     left_out_by_reader: tuple[LeftOut, ...]
+    ocr_pages: tuple[tuple[int, float], ...] = ()  # (page, confidence) of the pages read by OCR
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,9 +76,10 @@ def inspect_file(path: Path) -> Inspection:
     return Inspection(
         doc=path.name, format=kind, characters=len(text), title=layout.title, date=layout.date,
         sections=tuple(sections),
-        passages=tuple(InspectedPassage(p.start, p.end, p.page, p.section, p.text) for p in layout.passages),
+        passages=tuple(InspectedPassage(p.start, p.end, p.page, p.section, p.text, p.ocr) for p in layout.passages),
         left_out_by_splitter=tuple(LeftOut(why, text[start:end], start, end) for start, end, why in layout.dropped),
         left_out_by_reader=tuple(LeftOut(why, dropped) for why, dropped in document.extracted.dropped),
+        ocr_pages=document.extracted.ocr_pages,
     )
 
 
@@ -87,6 +90,9 @@ def render_inspection(inspection: Inspection, write=print) -> None:
         return printable(flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…")
 
     write(f"{printable(inspection.doc)} ({inspection.format}, {inspection.characters:,} characters of text)")
+    if inspection.ocr_pages:
+        pages = ", ".join(f"{page} ({confidence:.0%})" for page, confidence in inspection.ocr_pages)
+        write(f"read by OCR (the engine's confidence): page{'s' if len(inspection.ocr_pages) > 1 else ''} {pages}")
     write(f"title: {printable(inspection.title)}")
     write(f"date: {inspection.date or '(none found)'}")
     write(f"sections ({len(inspection.sections)}):")
@@ -95,6 +101,7 @@ def render_inspection(inspection: Inspection, write=print) -> None:
     write(f"passages ({len(inspection.passages)}):")
     for n, passage in enumerate(inspection.passages, 1):
         where = f"characters {passage.start}–{passage.end}" + (f", page {passage.page}" if passage.page else "")
+        where += f", OCR {passage.ocr:.0%}" if passage.ocr is not None else ""
         section = f" · § {printable(passage.section)}" if passage.section else ""
         write(f"  [{n}] {where}{section}")
         write(f"      {show(passage.text)}")

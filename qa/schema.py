@@ -17,6 +17,7 @@ class Passage:
     end: int
     text: str
     page: int | None = None  # 1-based page of a paged document (PDF); None for others
+    ocr: float | None = None  # read by OCR from a scanned page: the engine's confidence (0-1); None for a text layer
 
     @property
     def page_label(self) -> str | None:
@@ -38,7 +39,10 @@ class Passage:
         return f"{context}\n{self.text}" if context else self.text
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if self.ocr is None:
+            del data["ocr"]  # passages read from a text layer are written as before
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Passage:
@@ -51,6 +55,7 @@ class Passage:
             end=int(data["end"]),
             text=str(data["text"]),
             page=int(data["page"]) if data.get("page") is not None else None,
+            ocr=float(data["ocr"]) if data.get("ocr") is not None else None,
         )
 
 

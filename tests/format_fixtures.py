@@ -7,7 +7,7 @@ import io
 
 def make_pdf(pages: list[list[str] | None], info_title: str | None = None) -> bytes:
     """A PDF with one Helvetica text line per string, 14 pt apart; an empty string leaves a blank line
-    (a paragraph gap) and a page given as None holds only a filled square (no text layer)."""
+    (a paragraph gap) and a page given as None holds only an image, as a scanned page does (no text layer)."""
     objects = []
     def add(body):
         objects.append(body)
@@ -17,7 +17,7 @@ def make_pdf(pages: list[list[str] | None], info_title: str | None = None) -> by
     pages_id_placeholder = len(objects) + 1 + 2 * len(pages)
     for lines in pages:
         if lines is None:
-            stream = b"q 100 0 0 100 50 600 cm 0 0 1 rg 0 0 1 1 re f Q"
+            stream = b"q 100 0 0 100 50 600 cm BI /W 2 /H 2 /CS /G /BPC 8 ID \x00\xff\xff\x00 EI Q"
         else:
             ops = ["BT /F1 12 Tf 14 TL 72 720 Td"]
             for line in lines:
@@ -129,3 +129,24 @@ def make_zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def make_report_pdf(pages: list[list[str]], header: str, footer: str = "Page {n} of {count}") -> bytes:
+    """A PDF whose every page has a running header at the top, its body lines, and a footer with its
+    page number at the bottom, as word processors write them."""
+    objects: list[bytes] = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    page_ids = []
+    pages_id = 1 + 2 * len(pages) + 1
+    for n, lines in enumerate(pages, 1):
+        ops = ["BT /F1 9 Tf", f"1 0 0 1 72 760 Tm ({header}) Tj", "/F1 12 Tf"]
+        ops += [f"1 0 0 1 72 {700 - i * 14} Tm ({line}) Tj" for i, line in enumerate(lines)]
+        ops += ["/F1 9 Tf", f"1 0 0 1 280 40 Tm ({footer.format(n=n, count=len(pages))}) Tj", "ET"]
+        stream = "\n".join(ops).encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        objects.append(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 1 0 R >> >> /Contents %d 0 R >>"
+                       % (pages_id, len(objects)))
+        page_ids.append(len(objects))
+    objects.append(b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % i for i in page_ids) + b"] /Count %d >>" % len(page_ids))
+    assert len(objects) == pages_id
+    objects.append(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+    return pdf_file(objects, len(objects))

@@ -34,12 +34,13 @@ def test_page_furniture_is_not_a_passage(prefix):
         assert not passage.text.startswith(("Photo", "Japan-United Kingdom Relations", "Press Releases"))
 
 
-def test_numbered_items_on_consecutive_lines_are_separate_paragraphs():
-    _, layout = seed("000")
-    starts = [p.text[:3] for p in layout.passages]
-    assert len(layout.passages) == 7
-    assert starts == ["On ", "1. ", "2. ", "3. ", "4. ", "5. ", "The"]
-    assert layout.passages[2].text.startswith("2. Regarding the taking hostage of Japanese citizens by ISIL")
+def test_a_numbered_list_stays_with_the_sentence_that_introduces_it_and_long_items_stand_alone():
+    text, layout = seed("000")
+    first = layout.passages[0]
+    assert first.text.startswith("On ") and first.text.split("\n")[0].rstrip().endswith(":")
+    assert "\n  1. The UK side stated" in first.text  # the introducing sentence and the first item
+    assert [p.text[:3] for p in layout.passages[1:]] == ["2. ", "3. ", "4. ", "5. "]
+    assert layout.passages[1].text.startswith("2. Regarding the taking hostage of Japanese citizens by ISIL")
     assert layout.date == "2015-01-23"
 
 
@@ -113,7 +114,8 @@ def test_markdown_headings_become_a_section_path_and_front_matter_gives_title_an
 def test_windows_line_endings_keep_offsets_exact():
     text = "Title line\r\n\r\nFirst paragraph is here and it is long enough to be body text.\r\n\r\nSecond one.\r\n"
     layout = split_document("crlf.txt", text)
-    assert [p.text for p in layout.passages] == ["Title line", "First paragraph is here and it is long enough to be body text.", "Second one."]
+    # three short blocks of one section make one passage, the line breaks between them kept as written
+    assert [p.text for p in layout.passages] == [text.rstrip("\r\n")]
     assert all(text[p.start : p.end] == p.text for p in layout.passages)
     assert layout.title == "Title line"
 

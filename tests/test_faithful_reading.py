@@ -156,9 +156,9 @@ LICENCE = """\
 def test_hard_wrapped_licence_keeps_every_line_and_a_sentence_start_is_not_a_section():
     layout = split_document("LICENSE.txt", LICENCE)
     assert uncovered(LICENCE, passage_spans(layout)) == ""
-    licensor = next(p for p in layout.passages if "Licensor" in p.text)
-    assert licensor.text.startswith('"Licensor" shall mean the copyright owner or entity authorized by')
-    assert licensor.text.endswith("that is granting the License.")
+    licensor = next(p for p in layout.passages if '"Licensor" shall mean' in p.text)
+    assert '"Licensor" shall mean the copyright owner or entity authorized by\n' in licensor.text
+    assert "that is granting the License." in licensor.text
     assert not any(p.section and "shall mean" in p.section for p in layout.passages)
     assert layout.title == "Apache License"
 
@@ -217,9 +217,9 @@ Use <img src="x.png" alt="level 4 algebra"> xslt-config --cflags to get them.</p
 def test_html_menus_in_tables_and_alt_text_are_not_passages():
     extracted, layout = layout_of("faq.html", MENU_PAGE.encode())
     texts = [p.text for p in layout.passages]
-    assert texts == [
-        "Usually the problem comes from the fact that the compiler doesn't get the right flags. Use xslt-config --cflags to get them.",
-        "Grand total: 2,730", "Tax: 130", "Daniel Veillard",
+    assert texts == [  # the short blocks of the one section, in one passage
+        "Usually the problem comes from the fact that the compiler doesn't get the right flags. Use xslt-config --cflags to get them."
+        "\n\nGrand total: 2,730\n\nTax: 130\n\nDaniel Veillard",
     ]
     assert {why for why, _ in extracted.dropped} == {"image alt text", "link list"}
     assert ("image alt text", "level 4 algebra") in extracted.dropped
@@ -228,7 +228,7 @@ def test_html_menus_in_tables_and_alt_text_are_not_passages():
 @pytest.mark.skipif(not Path("/usr/share/doc/libxslt1-dev/html/FAQ.html").is_file(), reason="libxslt's HTML docs are not installed")
 def test_the_installed_libxslt_faq_page_has_no_menu_passages():
     _, layout = layout_of("FAQ.html", Path("/usr/share/doc/libxslt1-dev/html/FAQ.html").read_bytes())
-    assert 10 <= len(layout.passages) <= 20  # 63 when every menu item was a passage
+    assert len(layout.passages) <= 20  # 63 when every menu item was a passage
     assert not any(p.text in ("Home", "Main Menu", "Downloads") or "Logo" in p.text for p in layout.passages)
     assert any("xslt-config --cflags" in p.text for p in layout.passages)
 
@@ -236,7 +236,8 @@ def test_the_installed_libxslt_faq_page_has_no_menu_passages():
 def test_docx_nested_table_cells_are_read_as_rows():
     data = make_docx_nested_table([("Customer", "Jane Roe")], [("Grand total", "2,730"), ("Tax", "130")], "Repair estimate.")
     _, layout = layout_of("estimate.docx", data)
-    assert [p.text for p in layout.passages] == ["Repair estimate.", "Customer: Jane Roe", "Grand total: 2,730", "Tax: 130", "Signed by the workshop"]
+    rows = ["Repair estimate.", "Customer: Jane Roe", "Grand total: 2,730", "Tax: 130", "Signed by the workshop"]
+    assert [p.text for p in layout.passages] == ["\n\n".join(rows)]  # short rows of one section: one passage
 
 
 def test_pdf_table_written_column_by_column_is_read_as_rows():
@@ -298,13 +299,12 @@ def test_qa_inspect_human_output_shows_pages_and_the_reader_s_drops(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:3] == ["faq.html (html, 201 characters of text)", "title: FAQ", "date: (none found)"]
-    assert "passages (4):" in lines and "  [2] characters 156–174 · § The C library for GNOME" in lines
+    assert "passages (1):" in lines and "  [1] characters 30–201 · § The C library for GNOME" in lines
     assert "  image alt text: GNOME2 Logo" in lines
     assert any(line.startswith("  link list: Main Menu Home Introduction") for line in lines)
     (tmp_path / "t.pdf").write_bytes(make_table_pdf("Estimate Totals", [("Parts", "1,900"), ("Tax", "130")]))
     pdf = qa("inspect", tmp_path / "t.pdf").stdout.splitlines()
-    assert pdf[pdf.index("passages (2):") + 1 :][:4] == [
-        "  [1] characters 0–15, page 1", "      Estimate Totals", "  [2] characters 17–38, page 1", "      Parts: 1,900 Tax: 130"]
+    assert pdf[pdf.index("passages (1):") + 1 :][:2] == ["  [1] characters 0–38, page 1", "      Estimate Totals Parts: 1,900 Tax: 130"]
 
 
 def test_qa_inspect_of_a_bad_file_is_one_plain_error_line(tmp_path):

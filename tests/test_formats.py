@@ -35,8 +35,8 @@ def test_html_keeps_main_content_with_title_date_and_heading_sections():
     by_text = {p.text: p.section for p in layout.passages}
     assert by_text["The harbour festival returns in June with boats and music."] is None
     assert by_text["Tickets cost five pounds and children go free."] == "Tickets"
-    assert by_text["• At the town hall."] == "Tickets › Where to buy"
-    assert by_text["opening  times\n  10:00-18:00"] == "Tickets › Where to buy"  # pre keeps its spacing
+    # the list and the short block after it, under one heading, are one passage; pre keeps its spacing
+    assert by_text["• At the town hall.\n\n• Online from May.\n\nopening  times\n  10:00-18:00"] == "Tickets › Where to buy"
 
 
 def test_html_title_falls_back_to_h1_and_the_encoding_is_read_from_the_meta_tag():
@@ -54,16 +54,16 @@ def test_pdf_passages_carry_their_page_and_hyphenated_words_are_rejoined():
     extracted, layout = passages_of("report.pdf", data)
     assert layout.title == "Council Annual Report"
     pages = {p.text: p.page for p in layout.passages}
-    assert pages == {
-        "Annual Report": 1,
-        "The committee met in March to discuss the\nbudget and approved the new library building on Main Street.": 1,
-        "A second paragraph on the first page.": 1,
+    assert pages == {  # the short blocks of page 1 in one passage; none spans the page break
+        "Annual Report\n\nThe committee met in March to discuss the\nbudget and approved the new library building on Main Street."
+        "\n\nA second paragraph on the first page.": 1,
         "The second page talks about the harbour and its boats.": 2,
     }
     assert extracted.page_starts[1] == extracted.text.index("The second page")
 
 
-def test_image_only_pdf_is_skipped_with_a_warning_and_no_empty_index(tmp_path, fake_factory):
+def test_image_only_pdf_without_the_ocr_extra_is_skipped_naming_the_extra_and_no_empty_index(tmp_path, fake_factory, monkeypatch):
+    monkeypatch.setattr("qa.formats.ocr.available", lambda: False)
     corpus = tmp_path / "scans"
     corpus.mkdir()
     (corpus / "scan.pdf").write_bytes(make_pdf([None, None]))
@@ -74,7 +74,7 @@ def test_image_only_pdf_is_skipped_with_a_warning_and_no_empty_index(tmp_path, f
     assert not (tmp_path / "index" / "manifest.json").exists()
     (corpus / "notes.txt").write_text("Some notes that make a sentence of body text.\n", encoding="utf-8")
     report = build_index(corpus, tmp_path / "index", encoder_factory=fake_factory)
-    assert report.warnings == ["scan.pdf: skipped, no text layer in 2 pages (a scanned PDF? run OCR on it first)"]
+    assert report.warnings == ["scan.pdf: skipped, no text layer in 2 pages, only images (a scanned PDF? install the OCR extra to read it: pip install 'qa-bot[ocr]')"]
 
 
 def test_docx_headings_become_sections_and_the_title_style_the_title():

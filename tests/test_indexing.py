@@ -25,12 +25,12 @@ def build(corpus, index_dir, factory, **kwargs):
 def test_build_writes_vectors_passages_and_manifest(corpus, index_dir, fake_factory):
     report = build(corpus, index_dir, fake_factory)
     manifest = read_manifest(index_dir)
-    assert report.files == 5 and report.passages == manifest.passage_count == 63
+    assert report.files == 5 and report.passages == manifest.passage_count == 49
     assert manifest.model == "all-MiniLM-L6-v2" and manifest.dimension == 64
     assert set(manifest.files) == {p.name for p in corpus.glob("*.txt")}
     assert all(len(record.sha256) == 64 for record in manifest.files.values())
     index = load_index(index_dir)
-    assert index.store.count() == len(index.passages) == 63
+    assert index.store.count() == len(index.passages) == 49
     source = (corpus / index.passages[10].doc).read_text(encoding="utf-8")
     assert source[index.passages[10].start : index.passages[10].end] == index.passages[10].text
 
@@ -77,11 +77,11 @@ def test_only_the_changed_file_is_embedded_again(corpus, index_dir, fake_factory
     assert report.files_embedded == 1 and report.files_reused == 4
     index = load_index(index_dir)
     changed = [pid for pid, passage in zip(index.ids, index.passages, strict=True) if passage.doc == path.name]
-    assert report.passages_embedded == len(changed) == 7
+    assert report.passages_embedded == len(changed) == 5
     texts = {text for pid in changed for text in (index.passage(pid).embedding_text(), *sentence_texts(index.passage(pid).title, index.passage(pid).text))}
     assert fake_encoder.encoded - before == len(texts)  # each distinct passage or sentence text, once
     assert any("tea exports" in p.text for p in index.passages)
-    assert len(index.passages) == 64
+    assert len(index.passages) == 50
 
 
 def test_deleted_and_added_files_are_reflected(corpus, index_dir, fake_factory):
@@ -121,7 +121,7 @@ def test_empty_corpus_folder_is_an_error_and_keeps_the_old_index(corpus, tmp_pat
     (blank / "blank.txt").write_text("   \n\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="no indexable text"):
         build(blank, index_dir, fake_factory)
-    assert len(load_index(index_dir).passages) == 63
+    assert len(load_index(index_dir).passages) == 49
 
 
 def test_unwritable_index_directory_is_an_error(corpus, tmp_path, fake_factory):
@@ -220,8 +220,8 @@ def test_a_damaged_index_is_caught_by_its_checksums_and_qa_index_repairs_it(corp
     assert "\n" not in message and message.startswith(f"damaged index in {index_dir}")
     assert message.endswith(f"rebuild it with: qa index {corpus.resolve()} --index-dir {index_dir}")
     report = build(corpus, index_dir, fake_factory)  # the command the message gives
-    assert report.changed and report.passages == 63
-    assert len(Bot(index_dir, encoder_factory=fake_factory).load().index.passages) == 63
+    assert report.changed and report.passages == 49
+    assert len(Bot(index_dir, encoder_factory=fake_factory).load().index.passages) == 49
 
 
 def test_missing_index_says_how_to_build_one(index_dir, fake_factory):
@@ -262,8 +262,8 @@ def test_reindex_rebuilds_an_index_whose_manifest_is_damaged(corpus, index_dir, 
     (index_dir / "manifest.json").write_text("{not json")
     bot = Bot(index_dir, encoder_factory=fake_factory)
     report = bot.reindex(corpus_dir=corpus)
-    assert report.changed and report.passages == 63
-    assert len(load_index(index_dir).passages) == 63
+    assert report.changed and report.passages == 49
+    assert len(load_index(index_dir).passages) == 49
 
 
 def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, index_dir, fake_factory):
@@ -277,7 +277,7 @@ def test_a_stale_index_being_written_by_another_build_is_used_as_it_is(corpus, i
         bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
     assert len(notices) == 2 and "another qa index is writing" in notices[1]
     assert "answering from the index as it is" in notices[1]
-    assert len(bot.index.passages) == 63
+    assert len(bot.index.passages) == 49
 
 
 def test_bm25_and_idf_saved_by_the_build_score_exactly_as_when_built_in_memory(corpus, index_dir, fake_factory):
@@ -312,7 +312,7 @@ def test_large_files_are_checked_by_size_on_load_and_hashed_by_every_build(corpu
     load_index(index_dir)  # same size: a reader does not hash it
     before = fake_encoder.encoded
     report = build(corpus, index_dir, fake_factory)
-    assert report.changed and fake_encoder.encoded - before >= 63  # the build hashed it and rebuilt
+    assert report.changed and fake_encoder.encoded - before >= 49  # the build hashed it and rebuilt
     vectors = index_dir / read_manifest(index_dir).store.files["passage_vectors"]
     vectors.write_bytes(vectors.read_bytes()[:-4])
     with pytest.raises(IndexMismatchError, match="does not match its checksum"):
@@ -376,7 +376,7 @@ def test_the_file_table_is_stored_as_columns_and_an_index_that_stored_records_st
     (index_dir / "manifest.json").write_text(json.dumps(stored), encoding="utf-8")
     notices = []
     bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
-    assert notices == [] and bot.manifest == manifest and len(bot.index.passages) == 63
+    assert notices == [] and bot.manifest == manifest and len(bot.index.passages) == 49
 
 
 def test_a_damaged_index_of_a_changed_corpus_is_rebuilt_on_load(corpus, index_dir, fake_factory):

@@ -92,7 +92,7 @@ def test_passages_and_their_metadata_are_stored_in_milvus_with_exact_spans(corpu
     index = load_index(index_dir)
     client = connect(parse_target(lite(tmp_path)))
     rows = client.query("qa", filter="id >= 0", output_fields=["id", "doc", "title", "date", "section", "page", "start", "end", "text", "sha256"])
-    assert len(rows) == len(index.passages) == 63
+    assert len(rows) == len(index.passages) == 49
     for row in rows:
         passage = index.passage(row["id"])
         assert (row["doc"], row["title"], row["date"], row["section"], row["page"]) == (passage.doc, passage.title, passage.date, passage.section, passage.page)

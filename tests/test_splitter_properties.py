@@ -73,3 +73,30 @@ def test_structured_formats_lose_nothing_but_their_headings(blocks):
     assert _uncovered_content(text, [(p.start, p.end) for p in layout.passages] + [(s, e) for s, e, _ in layout.dropped]) == []
     for passage in layout.passages:
         assert text[passage.start : passage.end] == passage.text
+
+
+@given(st.lists(st.tuples(st.booleans(), st.text(min_size=1, max_size=80)), max_size=30), st.sampled_from([150, 12, 3]))
+def test_guessed_headings_stay_in_the_text_and_nothing_is_lost(blocks, max_words):
+    """PDF text: its headings are a guess from the font size, so they name the section and stay in
+    a passage; merged passages keep the text between their blocks."""
+    parts, headings, offset = [], {}, 0
+    for is_heading, block in blocks:
+        block = " ".join(block.split())
+        if not block:
+            continue
+        if parts:
+            parts.append("\n\n")
+            offset += 2
+        if is_heading:
+            headings[offset] = 1
+        parts.append(block)
+        offset += len(block)
+    text = "".join(parts)
+    extracted = Extracted(text=text, title="T", headings=headings, headings_in_text=True)
+    layout = split_document("report.pdf", text, max_words, extracted=extracted)
+    assert layout.dropped == []
+    assert _uncovered_content(text, [(p.start, p.end) for p in layout.passages]) == []
+    starts = [p.start for p in layout.passages]
+    assert starts == sorted(starts)
+    for passage in layout.passages:
+        assert text[passage.start : passage.end] == passage.text and passage.text.strip()

@@ -4,7 +4,9 @@
 
 Reading (instant, no model): for each file, the non-space characters of its extracted text that lie
 in no passage ("lost"), split into those the splitter lists as dropped on purpose (with why) and
-those it lost without a word, and the number of passages.
+those it lost without a word, and the number of passages. For a PDF, also what the reader itself may
+have lost: the letters and digits that an independent extraction (pypdf, in the test extra) finds
+on its pages and that are neither in our text nor in what the reader lists as left out ("vs pypdf").
 
 Answers (--answers; builds an index of the folder with the real model, in $QA_CACHE_DIR or the user
 cache): each question of questions.jsonl is asked with `Bot.ask`. An answerable question is
@@ -68,12 +70,35 @@ def reading(folder: Path) -> list[dict]:
                     outside[why] += 1
         outside["(no reason)"] = sum(1 for i, char in enumerate(text) if not covered[i] and not char.isspace())
         dropped = sum(n for why, n in outside.items() if why in ON_PURPOSE)
+        independent = _missing_from_independent(source.path, text, document.extracted.dropped) if source.doc.endswith(".pdf") else None
         rows.append({
+            "vs_pypdf": independent,
             "doc": source.doc, "chars": sum(1 for char in text if not char.isspace()),
             "lost": sum(outside.values()) - dropped, "dropped": dropped,
             "outside_why": {why: n for why, n in outside.items() if n}, "passages": len(layout.passages), "title": layout.title,
         })
     return rows
+
+
+def _alnum(text: str) -> Counter[str]:
+    import unicodedata
+
+    return Counter(char for char in unicodedata.normalize("NFKC", text).lower() if char.isalnum())
+
+
+def _missing_from_independent(path, text: str, left_out) -> int | None:
+    """Letters and digits pypdf reads on the pages that are neither in text nor listed as left out."""
+    try:
+        import logging
+
+        from pypdf import PdfReader
+
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
+        other = "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+    except Exception:
+        return None
+    ours = _alnum(text) + _alnum(" ".join(why + " " + what for why, what in left_out))
+    return sum((_alnum(other) - ours).values())
 
 
 def answers(folder: Path, questions: list[dict], index_dir: Path) -> dict:
@@ -128,12 +153,13 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(report, indent=1, ensure_ascii=False))
         return 0
-    print(f"{'document':40} {'chars':>7} {'lost':>6} {'dropped':>8} {'passages':>8}  title")
+    print(f"{'document':40} {'chars':>7} {'lost':>6} {'dropped':>8} {'passages':>8} {'vs pypdf':>8}  title")
     for row in report["reading"]:
         if "skipped" in row:
             print(f"{row['doc']:40} {row['skipped']}")
             continue
-        print(f"{row['doc']:40} {row['chars']:7} {row['lost']:6} {row['dropped']:8} {row['passages']:8}  {row['title'][:40]}")
+        independent = "" if row["vs_pypdf"] is None else row["vs_pypdf"]
+        print(f"{row['doc']:40} {row['chars']:7} {row['lost']:6} {row['dropped']:8} {row['passages']:8} {independent:>8}  {row['title'][:40]}")
     rows = [r for r in report["reading"] if "skipped" not in r]
     print(f"{'total':40} {sum(r['chars'] for r in rows):7} {sum(r['lost'] for r in rows):6} {sum(r['dropped'] for r in rows):8} "
           f"{sum(r['passages'] for r in rows):8}")

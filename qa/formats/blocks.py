@@ -14,10 +14,21 @@ def collapse(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def row_text(cells: list[str]) -> str:
+HEADED_COLUMNS = 3  # a table this wide or wider has column headers that each row carries
+
+
+def row_text(cells: list[str], header: list[str] | None = None) -> str:
     """A table row on one line, so that a value stays beside its label: "Grand total: 2,730" for a
     label and a value, the cells separated by " | " otherwise. Merged cells repeat their text in every
-    grid cell they span; they are read once."""
+    grid cell they span; they are read once. With the table's header row (as many cells, three or
+    more), each cell carries its column's header: "Capital: Vienna | Area: 83,879"."""
+    if header is not None and len(header) == len(cells) >= HEADED_COLUMNS:
+        pairs: list[str] = []
+        for name, cell in zip((collapse(h) for h in header), (collapse(c) for c in cells), strict=True):
+            pair = f"{name}: {cell}" if name and name != cell else cell
+            if cell and (not pairs or pairs[-1] != pair):
+                pairs.append(pair)
+        return " | ".join(pairs)
     seen: list[str] = []
     for cell in (collapse(c) for c in cells):
         if cell and (not seen or seen[-1] != cell):

@@ -90,13 +90,17 @@ def _table(table, blocks: BlockText, table_type: Any) -> None:
             blocks.paragraph(item)
         elif isinstance(item, table_type):
             work: list = []
-            for row in item.rows:
+            header: list[str] | None = None  # the first row's cells: the column headers every later row carries
+            for number, row in enumerate(item.rows):
                 cells = row.cells
                 if any(cell.tables for cell in cells):
                     for cell in _unique_cells(cells):
                         work.extend(cell.iter_inner_content())
                 else:
-                    work.append(row_text([cell.text for cell in cells]))
+                    texts = [cell.text for cell in cells]
+                    work.append(row_text(texts, header))
+                    if number == 0:
+                        header = texts
             stack.extend(reversed(work))
         else:
             _paragraph(item, blocks, None)

@@ -181,6 +181,7 @@ def _walk(root, blocks: BlockText, deadline: Deadline, link_lists: set[int]) -> 
 
     stack = [(root, False)]
     visited = 0
+    headers: dict[int, list[str]] = {}  # each table's first row, by the table's node
     while stack:
         node, leaving = stack.pop()
         tag = node.tag
@@ -206,7 +207,12 @@ def _walk(root, blocks: BlockText, deadline: Deadline, link_lists: set[int]) -> 
         if tag == "tr" and node.css_first(_ROW_BREAKERS) is None:
             end_block()
             cells = [cell.text(deep=True, separator=" ") for cell in node.iter() if cell.tag in ("td", "th")]
-            blocks.paragraph(row_text(cells))
+            table = node.parent
+            while table is not None and table.tag != "table":
+                table = table.parent
+            key = table.mem_id if table is not None else 0
+            blocks.paragraph(row_text(cells, headers.get(key)))
+            headers.setdefault(key, cells)  # a table's first row heads its columns
             continue
         if tag in _HEADINGS:
             end_block()

@@ -248,7 +248,7 @@ class _Build:
                 self.files_reused += 1
             return old
         try:
-            document = read_document(source)
+            document = read_document(source, progress=self._reading(source.size))
         except CorpusError as warning:
             writer.remove_documents([source.doc])
             return self._skip(source, str(warning))
@@ -272,6 +272,19 @@ class _Build:
         self.skipped.append(why)
         self._advance(source.size)
         return FileRecord("", source.size, source.mtime_ns, 0, skipped=why)
+
+    def _reading(self, size: int):
+        """Progress within a file being read (a long PDF, a scan read by OCR), so that the count
+        moves while it is read: reading is taken as half of a file's work, embedding the rest."""
+        if not self.progress:
+            return None
+        progress = self.progress
+
+        def report(done: int, total: int) -> None:
+            if total > 1:
+                progress(self.done_bytes + self.pending_bytes + size * done // (2 * total), self.total_bytes)
+
+        return report
 
     def _advance(self, size: int) -> None:
         self.done_bytes += size
