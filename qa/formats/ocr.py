@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from qa.formats.pdf import _Segment
 
 ENGINE = "rapidocr-onnxruntime"
-# Measured on the scanned page of benchmarks/realdocs: 150 dpi reads it with a character error rate of
-# 0.050 and a peak of 592 MB, 200 dpi with 0.054 and 781 MB (the detector's maps grow with the page).
+# The detector's maps grow with the page: a higher resolution read the real scanned page no better and
+# took more memory (docs/formats.md, "Measured: real PDFs").
 RENDER_DPI = 150
 MIN_SCORE = 0.5  # a line read with less confidence than this is noise (a picture's texture)
 SECONDS_PER_PAGE = 120.0  # the time limit per file grows by this for each page read by OCR
