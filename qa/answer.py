@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from qa import settings
 from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
 from qa.fitted import FITTED_ABSTENTION, KEEP_MARGIN, SENTENCE_SELECTOR
 from qa.question_dates import of_named_time
@@ -52,6 +53,17 @@ class AnswerPolicy:
     passages_considered: int = 3
     keep_margin: float = KEEP_MARGIN  # extra sentences must score within this much (log-odds) of the best one
 
+    def abstaining_below(self, threshold: float) -> AnswerPolicy:
+        """The same policy with another operating point: abstain below this confidence (0 to 1)."""
+        return replace(self, abstention=replace(self.abstention, min_probability=threshold))
+
+    @classmethod
+    def configured(cls, abstain_below: float | None = None) -> AnswerPolicy:
+        """The fitted policy at the operating point asked for: abstain_below, else $QA_ABSTAIN_BELOW,
+        else the fitted threshold."""
+        threshold = abstain_below if abstain_below is not None else settings.abstain_below()
+        return cls() if threshold is None else cls().abstaining_below(threshold)
+
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
@@ -75,7 +87,8 @@ def compose_answer(
     """closeness: how close the index comes to the question (DenseRetriever.closeness; default: the
     top hit's score as the closest passage's cosine)."""
     chosen, signals = _weigh(query, hits, idf or {}, policy, closeness)
-    abstained = not chosen or policy.abstention.abstains(signals)
+    confidence = policy.abstention.probability(signals) if chosen else None
+    abstained = confidence is None or confidence < policy.abstention.min_probability
     chosen = [] if abstained else chosen
     sentences = tuple(
         AnswerSentence(
@@ -88,7 +101,7 @@ def compose_answer(
     )
     return Answer(
         question=query.text, sentences=sentences, hits=tuple(hits), abstained=abstained,
-        search_ms=search_ms, history=query.history,
+        search_ms=search_ms, history=query.history, confidence=confidence,
     )
 
 

@@ -92,7 +92,7 @@ class Bot:
         *,
         notice: Notice = _ignore,
         encoder_factory: EncoderFactory = load_encoder,
-        policy: AnswerPolicy = AnswerPolicy(),
+        policy: AnswerPolicy | None = None,
         auto_update: bool = True,
         mode: str = DEFAULT_MODE,
     ) -> None:
@@ -100,7 +100,7 @@ class Bot:
         self.model = model
         self.notice = notice
         self.encoder_factory = encoder_factory
-        self.policy = policy
+        self.policy = policy or AnswerPolicy.configured()  # the fitted one, at $QA_ABSTAIN_BELOW when set
         self.auto_update = auto_update
         self.mode = mode
         self._index: StoredIndex | None = None

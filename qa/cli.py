@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=list(MODES), default=DEFAULT_MODE, help=f"retrieval mode (default {DEFAULT_MODE})")
     ask.add_argument("--history", action="append", default=[], metavar="EARLIER_QUESTION",
                      help="an earlier question of the same conversation (repeat, oldest first)")
+    ask.add_argument("--abstain-below", type=_threshold, metavar="P", help=(
+        "say the documents don't answer when the bot's confidence that they do is below P, from 0 to 1 "
+        "(default: $QA_ABSTAIN_BELOW, else the fitted threshold; higher abstains more: see docs/quality-abstention.md)"))
     _index_options(ask)
     ask.set_defaults(run=_run_ask)
 
@@ -97,7 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--per-article", type=_positive_int, default=25, metavar="N",
                        help="SQuAD files: questions drawn per article, with a fixed seed (default 25)")
     bench.add_argument("--json", action="store_true", help="print the results as JSON")
-    bench.add_argument("--plot", type=Path, metavar="FILE.png", help="draw Recall@k against k, one curve per mode")
+    bench.add_argument("--plot", type=Path, metavar="FILE.png", help=(
+        "draw Recall@k against k, one curve per mode; for SQuAD-format sets also FILE-abstention.png, abstention on "
+        "unanswerable questions against false abstention as the threshold moves"))
     bench.add_argument("--runs", type=Path, metavar="DIR", help="write a TREC run file per dataset and mode")
     bench.add_argument("--questions", type=Path, default=Path("benchmarks/seeds/questions.jsonl"), metavar="FILE",
                        help="the seeds question set (default: benchmarks/seeds/questions.jsonl)")
@@ -130,6 +135,15 @@ def _store_target(value: str):
     try:
         return parse_store(value)
     except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _threshold(value: str) -> float:
+    from qa.settings import probability
+
+    try:
+        return probability(value, "--abstain-below")
+    except QAError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
@@ -184,7 +198,10 @@ def _run_ask(args: argparse.Namespace) -> int:
 
     # A question is checked before the model loads, so a wrong one fails at once.
     query = Query.of(args.question, args.history) if args.question != "-" else None
-    bot = Bot(args.index_dir, args.model, notice=_warn, mode=args.mode).load()
+    from qa.answer import AnswerPolicy
+
+    policy = AnswerPolicy.configured(args.abstain_below)
+    bot = Bot(args.index_dir, args.model, notice=_warn, mode=args.mode, policy=policy).load()
     if query is None:
         return _ask_stream(bot, args.k)
     answer = bot.ask(query, k=args.k)
@@ -252,7 +269,7 @@ def _print_answer(answer) -> None:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    from qa.eval.bench import plot_recall, run_bench, write_trec_runs
+    from qa.eval.bench import plot_abstention, plot_recall, run_bench, write_trec_runs
     from qa.eval.datasets import load_beir, load_seed_questions, load_squad, parse_article_range
     from qa.eval.report import print_results
     from qa.ranking import DEFAULT_MODE, MODES
@@ -282,14 +299,18 @@ def _run_bench(args: argparse.Namespace) -> int:
     if args.runs:
         for result in results:
             write_trec_runs(result, args.runs)
+    curves = None
     if args.plot:
         plot_recall(results, args.plot)
+        if any(r.modes and r.modes[0].abstention_curve for r in results):
+            curves = args.plot.with_name(f"{args.plot.stem}-abstention{args.plot.suffix}")
+            plot_abstention(results, curves)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
         print_results(results)
         if args.plot:
-            print(f"Recall@k plot: {args.plot}")
+            print(f"Recall@k plot: {args.plot}" + (f"; abstention curve: {curves}" if curves else ""))
         if args.runs:
             print(f"TREC run files: {args.runs}/")
     return 0

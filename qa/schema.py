@@ -105,6 +105,9 @@ class Answer:
     abstained: bool
     search_ms: float = 0.0
     history: tuple[str, ...] = field(default=())
+    # The abstention model's probability that the documents answer the question (qa.abstention);
+    # None when no shown passage had a sentence to quote. The bot abstains below its threshold.
+    confidence: float | None = None
 
     @property
     def text(self) -> str:
@@ -141,5 +144,6 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "passages": [hit.to_dict() for hit in self.hits],
         }

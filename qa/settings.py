@@ -12,6 +12,7 @@ platformdirs, under one app name for the cache, the user data and the configurat
 | QA_CONFIG_DIR   | the user config dir (`~/.config/qa`)      | the chat's key bindings              |
 | QA_ENCODER      | `auto`                                    | encoder back-end: auto, onnx, torch  |
 | QA_MILVUS_TOKEN | none                                      | the token for a Milvus server        |
+| QA_ABSTAIN_BELOW | the fitted threshold (qa/fitted.json)    | the bot says "the documents don't answer" below this confidence |
 """
 
 from __future__ import annotations
@@ -58,6 +59,27 @@ def config_dir() -> Path:
 def encoder_backend() -> str:
     """The encoder back-end asked for: "auto" (default), "onnx" or "torch"."""
     return (os.environ.get("QA_ENCODER") or "auto").strip().lower()
+
+
+def abstain_below() -> float | None:
+    """The confidence (0 to 1) below which the bot abstains, when $QA_ABSTAIN_BELOW sets one."""
+    value = os.environ.get("QA_ABSTAIN_BELOW")
+    if value is None or not value.strip():
+        return None
+    return probability(value, "QA_ABSTAIN_BELOW")
+
+
+def probability(value: str, name: str) -> float:
+    """A threshold between 0 and 1 given as text; a QAError naming the setting otherwise."""
+    from qa.errors import QAError
+
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0.0 <= number <= 1.0:
+        raise QAError(f"{name} must be a number from 0 to 1 (the confidence below which the bot abstains), not {value!r}")
+    return number
 
 
 def milvus_token() -> str | None:

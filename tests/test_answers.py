@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from qa.errors import QuestionError
+from qa.errors import QAError, QuestionError
 from qa.query import Query
 from qa.schema import Answer, AnswerSentence, Closeness, Hit, Passage
 
@@ -436,3 +436,20 @@ def test_the_public_question_length_limit_is_the_one_enforced():
     assert check_question(" " + "x" * MAX_QUESTION_CHARS + " ") == "x" * MAX_QUESTION_CHARS  # counted after stripping
     with pytest.raises(QuestionError, match=f"limit {MAX_QUESTION_CHARS:,}"):
         check_question("x" * (MAX_QUESTION_CHARS + 1))
+
+
+def test_the_operating_point_moves_abstention_and_the_answer_says_its_confidence(corpus, index_dir, fake_factory, monkeypatch):
+    from qa import Bot, build_index
+    from qa.answer import AnswerPolicy
+
+    build_index(corpus, index_dir, encoder_factory=fake_factory)
+    question = "Which companies will the Foreign Secretary visit in Japan?"
+    answers = {p: Bot(index_dir, encoder_factory=fake_factory, policy=AnswerPolicy().abstaining_below(p)).load().ask(question) for p in (0.0, 1.0)}
+    assert not answers[0.0].abstained and answers[1.0].abstained
+    assert answers[0.0].confidence == answers[1.0].confidence and 0.0 < answers[0.0].confidence < 1.0
+    assert answers[0.0].to_dict()["confidence"] == round(answers[0.0].confidence, 4)
+    monkeypatch.setenv("QA_ABSTAIN_BELOW", "1")
+    assert Bot(index_dir, encoder_factory=fake_factory).load().ask(question).abstained  # the setting is read when a bot is made
+    monkeypatch.setenv("QA_ABSTAIN_BELOW", "often")
+    with pytest.raises(QAError, match="QA_ABSTAIN_BELOW must be a number from 0 to 1"):
+        AnswerPolicy.configured()

@@ -263,3 +263,62 @@ def test_squad_bench_measures_answers_per_question_word_and_caches_the_index(tmp
     assert mode.by_question_word["when"]["questions"] == 2 and mode.by_question_word["where"]["unanswerable_questions"] == 1
     again = run_bench(dataset, modes=["fused"], cache_dir=tmp_path / "cache", encoder_factory=fake_factory)
     assert again.index_cached
+
+
+def _squad2_fixture(folder: Path) -> Path:
+    """Two articles in SQuAD 2.0's form: answerable questions, and unanswerable ones written to look
+    answerable from the same paragraph (is_impossible, with the span a careless reader would quote)."""
+    context = "The Parthenon is a temple in Athens. It was completed in 432 BC."
+    data = {"version": "v2.0", "data": [
+        {"title": "Parthenon", "paragraphs": [{"context": context, "qas": [
+            {"id": "p1", "question": "When was the Parthenon completed?", "is_impossible": False,
+             "answers": [{"text": "432 BC", "answer_start": context.index("432 BC")}]},
+            {"id": "p2", "question": "When was the Parthenon destroyed?", "is_impossible": True, "answers": [],
+             "plausible_answers": [{"text": "432 BC", "answer_start": context.index("432 BC")}]},
+        ]}]},
+        {"title": "Amazon_river", "paragraphs": [{"context": "The Amazon flows through Brazil.", "qas": [
+            {"id": "a1", "question": "Where does the Amazon flow?", "is_impossible": False, "answers": [{"text": "Brazil", "answer_start": 25}]},
+            {"id": "a2", "question": "Where does the Amazon freeze?", "is_impossible": True, "answers": [],
+             "plausible_answers": [{"text": "Brazil", "answer_start": 25}]},
+        ]}]},
+    ]}
+    path = folder / "mini-squad2.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_squad2_unanswerable_questions_are_asked_of_their_own_article_with_their_plausible_answer(tmp_path):
+    from qa.eval.datasets import NEAR_MISS, NO_GOLD, load_squad, parse_article_range
+
+    dataset = load_squad(_squad2_fixture(tmp_path), parse_article_range("0"), per_article=None)
+    kinds = {q.id: (q.kind, q.answerable, q.plausible) for q in dataset.queries}
+    assert kinds == {
+        "p1": ("squad", True, ()), "p2": (NEAR_MISS, False, ("432 BC",)),  # near-miss: its article is indexed
+        "a1": (NO_GOLD, False, ()),  # off-topic: its article is not
+    }
+    assert set(dataset.qrels) == {"p1"}  # unanswerable questions are not judged for retrieval
+
+
+def test_articles_are_given_as_ranges_and_lists():
+    from qa.eval.datasets import describe_articles, parse_article_range
+
+    assert parse_article_range("0-6,13") == (0, 1, 2, 3, 4, 5, 6, 13)
+    assert describe_articles(parse_article_range("7-12,14-15")) == "7-12,14-15"
+    assert describe_articles(parse_article_range("24-47")) == "24-47"
+
+
+def test_the_abstention_curve_moves_with_the_threshold_and_meets_the_bots_own_abstention(tmp_path, fake_factory):
+    from qa.eval.datasets import load_squad, parse_article_range
+
+    dataset = load_squad(_squad2_fixture(tmp_path), parse_article_range("0-1"), per_article=None)
+    result = run_bench(dataset, modes=["fused"], cache_dir=tmp_path / "cache", encoder_factory=fake_factory)
+    [mode] = result.modes
+    curve = mode.abstention_curve
+    assert curve[0]["threshold"] == 0.0 and curve[-1]["threshold"] == 1.0
+    for key in ("false_abstention", "near_miss"):
+        values = [point[key] for point in curve]
+        assert values == sorted(values)  # a higher threshold never abstains less
+    assert curve[-1]["false_abstention"] == curve[-1]["near_miss"] == 1.0  # nothing is certain
+    at = next(point for point in curve if point["threshold"] == mode.operating_point)
+    assert (at["false_abstention"], at["near_miss"]) == (mode.seeds["abstained_answerable"], mode.seeds["abstained_near_miss"])
+    assert mode.seeds["near_miss_questions"] == 2 and 0.0 <= mode.seeds["quoted_plausible"] <= 1.0

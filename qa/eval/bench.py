@@ -23,6 +23,7 @@ from qa.answer import AnswerPolicy
 from qa.chunking import SPLITTER_VERSION
 from qa.encoders import ModelSpec, load_encoder, resolve_model
 from qa.eval.datasets import NO_GOLD, Dataset, LabelledQuery
+from qa.eval.squad import abstention_curve
 from qa.index import FORMAT_VERSION, EncoderFactory, StoredIndex, build_index, build_index_from_passages, load_index, read_manifest
 from qa.query import Query
 from qa.ranking import MODES, Retrievers
@@ -47,6 +48,9 @@ class ModeResult:
     p_values: dict[str, float] = field(default_factory=dict)  # against the best mode; empty for the best
     seeds: dict[str, float] = field(default_factory=dict)  # answering measures (seeds and SQuAD-format sets)
     by_question_word: dict[str, dict[str, float]] = field(default_factory=dict)  # SQuAD-format sets: the same per question word
+    # SQuAD-format sets: abstention against its threshold (qa.eval.squad.CurvePoint), and the bot's threshold
+    abstention_curve: list[dict[str, float]] = field(default_factory=list)
+    operating_point: float | None = None
     run: dict[str, list[tuple[str, float]]] = field(default_factory=dict, repr=False)
 
 
@@ -146,6 +150,9 @@ def run_bench(
             result.seeds = _seed_measures(queries, rankings, answers, dataset, gold_of)
         if squad:
             result.seeds, result.by_question_word = _squad_measures(queries, answers)
+            result.operating_point = policy.abstention.min_probability
+            curve = abstention_curve([(answers[q.id], q) for q in queries], also=[result.operating_point])
+            result.abstention_curve = [asdict(point) for point in curve]
         results.append(result)
     _score(results, dataset, judged)
     best = max(results, key=lambda r: r.metrics["ndcg@10"]).mode
@@ -357,7 +364,7 @@ def _squad_measures(queries, answers) -> tuple[dict[str, float], dict[str, dict[
     tallies: dict[str, AnswerTally] = {}
     for query in queries:
         for key in ("all", question_word(query.text)):
-            tallies.setdefault(key, AnswerTally()).add(answers[query.id], None if query.kind == NO_GOLD else query.answers)
+            tallies.setdefault(key, AnswerTally()).add(answers[query.id], query)
 
     overall = tallies.pop("all").rates()
     return overall, {word: tally.rates() for word, tally in sorted(tallies.items(), key=lambda kv: -kv[1].questions)}
@@ -381,6 +388,39 @@ def write_trec_runs(result: BenchResult, folder: Path) -> list[Path]:
                     handle.write(f"{qid} Q0 {doc_id} {rank} {score:.6f} {mode.mode}\n")
         paths.append(path)
     return paths
+
+
+def plot_abstention(results: list[BenchResult], path: Path) -> None:
+    """Abstention on unanswerable questions against false abstention on answerable ones, as the
+    threshold moves: one panel per dataset with a curve, its modes' curves, the bot's threshold marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [result for result in results if result.modes and result.modes[0].abstention_curve]
+    figure, axes = plt.subplots(1, len(shown), figsize=(5.5 * len(shown), 4.4), squeeze=False)
+    for axis, result in zip(axes[0], shown, strict=True):
+        for mode in result.modes:
+            curve = mode.abstention_curve
+            for key, style, label in (("near_miss", "-", "near-miss"), ("off_topic", "--", "off-topic")):
+                if any(point[key] == point[key] for point in curve):  # NaN when the set has none of them
+                    axis.plot([p["false_abstention"] for p in curve], [p[key] for p in curve], style, label=f"{mode.mode}, {label}")
+                    at = next((p for p in curve if p["threshold"] == mode.operating_point), None)
+                    if at is not None:
+                        axis.plot([at["false_abstention"]], [at[key]], "o", color="black")
+                        axis.annotate(f"threshold {at['threshold']:.3f}", (at["false_abstention"], at[key]),
+                                      textcoords="offset points", xytext=(6, -12), fontsize=8)
+        axis.set_xlim(0, 0.5)
+        axis.set_ylim(0, 1.02)
+        axis.set_xlabel("answerable questions abstained on (false)")
+        axis.set_ylabel("unanswerable questions abstained on")
+        axis.set_title(f"{result.dataset}: abstention as the threshold moves")
+        axis.grid(True, alpha=0.3)
+        axis.legend(loc="lower right", fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def plot_recall(results: list[BenchResult], path: Path) -> None:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import QAError
 from qa.schema import Passage
 
-NO_GOLD = "unanswerable"
+NO_GOLD = "unanswerable"  # asked of an index without the question's article: off-topic
+NEAR_MISS = "near-miss"  # SQuAD 2.0's unanswerable questions, asked of their own article: near-topic
+UNANSWERABLE = frozenset({NO_GOLD, NEAR_MISS})
 
 
 class DatasetError(QAError):
@@ -30,9 +32,14 @@ class LabelledQuery:
     id: str
     text: str
     history: tuple[str, ...] = ()
-    kind: str | None = None  # seeds only: paraphrase, keyword, factoid, multi, followup, unanswerable
+    kind: str | None = None  # seeds: paraphrase, keyword, factoid, multi, followup, unanswerable; SQuAD: squad, unanswerable, near-miss
     answer: str | None = None  # seeds factoids: a span the answer should contain
     answers: tuple[str, ...] = ()  # SQuAD: the gold answers (any one counts)
+    plausible: tuple[str, ...] = ()  # SQuAD 2.0 near-misses: the span a careless reader would quote
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind not in UNANSWERABLE
 
 
 @dataclass(frozen=True)
@@ -151,31 +158,46 @@ def load_seed_questions(questions_file: Path, corpus_dir: Path, split: str | Non
     return Dataset(name="seeds", queries=queries, qrels=qrels, corpus_dir=Path(corpus_dir), gold_spans=gold_spans, source=Path(questions_file))
 
 
-def parse_article_range(text: str) -> range:
-    """"0-23" → articles 0 to 23 (inclusive); "5" → article 5 alone."""
-    first, _, last = text.partition("-")
-    try:
-        start, stop = int(first), int(last or first)
-    except ValueError:
-        raise DatasetError(f"article range {text!r} is not FIRST-LAST (for example 0-23)") from None
-    if start < 0 or stop < start:
-        raise DatasetError(f"article range {text!r} is empty or negative; write FIRST-LAST with FIRST <= LAST")
-    return range(start, stop + 1)
+def parse_article_range(text: str) -> tuple[int, ...]:
+    """"0-23" → articles 0 to 23 (inclusive); "5" → article 5 alone; "0-6,13" → both parts."""
+    articles: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        try:
+            start, stop = int(first), int(last or first)
+        except ValueError:
+            raise DatasetError(f"article range {text!r} is not FIRST-LAST[,FIRST-LAST…] (for example 0-23 or 0-6,13)") from None
+        if start < 0 or stop < start:
+            raise DatasetError(f"article range {text!r} is empty or negative; write FIRST-LAST with FIRST <= LAST")
+        articles.update(range(start, stop + 1))
+    return tuple(sorted(articles))
+
+
+def describe_articles(articles: Sequence[int]) -> str:
+    """"0-23", or "0-6,13": the articles as --articles writes them."""
+    parts, start = [], None
+    for position, number in enumerate(articles):
+        start = number if start is None else start
+        if position + 1 == len(articles) or articles[position + 1] != number + 1:
+            parts.append(f"{start}-{number}")
+            start = None
+    return ",".join(parts)
 
 
 def load_squad(
     path: Path,
-    articles: range | None = None,
+    articles: Sequence[int] | None = None,
     *,
     per_article: int | None = 25,
-    unanswerable_from: range | None = None,
+    unanswerable_from: Sequence[int] | None = None,
     seed: int = 0,
 ) -> Dataset:
     """A SQuAD-format file (data → paragraphs → qas) as a benchmark: one document per article of the
     range, its paragraphs separated by blank lines; each question's gold is the span of its first
     answer. Questions of articles outside the range (all others, or unanswerable_from) are asked too,
-    as unanswerable ones: their answer is in no indexed document. per_article questions are drawn per
-    article with a fixed seed (None: all of them)."""
+    as unanswerable ones: their answer is in no indexed document. A SQuAD 2.0 file's own unanswerable
+    questions (is_impossible) are asked of their article as near-misses (NEAR_MISS). per_article
+    questions of each kind are drawn per article with a fixed seed (None: all of them)."""
     import random
 
     path = Path(path)
@@ -187,9 +209,9 @@ def load_squad(
         raise DatasetError(f"{path}: not a SQuAD-format file (expected {{\"data\": [articles with paragraphs and qas]}})") from None
     if not isinstance(data, list) or not data:
         raise DatasetError(f"{path}: no articles under \"data\"")
-    articles = articles if articles is not None else range(len(data))
-    if articles.stop > len(data):
-        raise DatasetError(f"{path} has {len(data)} articles (0-{len(data) - 1}); the range {articles.start}-{articles.stop - 1} goes past them")
+    articles = tuple(articles) if articles is not None else tuple(range(len(data)))
+    if not articles or max(articles) >= len(data):
+        raise DatasetError(f"{path} has {len(data)} articles (0-{len(data) - 1}); the range {describe_articles(articles)} goes past them")
     outside = unanswerable_from if unanswerable_from is not None else [i for i in range(len(data)) if i not in articles]
     documents: dict[str, str] = {}
     queries: list[LabelledQuery] = []
@@ -203,7 +225,7 @@ def load_squad(
         try:
             title = str(article["title"])
             doc = f"{number:03d}-{_file_stem(title)}.txt"
-            text, asked = f"{title.replace('_', ' ')}\n\n", []
+            text, asked, impossible = f"{title.replace('_', ' ')}\n\n", [], []
             for paragraph in article["paragraphs"]:
                 offset = len(text)
                 text += paragraph["context"] + "\n\n"
@@ -211,13 +233,20 @@ def load_squad(
                     answers = [(str(a["text"]), int(a["answer_start"])) for a in qa.get("answers", [])]
                     if answers and not qa.get("is_impossible"):
                         asked.append((str(qa["id"]), str(qa["question"]).strip(), answers, offset))
+                    elif qa.get("is_impossible"):
+                        plausible = tuple(str(a["text"]) for a in qa.get("plausible_answers", []))
+                        impossible.append((str(qa["id"]), str(qa["question"]).strip(), plausible))
         except (KeyError, TypeError, ValueError):
             raise DatasetError(f"{path}: article {number} lacks title, paragraphs/context or qas/question/answers") from None
         if per_article is not None and len(asked) > per_article:
             asked = rng.sample(asked, per_article)
+        # Drawn after the answerable ones, so a file without them (SQuAD v1.1) draws as it always did.
+        if per_article is not None and len(impossible) > per_article:
+            impossible = rng.sample(impossible, per_article)
         answerable = number in articles
         if answerable:
             documents[doc] = text
+            queries.extend(LabelledQuery(id=qid, text=question, kind=NEAR_MISS, plausible=plausible) for qid, question, plausible in impossible)
         for qid, question, answers, offset in asked:
             if not answerable:
                 queries.append(LabelledQuery(id=qid, text=question, kind=NO_GOLD, answers=tuple(a for a, _ in answers)))
@@ -231,8 +260,8 @@ def load_squad(
             qrels[qid] = {gold_id: 1}
             queries.append(LabelledQuery(id=qid, text=question, kind="squad", answers=tuple(a for a, _ in answers)))
     if not documents:
-        raise DatasetError(f"{path}: no articles in the range {articles.start}-{articles.stop - 1}")
-    return Dataset(name=f"squad-{articles.start}-{articles.stop - 1}", queries=queries, qrels=qrels,
+        raise DatasetError(f"{path}: no articles in the range {describe_articles(articles)}")
+    return Dataset(name=f"squad-{describe_articles(articles)}", queries=queries, qrels=qrels,
                    gold_spans=gold_spans, source=path, documents=documents)
 
 

@@ -56,6 +56,8 @@ def print_results(results: list[BenchResult]) -> None:
             console.print(extra)
         if result.modes and result.modes[0].by_question_word:
             _print_answering(console, result)
+        if result.modes and result.modes[0].abstention_curve:
+            _print_curve(console, result)
         console.print()
 
 
@@ -88,3 +90,30 @@ def _cell(key: str, value: float) -> str:
     if math.isnan(value):
         return "–"
     return f"{value:.0f}" if key.endswith("questions") else f"{value:.3f}"
+
+
+FALSE_ABSTENTION_TARGETS = (0.01, 0.03, 0.05, 0.10, 0.20)
+
+
+def _print_curve(console, result: BenchResult) -> None:
+    """Abstention at the bot's threshold and at the thresholds that keep false abstention under each target."""
+    from rich.table import Table
+
+    from qa.eval.squad import CurvePoint, best_within
+
+    for mode in result.modes:
+        curve = [CurvePoint(**point) for point in mode.abstention_curve]
+        table = Table(title=f"{result.dataset} · abstention against its threshold · {mode.mode}", title_justify="left",
+                      caption="false: answerable questions abstained on; near-miss: unanswerable questions about indexed articles; "
+                              "off-topic: questions of articles not indexed", caption_justify="left")
+        for column in ("threshold", "false", "near-miss", "off-topic"):
+            table.add_column(column, justify="right")
+        point = next((p for p in curve if p.threshold == mode.operating_point), None)
+        if point is not None:
+            table.add_row(f"{mode.operating_point:.3f} (the bot's)", *(_cell("rate", v) for v in (point.false_abstention, point.near_miss, point.off_topic)))
+        for target in FALSE_ABSTENTION_TARGETS:
+            best = best_within(curve, target)
+            if best is not None:
+                table.add_row(f"{best.threshold:.3f} (false ≤ {target:.0%})",
+                              *(_cell("rate", v) for v in (best.false_abstention, best.near_miss, best.off_topic)))
+        console.print(table)
