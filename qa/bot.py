@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from qa import lexicon, pipeline, settings
 from qa.answer import AnswerPolicy
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 DEFAULT_K = 5
 
 Notice = Callable[[str], None]
+_T = TypeVar("_T")
 
 
 def _ignore(message: str) -> None:
@@ -297,9 +298,13 @@ class Bot:
         mode picks a retrieval mode for this question only (default: self.mode); collections, some
         of the collections it asks, for this question only (default: all of them)."""
         query = question if isinstance(question, Query) else Query.of(question, history)
-        parts = self._asked(collections)
-        indexes = [NamedIndex(part.place.name, part.retrievers) for part in parts]
-        return pipeline.ask_across(indexes, query, mode=mode or self.mode, k=k, idf=self._document_frequencies(parts), policy=self.policy)
+
+        def asked() -> Answer:
+            parts = self._asked(collections)
+            indexes = [NamedIndex(part.place.name, part.retrievers) for part in parts]
+            return pipeline.ask_across(indexes, query, mode=mode or self.mode, k=k, idf=self._document_frequencies(parts), policy=self.policy)
+
+        return self._again_if_replaced(asked)
 
     def search(
         self, question: str | Query, history: Sequence[str] = (), k: int = DEFAULT_K, mode: str | None = None,
@@ -307,8 +312,22 @@ class Bot:
     ) -> list[Hit]:
         """The k best passages for a question, ranked as ask ranks them, without composing an answer."""
         query = question if isinstance(question, Query) else Query.of(question, history)
-        indexes = [NamedIndex(part.place.name, part.retrievers) for part in self._asked(collections)]
-        return pipeline.search_across(indexes, query, mode=mode or self.mode, k=k)
+
+        def searched() -> list[Hit]:
+            indexes = [NamedIndex(part.place.name, part.retrievers) for part in self._asked(collections)]
+            return pipeline.search_across(indexes, query, mode=mode or self.mode, k=k)
+
+        return self._again_if_replaced(searched)
+
+    def _again_if_replaced(self, work: Callable[[], _T]) -> _T:
+        """work(), asked once more of the new generation when a build replaced the one open while
+        work read it (a file it had not opened yet was deleted with its generation)."""
+        try:
+            return work()
+        except (OSError, IndexMismatchError):
+            if not self.follow_generations or not self.refresh():
+                raise
+            return work()
 
     def _asked(self, collections: Sequence[str] | None) -> list[_Opened]:
         if self.follow_generations:

@@ -426,7 +426,9 @@ def build_server(service: Service):
     from mcp.server.mcpserver.exceptions import ResourceError, ToolError
     from mcp.types import ToolAnnotations
 
-    server = MCPServer("qa", instructions=INSTRUCTIONS, log_level="WARNING")
+    from qa import __version__
+
+    server = MCPServer("qa", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING")
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
     def tool_errors(work):

@@ -186,8 +186,11 @@ class Watcher:
                 rust_timeout=int(POLL_SECONDS * 1000), yield_on_timeout=True, raise_interrupt=True,
                 force_polling=self.force_polling, ignore_permission_denied=True,
             )
+            first = True
             for changes in changes_seen:
                 touched = {w for _, path in changes for folder, w in folders.items() if path == folder or path.startswith(folder + os.sep)}
+                if first:  # watching now: what changed since the look before it (a catch-up build's time) is looked at once
+                    touched, first = set(present), False
                 for watched in present:
                     if watched in touched and watched.folder not in self._gone:
                         if not watched.folder.is_dir():

@@ -237,3 +237,50 @@ def test_a_first_build_that_fails_leaves_no_collection(tmp_path, capsys):
     empty.mkdir()
     assert main(["index", str(empty), "-q"]) == 1
     assert "no supported documents" in capsys.readouterr().err and Catalog().names() == ()
+
+
+def test_qa_chat_passes_the_collections_chosen_to_the_chat(two_collections, monkeypatch):
+    import ui.app
+
+    received = []
+
+    def chat_of_collections(index_dir=None, model=None, collections=None):
+        received.append((index_dir, collections))
+        return 0
+
+    monkeypatch.setattr(ui.app, "run_chat", chat_of_collections)
+    assert main(["chat", "-c", "second", "-c", "first"]) == 0
+    assert main(["chat", str(two_collections.get("second").folder)]) == 0
+    assert main(["chat"]) == 0
+    assert received == [(None, ("second", "first")), (None, ("second",)), (None, ("first", "second"))]
+
+    def chat_of_one_index(index_dir=None, model=None):  # a chat that does not take collections yet: the first, by its folder
+        received.append((index_dir, None))
+        return 0
+
+    monkeypatch.setattr(ui.app, "run_chat", chat_of_one_index)
+    assert main(["chat", "-c", "second"]) == 0
+    assert received[-1] == (two_collections.get("second").index_dir, None)
+
+
+@pytest.mark.slow
+def test_cli_indexes_asks_together_and_apart_and_offers_to_index_a_folder(halves, tmp_path, monkeypatch, capsys):
+    """The real commands in process, with the real model."""
+    assert main(["index", str(halves[0]), "-q"]) == 0
+    assert capsys.readouterr().out.startswith(f"New collection first: {halves[0].resolve()} (index in ")
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda: "y")
+    question = "Which companies will the Foreign Secretary visit in Japan?"
+    assert main(["ask", question, "-c", str(halves[1]), "-c", "first", "--json", "-k", "3"]) == 0
+    captured = capsys.readouterr()
+    assert f"{halves[1]} is not indexed yet. Index it now as the collection 'second'? [Y/n]" in captured.err
+    answer = json.loads(captured.out.splitlines()[-1])
+    assert answer["passages"][0]["collection"] == "second" and answer["passages"][0]["doc"] == "003_cc08bda86b037607.txt"
+    assert "Nissan" in answer["answer"]
+    assert Catalog().names() == ("first", "second")
+    assert main(["ask", question, "-c", "first", "--json", "-k", "3"]) == 0
+    apart = json.loads(capsys.readouterr().out)
+    assert {p["collection"] for p in apart["passages"]} == {"first"}
+    assert main(["ask", question, "-k", "1"]) == 0  # every collection by default
+    assert "[second] 003_cc08bda86b037607.txt, characters 987–1209" in capsys.readouterr().out
