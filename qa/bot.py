@@ -15,7 +15,7 @@ from qa.answer import AnswerPolicy
 from qa.chunking import SPLITTER_VERSION
 from qa.corpus import read_source
 from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
-from qa.errors import IndexMismatchError, QAError
+from qa.errors import IndexMismatchError, IndexMissingError, QAError
 from qa.index import (
     FORMAT_VERSION,
     BuildReport,
@@ -94,10 +94,12 @@ class IndexSummary:
 
 @dataclass(frozen=True)
 class _Place:
-    """An index to open: its collection's name (None for an index named by its folder) and folder."""
+    """An index to open: its collection's name and documents folder (None for an index named by its
+    folder) and its folder."""
 
     name: str | None
     index_dir: Path
+    documents: Path | None = None
 
 
 @dataclass
@@ -173,7 +175,7 @@ class Bot:
         others open at the next question or load()."""
         if not collections:
             raise QAError("choose at least one collection")
-        self._places = tuple(_Place(c.name, Path(c.index_dir)) for c in collections)
+        self._places = tuple(_Place(c.name, Path(c.index_dir), Path(c.folder)) for c in collections)
         self._opened = {place: opened for place, opened in self._opened.items() if place in self._places}
 
     @property
@@ -245,7 +247,12 @@ class Bot:
 
     def _load(self, place: _Place) -> _Opened:
         generation = current_generation(place.index_dir)  # before the manifest is read: a later commit is seen as new
-        manifest = require_manifest(place.index_dir)
+        try:
+            manifest = require_manifest(place.index_dir)
+        except IndexMissingError:
+            if place.name is None:
+                raise
+            raise IndexMissingError(f"collection {place.name} has no index yet; build it with: qa index {place.documents}") from None
         self._check_model(place, manifest)
         opened: tuple[StoredIndex, Encoder] | None = None
         reason = _outdated(manifest) if self.auto_update else None

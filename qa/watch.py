@@ -101,7 +101,8 @@ class WatchEvent:
             return (f"{at} {name}: {self.change.describe()} → {_count(report.files, 'document')}, {_count(report.passages, 'passage')} "
                     f"(embedded {_count(report.passages_embedded, 'passage')}{reused}) in {report.seconds:.2f} s")
         if self.kind is EventKind.FOLDER_GONE:
-            return f"{at} {name}: the folder {self.watched.folder} is gone; its index is kept, and the folder watched for"
+            kept = "it has no index yet" if self.message == "no index" else "its index is kept"
+            return f"{at} {name}: the folder {self.watched.folder} is gone; {kept}, and the folder watched for"
         if self.kind is EventKind.FOLDER_BACK:
             return f"{at} {name}: the folder {self.watched.folder} is back"
         if self.kind is EventKind.DROPPED:
@@ -239,8 +240,10 @@ class Watcher:
     def _folder_gone(self, watched: Watched) -> WatchEvent | None:
         if watched.folder in self._gone:
             return None
+        from qa.index import current_generation
+
         self._gone.add(watched.folder)
-        return self._say(WatchEvent(EventKind.FOLDER_GONE, watched))
+        return self._say(WatchEvent(EventKind.FOLDER_GONE, watched, message="" if current_generation(watched.index_dir) else "no index"))
 
     def _say(self, event: WatchEvent) -> WatchEvent:
         self.report(event)
