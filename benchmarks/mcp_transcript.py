@@ -3,9 +3,9 @@
     QA_DATA_DIR=... .venv/bin/python benchmarks/mcp_transcript.py [--collection NAME]
 
 Starts `qa mcp` as a client would, writes JSON-RPC messages to its standard input one per line
-(the stdio transport), and prints each message sent (→) and received (←). Long strings are cut at 90
-characters and long lists at three items, with what was cut said, so the transcript stays readable;
-nothing else is changed.
+(the stdio transport), and prints each message sent (→) and received (←). Long strings are cut (at 90
+characters) and long lists (at three items), with what was cut said, so the transcript stays readable;
+nothing else is changed (--cut and --items set how much is kept).
 """
 
 from __future__ import annotations
@@ -19,12 +19,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+CUT, ITEMS = 90, 3
+
+
 def shortened(value, depth: int = 0):
     if isinstance(value, str):
-        return value if len(value) <= 90 else f"{value[:90]}… ({len(value):,} characters)"
+        return value if len(value) <= CUT else f"{value[:CUT]}… ({len(value):,} characters)"
     if isinstance(value, list):
-        kept = [shortened(item, depth + 1) for item in value[:3]]
-        return kept + ([f"… {len(value) - 3} more"] if len(value) > 3 else [])
+        kept = [shortened(item, depth + 1) for item in value[:ITEMS]]
+        return kept + ([f"… {len(value) - ITEMS} more"] if len(value) > ITEMS else [])
     if isinstance(value, dict):
         return {key: shortened(item, depth + 1) for key, item in value.items() if key not in ("outputSchema", "inputSchema", "content")} | (
             {"content": "(the same as structuredContent, as JSON text)"} if "content" in value and "structuredContent" in value else
@@ -36,7 +39,11 @@ def shortened(value, depth: int = 0):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--question", default="Which companies will the Foreign Secretary visit in Japan?")
+    parser.add_argument("--cut", type=int, default=90, help="characters kept of a long string (default 90)")
+    parser.add_argument("--items", type=int, default=3, help="items kept of a long list (default 3)")
     args = parser.parse_args()
+    global CUT, ITEMS
+    CUT, ITEMS = args.cut, args.items
     server = subprocess.Popen([sys.executable, "-m", "qa", "mcp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, cwd=REPO)
     assert server.stdin is not None and server.stdout is not None
