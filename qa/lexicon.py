@@ -10,14 +10,16 @@ They are rebuilt whenever a build commits, i.e. only when the corpus changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import bm25s
+    import numpy as np
 
 K1, B = 1.5, 0.75
+LENGTHS = "bm25-lengths"  # the lexicon role of the passages' lengths in BM25 tokens (one int32 each)
 # bm25s's file names, mapped to this index's roles (each file gets the build's id in its name).
 _BM25_FILES = {
     "data_name": "bm25-data", "indices_name": "bm25-indices", "indptr_name": "bm25-indptr",
@@ -59,20 +61,33 @@ def tokenize(texts: list[str], return_ids: bool = True):
 
 
 def build_bm25(texts: list[str]) -> bm25s.BM25:
+    return _built_bm25(texts)[0]
+
+
+def _built_bm25(texts: list[str]) -> tuple[bm25s.BM25, np.ndarray]:
+    """BM25 over texts, and each text's length in BM25 tokens (which its scores were normalised by)."""
+    import numpy as np
+
+    tokens = tokenize(texts)
     model = _bm25s().BM25(k1=K1, b=B, csc_backend="numpy")
-    model.index(tokenize(texts), show_progress=False)
-    return model
+    model.index(tokens, show_progress=False)
+    return model, np.fromiter((len(ids) for ids in tokens.ids), dtype=np.int32, count=len(tokens.ids))
 
 
 def save(directory: Path, generation: str, texts: list[str], answer_texts: Iterable[str]) -> dict[str, str]:
     """Build and write BM25 over texts (the passages' embedding texts) and the IDF table over
     answer_texts (their plain texts); the files written, by role."""
+    import numpy as np
+
     from qa.text import inverse_document_frequencies
 
     names = {arg: f"{stem}-{generation}.{'json' if arg in ('vocab_name', 'params_name') else 'npy'}" for arg, stem in _BM25_FILES.items()}
-    build_bm25(texts).save(str(directory), **names, allow_pickle=False, show_progress=False)
+    model, lengths = _built_bm25(texts)
+    model.save(str(directory), **names, allow_pickle=False, show_progress=False)
     # bm25s writes the non-occurrence array only for the BM25 variants that use it.
     files = {_BM25_FILES[arg]: name for arg, name in names.items() if (directory / name).exists()}
+    files[LENGTHS] = f"{LENGTHS}-{generation}.npy"
+    np.save(directory / files[LENGTHS], lengths, allow_pickle=False)
     files["idf"] = f"idf-{generation}.json"
     (directory / files["idf"]).write_text(json.dumps(inverse_document_frequencies(list(answer_texts)), ensure_ascii=False), encoding="utf-8")
     for name in files.values():
@@ -86,6 +101,14 @@ def load_bm25(directory: Path, files: dict[str, str]) -> bm25s.BM25:
     return _bm25s().BM25.load(str(directory), **names, mmap=True, allow_pickle=False, show_progress=False, verbosity=0)
 
 
+def load_lengths(directory: Path, files: dict[str, str]) -> np.ndarray | None:
+    """Each passage's length in BM25 tokens, memory-mapped; None for an index built before they were kept."""
+    import numpy as np
+
+    name = files.get(LENGTHS)
+    return np.load(directory / name, mmap_mode="r", allow_pickle=False) if name else None
+
+
 def load_idf(directory: Path, files: dict[str, str]) -> dict[str, float]:
     return json.loads((directory / files["idf"]).read_text(encoding="utf-8"))
 
@@ -95,3 +118,18 @@ def _fsync(path: Path) -> None:
 
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
+
+
+def combined_idf(tables: Sequence[tuple[Mapping[str, float], int]]) -> dict[str, float]:
+    """The IDF table of several indexes asked as one, from each one's table and passage count: the
+    document frequency each IDF was computed from (qa.text.inverse_document_frequencies: log(1 + (n -
+    df + 0.5) / (df + 0.5))) is recovered, summed and turned back into an IDF over all passages."""
+    import math
+
+    total = sum(count for _, count in tables)
+    frequencies: dict[str, float] = {}
+    for idf, count in tables:
+        for term, value in idf.items():
+            ratio = math.expm1(value)  # (n - df + 0.5) / (df + 0.5)
+            frequencies[term] = frequencies.get(term, 0.0) + round((count + 0.5 - 0.5 * ratio) / (1 + ratio))
+    return {term: math.log(1 + (total - df + 0.5) / (df + 0.5)) for term, df in frequencies.items()}

@@ -1,15 +1,17 @@
 """From a question to a cited answer, the one path the bot, `qa bench` and the tuning scripts share:
 rank the passages, look up how close the index comes to the question and the cosines of the shown
-passages' sentences (whatever the ranking mode), then compose the extractive answer."""
+passages' sentences (whatever the ranking mode), then compose the extractive answer. Several indexes
+(named collections asked together) take the same path, ranked as one (`ask_across`)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from qa.answer import AnswerPolicy, compose_answer
+from qa.ranking.dense import closeness_of
 from qa.schema import Answer, Hit
 
 if TYPE_CHECKING:
@@ -25,6 +27,45 @@ def ask(
     started = time.perf_counter()
     hits = hits_of(retrievers.index, retrievers.get(mode).rank(query, k)[:k])
     return answer(retrievers, query, hits, idf=idf, policy=policy, search_ms=(time.perf_counter() - started) * 1000)
+
+
+@dataclass(frozen=True)
+class NamedIndex:
+    """One of several indexes asked together: its collection's name (None for an index opened by
+    its folder) and its ranking modes."""
+
+    name: str | None
+    retrievers: Retrievers
+
+
+def ask_across(
+    indexes: Sequence[NamedIndex], query: Query, *, mode: str, k: int, idf: Mapping[str, float], policy: AnswerPolicy = AnswerPolicy()
+) -> Answer:
+    """The bot's answer from several indexes ranked as one (qa.ranking.merged); each hit names its collection."""
+    started = time.perf_counter()
+    hits = search_across(indexes, query, mode=mode, k=k)
+    search_ms = (time.perf_counter() - started) * 1000
+    if len(indexes) == 1:
+        return answer(indexes[0].retrievers, query, hits, idf=idf, policy=policy, search_ms=search_ms)
+    by_name = {part.name: part.retrievers for part in indexes}
+    scored = []
+    for hit in hits[: policy.passages_considered]:
+        dense = by_name[hit.collection].dense
+        scored.append(replace(hit, sentence_scores=dense.sentence_scores(query, [hit.passage_id])[0]) if hit.passage_id is not None else hit)
+    hits = [*scored, *hits[policy.passages_considered :]]
+    closeness = closeness_of([part.retrievers.dense.nearest(query) for part in indexes])
+    return compose_answer(query, hits, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness)
+
+
+def search_across(indexes: Sequence[NamedIndex], query: Query, *, mode: str, k: int) -> list[Hit]:
+    """The k best passages of all the indexes as one ranking, as hits naming their collection."""
+    from qa.ranking.merged import rank_across
+
+    placed = rank_across([part.retrievers for part in indexes], query, mode, k)
+    return [
+        Hit(rank=rank, score=score, passage=indexes[n].retrievers.index.passage(pid), passage_id=pid, collection=indexes[n].name)
+        for rank, (n, pid, score) in enumerate(placed, start=1)
+    ]
 
 
 def search(retriever: Retriever, index: StoredIndex, query: Query, k: int = 5) -> list[Hit]:

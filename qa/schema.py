@@ -70,9 +70,14 @@ class Hit:
     # Cosine of each of the passage's sentences ("title\nsentence", as indexed) to the question, in
     # order; empty when they were not looked up (qa.pipeline.answer looks them up for the top hits).
     sentence_scores: tuple[float, ...] = ()
+    # The named collection the passage is from (qa.catalog); None for an index opened by its folder.
+    collection: str | None = None
 
     def to_dict(self) -> dict:
-        return {"rank": self.rank, "score": round(self.score, 4), **self.passage.to_dict()}
+        """rank, score, the passage's fields, and its collection when it has one (an index opened by
+        its folder gives the records it always gave)."""
+        named = {"collection": self.collection} if self.collection is not None else {}
+        return {"rank": self.rank, "score": round(self.score, 4), **named, **self.passage.to_dict()}
 
 
 @dataclass(frozen=True, slots=True)

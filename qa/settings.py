@@ -8,7 +8,7 @@ platformdirs, under one app name for the cache, the user data and the configurat
 |-----------------|-------------------------------------------|--------------------------------------|
 | QA_INDEX_DIR    | `embeddings`                              | the index directory                  |
 | QA_CACHE_DIR    | the user cache dir (`~/.cache/qa`)        | exported models, benchmark indexes   |
-| QA_DATA_DIR     | the user data dir (`~/.local/share/qa`)   | chat history, conversations, exports |
+| QA_DATA_DIR     | the user data dir (`~/.local/share/qa`)   | history, conversations, exports, the named collections and their indexes |
 | QA_CONFIG_DIR   | the user config dir (`~/.config/qa`)      | the chat's key bindings              |
 | QA_ENCODER      | `auto`                                    | encoder back-end: auto, onnx, torch  |
 | QA_MILVUS_TOKEN | none                                      | the token for a Milvus server        |
@@ -47,6 +47,21 @@ def data_dir() -> Path:
     from platformdirs import user_data_dir
 
     return _path_from_env("QA_DATA_DIR") or Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def collections_file() -> Path:
+    """The registry of named collections (qa.collections): a JSON file in the user data directory."""
+    return data_dir() / "collections.json"
+
+
+def collections_dir() -> Path:
+    """Where the indexes of named collections go when `qa index` is given no --index-dir."""
+    return data_dir() / "collections"
+
+
+def index_dir_from_env() -> Path | None:
+    """$QA_INDEX_DIR when it is set: the one index every command reads, as before named collections."""
+    return _path_from_env("QA_INDEX_DIR")
 
 
 def config_dir() -> Path:

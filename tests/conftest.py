@@ -43,6 +43,13 @@ def _real_model_only_in_slow_tests(request, monkeypatch):
     monkeypatch.setattr(torch_backend.SentenceTransformerEncoder, "__init__", refuse)
 
 
+@pytest.fixture(autouse=True)
+def _user_data_in_a_temporary_folder(tmp_path_factory, monkeypatch):
+    """No test reads or writes the real user data directory (the collections registry, history):
+    each gets its own, which the commands it runs in subprocesses inherit."""
+    monkeypatch.setenv("QA_DATA_DIR", str(tmp_path_factory.mktemp("user-data")))
+
+
 @pytest.fixture
 def fake_encoder() -> HashingEncoder:
     return HashingEncoder()

@@ -9,12 +9,12 @@ and the lexicon (BM25 and IDF), with every file's checksum.
 """
 
 from qa.index.builder import BuildReport, EncoderFactory, Progress, build_index, build_index_from_passages, encode_passages, stale_files
-from qa.index.manifest import FORMAT_VERSION, MANIFEST, Manifest, read_manifest, rebuild_command, require_manifest
+from qa.index.manifest import FORMAT_VERSION, MANIFEST, Generation, Manifest, current_generation, read_manifest, rebuild_command, require_manifest
 from qa.index.reader import StoredIndex, load_index, verify_checksums
 from qa.index.writer import IndexDirectory, IndexWriter
 
 __all__ = [
-    "FORMAT_VERSION", "MANIFEST", "BuildReport", "EncoderFactory", "IndexDirectory", "IndexWriter", "Manifest", "Progress", "StoredIndex",
-    "build_index", "build_index_from_passages", "encode_passages", "load_index", "read_manifest", "rebuild_command", "require_manifest",
+    "FORMAT_VERSION", "MANIFEST", "BuildReport", "EncoderFactory", "Generation", "IndexDirectory", "IndexWriter", "Manifest", "Progress", "StoredIndex",
+    "build_index", "build_index_from_passages", "current_generation", "encode_passages", "load_index", "read_manifest", "rebuild_command", "require_manifest",
     "stale_files", "verify_checksums",
 ]

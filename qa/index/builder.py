@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,9 +12,10 @@ from typing import TYPE_CHECKING
 from qa.chunking import SPLITTER_VERSION, split_document
 from qa.corpus import SourceFile, file_stamps, find_files, read_document, source_sha256
 from qa.encoders import Encoder, ModelSpec, load_encoder, resolve_model
-from qa.errors import CorpusError
+from qa.errors import CorpusError, IndexWriteError
 from qa.index.file_table import FileRecord
 from qa.index.manifest import FORMAT_VERSION, Manifest
+from qa.index.passages import rows_of_document
 from qa.index.writer import IndexDirectory, IndexWriter
 from qa.schema import Passage
 from qa.sentences import sentence_texts
@@ -38,6 +40,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)  # files skipped, found this run: one plain line each
     model_seconds: float = 0.0  # of seconds, the time spent loading the model
     skipped: list[str] = field(default_factory=list)  # every file skipped, this run or unchanged since (why)
+    files_renamed: int = 0  # of files_reused: files found under a new path whose vectors were moved, not embedded again
 
     @property
     def passages_per_second(self) -> float:
@@ -65,6 +68,7 @@ def build_index(
     started = time.perf_counter()
     corpus_root = Path(corpus_root)
     sources = find_files(corpus_root)
+    check_index_place(Path(index_dir), corpus_root)
     spec = resolve_model(model)
     with IndexDirectory(index_dir).lock(timeout=lock_timeout, notice=notice) as directory:
         previous = directory.current(lambda manifest: _reusable(manifest, spec, store))
@@ -149,6 +153,33 @@ def stale_files(manifest: Manifest) -> list[str]:
     return sorted(changed)
 
 
+def check_index_place(index_dir: Path, corpus_root: Path) -> None:
+    """Refuse to write an index into a folder of documents: inside the corpus it indexes, or, for a
+    new index, into a folder that holds documents (an index among a user's files, which its next
+    scan of that folder would also read). IndexWriteError names the fix."""
+    from qa.corpus import SUPPORTED_SUFFIXES
+    from qa.index.manifest import MANIFEST
+
+    index, corpus = index_dir.resolve(), corpus_root.resolve()
+    if index == corpus or corpus in index.parents:
+        raise IndexWriteError(
+            f"the index would be written into the documents folder {corpus_root}; give it a folder of its own "
+            f"with --index-dir, or leave --index-dir out (qa index {corpus_root} keeps it in the user data directory)"
+        )
+    if (index / MANIFEST).exists():
+        return
+    try:
+        with os.scandir(index) as listing:
+            documents = [entry.name for entry in listing if entry.name.lower().endswith(SUPPORTED_SUFFIXES) and entry.is_file()]
+    except OSError:
+        return  # absent (a build makes it) or unreadable (the lock says so)
+    if documents:
+        raise IndexWriteError(
+            f"{index_dir} holds documents ({documents[0]}{', …' if len(documents) > 1 else ''}), not an index; an index is never "
+            f"written among documents: index that folder with qa index {index_dir}, or give the index an empty --index-dir"
+        )
+
+
 def _reusable(manifest: Manifest, spec: ModelSpec, store: StoreTarget | None) -> bool:
     """Whether a build can start from this index: same model, splitter and format, and the store
     asked for (None: any) is the one it has (moving the index to another store embeds everything again)."""
@@ -194,6 +225,10 @@ class _Build:
         self.embedded = self.files_embedded = self.files_reused = 0
         self.warnings: list[str] = []  # skipped this run
         self.skipped: list[str] = []  # skipped this run or before, unchanged since
+        self.files_renamed = 0
+        # Documents gone from the corpus, by the checksum of their bytes: a new path with the same bytes
+        # is the same file renamed or moved, whose vectors are moved rather than embedded again.
+        self.gone_by_content: dict[str, str] = {}
 
     @property
     def encoder(self) -> Encoder:
@@ -209,9 +244,14 @@ class _Build:
         writer = self.directory.begin(self._dimension(), base=self.previous, store=self.store, model=self.spec.name, policy=self.index_policy)
         try:
             present = {source.doc for source in sources}
-            writer.remove_documents([doc for doc in (self.previous.files if self.previous else {}) if doc not in present])
+            gone = [doc for doc in (self.previous.files if self.previous else {}) if doc not in present]
+            for doc in gone:
+                record = self.previous.files[doc]
+                if record.sha256 and record.passages and not record.skipped:
+                    self.gone_by_content.setdefault(record.sha256, doc)
             records = {source.doc: self._add_file(writer, source) for source in sources}
             self._flush(writer)
+            writer.remove_documents(gone)  # after the files that took their vectors
             if writer.count == 0:
                 raise CorpusError(f"no indexable text in corpus folder {self.corpus_root}; the previous index is unchanged")
             dimension = self._dimension()
@@ -235,7 +275,7 @@ class _Build:
             files=sum(1 for r in records.values() if not r.skipped), files_embedded=self.files_embedded,
             files_reused=self.files_reused, passages=writer.count, passages_embedded=self.embedded,
             seconds=time.perf_counter() - started, changed=True, warnings=self.warnings, model_seconds=self.model_seconds,
-            skipped=self.skipped,
+            skipped=self.skipped, files_renamed=self.files_renamed,
         )
 
     def _add_file(self, writer: IndexWriter, source: SourceFile) -> FileRecord:
@@ -260,12 +300,38 @@ class _Build:
         layout = split_document(source.doc, document.text, extracted=document.extracted)
         if not layout.passages:
             return self._skip(source, f"{source.doc}: skipped, no text to index (all of it is page furniture)")
+        if old is None and self._moved(writer, document.sha256, layout.passages):
+            self.files_reused += 1
+            self.files_renamed += 1
+            self._advance(source.size)
+            return FileRecord(document.sha256, source.size, source.mtime_ns, len(layout.passages))
         self.files_embedded += 1
         self.pending.extend(layout.passages)
         self.pending_bytes += source.size
         if len(self.pending) >= self.batch_size * 4:
             self._flush(writer)
         return FileRecord(document.sha256, source.size, source.mtime_ns, len(layout.passages))
+
+    def _moved(self, writer: IndexWriter, sha256: str, passages: list[Passage]) -> bool:
+        """Add a new file's passages with the vectors of a gone file with the same bytes (a rename or
+        a move), when the encoder would see the same texts (a title taken from the file's name
+        would differ); whether it did."""
+        import numpy as np
+
+        doc = self.gone_by_content.get(sha256)
+        index = writer.base_index
+        if doc is None or index is None:
+            return False
+        rows = rows_of_document(index.passages, doc)
+        before = [index.passages[row] for row in rows]
+        if [p.embedding_text() for p in before] != [p.embedding_text() for p in passages] or [p.title for p in before] != [p.title for p in passages]:
+            return False
+        ids = index.ids[rows]
+        sentence_vectors, owners = writer.store.sentence_vectors(ids)
+        vectors = np.array(writer.store.vectors(ids), dtype=np.float32)  # copied out of the generation being replaced
+        writer.add(passages, vectors, np.array(sentence_vectors, dtype=np.float32), np.bincount(owners, minlength=len(ids)).tolist())
+        del self.gone_by_content[sha256]
+        return True
 
     def _skip(self, source: SourceFile, why: str) -> FileRecord:
         self.warnings.append(why)

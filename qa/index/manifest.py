@@ -76,6 +76,26 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         ) from error
 
 
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """Which generation of an index is current, as its manifest file's identity tells: every build
+    that commits replaces manifest.json by a rename, so the inode changes (and the time and size with
+    it). One stat: a reader checks it before each question to move to a new generation."""
+
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+def current_generation(index_dir: Path) -> Generation | None:
+    """The current generation of the index in index_dir; None when it has no manifest."""
+    try:
+        stat = (Path(index_dir) / MANIFEST).stat()
+    except OSError:
+        return None
+    return Generation(stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
 def require_manifest(index_dir: Path) -> Manifest:
     """The current manifest; IndexMissingError, naming the command that builds one, when there is none."""
     manifest = read_manifest(index_dir)

@@ -80,6 +80,25 @@ class PassageTable(Sequence[Passage]):
 
     __hash__ = None  # type: ignore[assignment]  # equal by content, like a list
 
+    def rows_of_document(self, doc: str) -> list[int]:
+        """The rows of one document's passages, in order, found in the file's bytes without parsing
+        them: each line starts with the passage's doc field (Passage.to_dict's first key)."""
+        import numpy as np
+
+        prefix = b'{"doc": ' + json.dumps(doc, ensure_ascii=False).encode() + b","
+        found: set[int] = set()
+        position = 0
+        while block := os.pread(self._fd, _BLOCK + len(prefix), position):  # blocks overlap by the prefix
+            at = block.find(prefix)
+            while at != -1:
+                if position + at == 0 or (at > 0 and block[at - 1] == 0x0A):
+                    found.add(position + at)
+                at = block.find(prefix, at + 1)
+            if len(block) <= _BLOCK:
+                break
+            position += _BLOCK
+        return [int(row) for row in np.searchsorted(self._starts, sorted(found))]
+
     def any_dated(self) -> bool:
         """Whether some passage's document has a date, without parsing them."""
         return self._dated
@@ -90,3 +109,10 @@ def any_dated(passages: Sequence[Passage]) -> bool:
     if isinstance(passages, PassageTable):
         return passages.any_dated()
     return any(passage.date for passage in passages)
+
+
+def rows_of_document(passages: Sequence[Passage], doc: str) -> list[int]:
+    """The rows of one document's passages, in order (a table finds them without parsing the others)."""
+    if isinstance(passages, PassageTable):
+        return passages.rows_of_document(doc)
+    return [row for row, passage in enumerate(passages) if passage.doc == doc]

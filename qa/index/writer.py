@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from qa.errors import IndexWriteError, QAError
 from qa.index.manifest import MANIFEST, Manifest, read_manifest
-from qa.index.reader import load_index, sha256_file, verify_checksums
+from qa.index.reader import StoredIndex, load_index, sha256_file, verify_checksums
 from qa.schema import Passage
 from qa.stores import DEFAULT_STORE, IndexPolicy, StoreTarget, VectorSet, create_store
 
@@ -61,6 +61,22 @@ class IndexDirectory:
             yield self
         finally:
             lock.release()
+
+    def is_writing(self) -> bool:
+        """Whether a build holds the write lock now (a reader asking during a first build says so)."""
+        from filelock import FileLock, Timeout
+
+        if not (self.path / LOCK).exists():
+            return False
+        lock = FileLock(str(self.path / LOCK))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return True
+        except OSError:
+            return False
+        lock.release()
+        return False
 
     def current(self, usable: Callable[[Manifest], bool] = lambda manifest: True) -> Manifest | None:
         """The current manifest when a build can start from it (usable) and every file it names is
@@ -120,9 +136,11 @@ class IndexWriter:
         self.passages_file = f"passages-{self.build_id}.jsonl"
         self._new_file = f"passages-{self.build_id}.new"  # new passages, appended after the kept ones at commit
         folder = directory.path
+        self.base_index: StoredIndex | None = None  # the generation this one starts from, as it was
         if base is not None:
             # The current generation, opened to be changed: a build's changes go to new files only.
-            self.store = load_index(folder, verified=True, manifest=base, policy=policy, workdir=folder).store
+            self.base_index = load_index(folder, verified=True, manifest=base, policy=policy, workdir=folder)
+            self.store = self.base_index.store
             self.next_id = base.next_id
         else:
             self.store = create_store(store, dimension, policy, workdir=folder, model=model)

@@ -4,7 +4,7 @@ documents, and the first places go one per document first."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -92,6 +92,16 @@ class SentenceFusion:
         self._spoken = [years_spoken_of(p) for p in index.passages] if self._dated and self.weights.date_text else []
         self._title_ordinals = years_by_title_ordinal(index.passages) if self._dated else {}
 
+    @property
+    def dated(self) -> bool:
+        """Whether some passage's document has a date (the date rules apply only then)."""
+        return self._dated
+
+    @property
+    def title_ordinals(self) -> dict[int, frozenset[str]]:
+        """The years of dated documents by the ordinal their titles write (years_by_title_ordinal)."""
+        return self._title_ordinals
+
     def _vectors_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Passage vectors of rows, their sentence vectors, and the first sentence row of each passage."""
         import numpy as np
@@ -141,11 +151,37 @@ class SentenceFusion:
     def _date_bonus(self, question: str) -> np.ndarray | float:
         if not (self.weights.date and self._dated):
             return 0.0
-        years = years_named(question).union(*(self._title_ordinals.get(n, frozenset()) for n in ordinals(question)))
-        if not years:
+        return self.year_bonus(years_asked(question, [self._title_ordinals]))
+
+    def year_bonus(self, years: frozenset[str]) -> np.ndarray | float:
+        """What the date rules add to each passage for a question about these years: the weight of
+        its document's date being in one of them, and of its text speaking of one."""
+        if not (self.weights.date and years):
             return 0.0
         bonus = self.weights.date * dated_in(self.dense.index.passages, years)
+        if self.weights.date_text and not self._spoken and len(self.dense.index.passages):
+            # An undated index asked beside dated ones (qa.ranking.merged): its texts may still speak of the year.
+            self._spoken = [years_spoken_of(p) for p in self.dense.index.passages]
         return bonus + self.weights.date_text * speaks_of(self._spoken, years) if self._spoken else bonus
+
+    def rows_and_vectors(self, vector: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The rows fused scores (every row when exact, else the candidates for the query vector and
+        the lexical scores) and their passage and sentence vectors (_vectors_of)."""
+        if self.exact:
+            return self._sample, self._sample_vectors
+        rows = self._candidates(vector, lexical)
+        return rows, self._vectors_of(rows)
+
+    def cosines(self, vector: np.ndarray, vectors: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Raw cosines of these passages (_vectors_of) and of their best sentences to the vector."""
+        import numpy as np
+
+        passages, sentences, starts = vectors
+        return passages @ vector, np.maximum.reduceat(sentences @ vector, starts)
+
+    def sample_cosines(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """cosines of the passages the z-score statistics are taken over (all of them when exact)."""
+        return self.cosines(vector, self._sample_vectors)
 
     def _dense_scores(self, vector: np.ndarray, vectors: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """z-scores of the passage and best-sentence cosines of these vectors; mean and spread from the sample."""
@@ -162,28 +198,35 @@ class SentenceFusion:
         index = self.dense.index
         rows, fused = self._fused(query, exact=self.exact)
         best = [(int(rows[position]), score) for position, score in top(fused, max(depth, FUSION_DEPTH))]
-        ranking = _documents_spread(best, index.passages, self.weights.same_document)
+        ranking = documents_spread(best, lambda row: index.passages[row].doc, self.weights.same_document)
         return [(int(index.ids[row]), score) for row, score in ranking[:depth]]
 
 
-def _documents_spread(ranking: Ranking, passages: Sequence, penalty: float) -> Ranking:
+def years_asked(question: str, title_ordinals: Sequence[dict[int, frozenset[str]]]) -> frozenset[str]:
+    """The years a question asks about: those it names, and those of the dated documents whose titles
+    write an ordinal it names ("the fifth meeting"), in one index's or several's titles."""
+    numbers = ordinals(question)
+    return years_named(question).union(*(table.get(n, frozenset()) for table in title_ordinals for n in numbers))
+
+
+def documents_spread(ranking: Ranking, doc_of: Callable[[int], Hashable], penalty: float) -> Ranking:
     """Greedy re-ranking: each of the first DIVERSE_TOP places goes to the candidate with the best
-    score less penalty when its document already holds a place; the rest follow, penalised alike.
-    The scores returned are the penalised ones, so they still decrease down the list. (The ranking
-    here holds rows of passages, not ids.)"""
+    score less penalty when its document (doc_of its row) already holds a place; the rest follow,
+    penalised alike. The scores returned are the penalised ones, so they still decrease down the
+    list. (The ranking here holds rows of passages, not ids.)"""
     if penalty <= 0:
         return ranking
     candidates, seen = list(ranking), set()
     chosen: Ranking = []
 
     def penalised(item: tuple[int, float]) -> tuple[int, float]:
-        return item[0], item[1] - penalty * (passages[item[0]].doc in seen)
+        return item[0], item[1] - penalty * (doc_of(item[0]) in seen)
 
     while candidates and len(chosen) < DIVERSE_TOP:
         best = max(candidates, key=lambda item: (penalised(item)[1], -item[0]))
         candidates.remove(best)
         chosen.append(penalised(best))
-        seen.add(passages[best[0]].doc)
+        seen.add(doc_of(best[0]))
     rest = sorted((penalised(item) for item in candidates), key=lambda item: (-item[1], item[0]))
     return chosen + rest
 
