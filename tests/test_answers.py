@@ -65,7 +65,8 @@ def test_k_limits_the_cited_passages(seed_bot):
 
 def test_json_shape_matches_the_contract(seed_bot):
     data = seed_bot.ask("When must the next-generation fighter aircraft be developed?").to_dict()
-    assert set(data) == {"question", "answer", "abstained", "passages"}
+    assert set(data) == {"question", "answer", "abstained", "confidence", "passages"}
+    assert 0.0 < data["confidence"] <= 1.0  # answered: the abstention model's probability that the documents answer
     first = data["passages"][0]
     assert set(first) == {"rank", "score", "doc", "title", "date", "section", "text", "start", "end", "page"}
     assert first["page"] is None  # pages belong to PDFs

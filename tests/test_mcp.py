@@ -247,7 +247,8 @@ def test_qa_mcp_over_stdio_with_the_real_model(indexed_collections, folders):
     async def session():
         async with Client(parameters) as client:
             seen = await exercise(client, folders)
-            assert seen["passages"][0]["doc"] == "003_cc08bda86b037607.txt" and seen["passages"][0]["start"] == 987
+            first = seen["passages"][0]  # its span was checked against its source by exercise()
+            assert first["doc"] == "003_cc08bda86b037607.txt" and "Nissan" in first["text"]
             assert not seen["answer"]["abstained"] and "Nissan" in seen["answer"]["answer"]
             cake = (await client.call_tool("answer", {"question": "What is a good recipe for chocolate cake?"})).structured_content
             assert cake["abstained"] and "not an answer" in cake["note"] and cake["passages"]
