@@ -208,6 +208,13 @@ def test_an_index_is_never_written_into_a_folder_of_documents(corpus, tmp_path, 
     assert Catalog().names() == ()
 
 
+def test_reindexing_a_collection_with_no_index_yet_builds_it_from_its_own_folder(halves, fake_factory):
+    collection, _ = Catalog().register(halves[1])  # registered, never built (a first build interrupted)
+    bot = Bot(collections=[collection], encoder_factory=fake_factory)
+    bot.reindex()
+    assert Path(bot.manifest.corpus_root) == halves[1].resolve() and bot.summary().documents == 2  # not the seeds' 5
+
+
 def test_choices_name_collections_all_of_them_or_their_folders(two_collections, halves, tmp_path):
     catalog = two_collections
     assert [c.name for c in catalog.resolve(["second", "all"])] == ["second", "first"]
