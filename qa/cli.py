@@ -589,23 +589,14 @@ def _bot(chosen: _Chosen, model: str | None, **options):
 
 
 def _run_chat(args: argparse.Namespace) -> int:
-    import inspect
-
     try:
         from ui.app import run_chat
     except ImportError as error:
         raise QAError(f"the chat is not available: {error}") from error
     chosen = _chosen(args, offer=True, require_index=False)  # the chat offers to build a missing index itself
-    if not chosen.collections:
-        return run_chat(index_dir=chosen.index_dir, model=args.model)
-    names = tuple(c.name for c in chosen.collections)
-    if "collections" in inspect.signature(run_chat).parameters:
-        options: dict[str, object] = {"model": args.model, "collections": names}  # the chat that asks collections
-        return run_chat(**options)  # type: ignore[arg-type]
-    # A chat that opens one index by its folder: the first collection chosen.
-    if len(names) > 1:
-        _warn(f"this chat opens one collection at a time: {names[0]} (choose another with qa chat -c NAME)")
-    return run_chat(index_dir=chosen.collections[0].index_dir, model=args.model)
+    if chosen.collections:
+        return run_chat(model=args.model, collections=tuple(c.name for c in chosen.collections))
+    return run_chat(index_dir=chosen.index_dir, model=args.model)
 
 
 def _run_watch(args: argparse.Namespace) -> int:

@@ -262,14 +262,6 @@ def test_qa_chat_passes_the_collections_chosen_to_the_chat(two_collections, monk
     assert main(["chat"]) == 0
     assert received == [(None, ("second", "first")), (None, ("second",)), (None, ("first", "second"))]
 
-    def chat_of_one_index(index_dir=None, model=None):  # a chat that does not take collections yet: the first, by its folder
-        received.append((index_dir, None))
-        return 0
-
-    monkeypatch.setattr(ui.app, "run_chat", chat_of_one_index)
-    assert main(["chat", "-c", "second"]) == 0
-    assert received[-1] == (two_collections.get("second").index_dir, None)
-
 
 @pytest.mark.slow
 def test_cli_indexes_asks_together_and_apart_and_offers_to_index_a_folder(halves, tmp_path, monkeypatch, capsys):
