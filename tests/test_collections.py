@@ -252,7 +252,7 @@ def test_qa_chat_passes_the_collections_chosen_to_the_chat(two_collections, monk
 
     received = []
 
-    def chat_of_collections(index_dir=None, model=None, collections=None):
+    def chat_of_collections(index_dir=None, model=None, collections=None, abstain_below=None):
         received.append((index_dir, collections))
         return 0
 
