@@ -703,3 +703,17 @@ def test_an_answer_kept_before_collections_reads_back_without_them():
     old = answer_from_json(json.dumps(data))
     assert [hit.collection for hit in old.hits] == [None, None, None] and old.confidence is None
     assert old.hits == tuple(type(h)(h.rank, h.score, h.passage) for h in chat_answer.hits)
+
+
+def test_ctrl_r_on_an_index_dir_of_documents_shows_why_the_library_refuses_to_write_there(data_dir, tmp_path, fake_factory):
+    documents = tmp_path / "mydocs"
+    documents.mkdir()
+    (documents / "notes.txt").write_text("Notes\n\nThe budget was agreed in March.\n", encoding="utf-8")
+    chat = Chat(data_dir, Bot(documents, encoder_factory=fake_factory)).loaded()
+    assert chat.session.state is AppState.BROKEN and chat.session.index_missing
+    chat.session.reindex()
+    chat.runner.run("index")
+    assert chat.of(Notice)[-1].severity is Severity.ERROR
+    assert chat.notices()[-1] == (f"Re-index failed: {documents} holds documents (notes.txt), not an index; an index is never written "
+                                  f"among documents: index that folder with qa index {documents}, or give the index an empty --index-dir")
+    assert sorted(path.name for path in documents.iterdir()) == ["notes.txt"]  # nothing written among the documents
