@@ -355,7 +355,8 @@ class Bot:
             manifest = readable_manifest(place.index_dir)
             if corpus_dir and len(self._places) > 1:
                 raise QAError("several collections are open: each is re-indexed from its own folder")
-            corpus = Path(corpus_dir) if corpus_dir else corpus_of(manifest)
+            # A collection is built from its own folder, also when it has no index yet (never the seeds).
+            corpus = Path(corpus_dir) if corpus_dir else place.documents or corpus_of(manifest)
             model = self.model or (manifest.model if manifest else None)
             reports.append(build_index(corpus, place.index_dir, model, encoder_factory=self._shared_encoder, progress=progress))
         self.load()

@@ -103,9 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--mode", choices=list(MODES), default=DEFAULT_MODE, help=f"retrieval mode (default {DEFAULT_MODE})")
     ask.add_argument("--history", action="append", default=[], metavar="EARLIER_QUESTION",
                      help="an earlier question of the same conversation (repeat, oldest first)")
-    ask.add_argument("--abstain-below", type=_threshold, metavar="P", help=(
-        "say the documents don't answer when the bot's confidence that they do is below P, from 0 to 1 "
-        "(default: $QA_ABSTAIN_BELOW, else the fitted threshold; higher abstains more: see docs/quality-abstention.md)"))
+    _abstain_option(ask)
     _collection_option(ask)
     _index_options(ask)
     ask.set_defaults(run=_run_ask)
@@ -145,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="a folder of documents to ask (offered to be indexed first when it is not)")
     _collection_option(chat)
     _index_options(chat)
+    _abstain_option(chat)
     chat.set_defaults(run=_run_chat)
 
     watch = commands.add_parser("watch", help="keep collections up to date as their files change", description=(
@@ -175,6 +174,12 @@ def _collection_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--collection", action="append", default=[], metavar="NAME", dest="collections",
                         help="a collection to ask (repeat; 'all' for every one; a folder of documents names its collection). "
                              "Default: every collection")
+
+
+def _abstain_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--abstain-below", type=_threshold, metavar="P", help=(
+        "say the documents don't answer when the bot's confidence that they do is below P, from 0 to 1 "
+        "(default: $QA_ABSTAIN_BELOW, else the fitted threshold; higher abstains more: see docs/quality-abstention.md)"))
 
 
 def _index_options(parser: argparse.ArgumentParser) -> None:
@@ -589,23 +594,14 @@ def _bot(chosen: _Chosen, model: str | None, **options):
 
 
 def _run_chat(args: argparse.Namespace) -> int:
-    import inspect
-
     try:
         from ui.app import run_chat
     except ImportError as error:
         raise QAError(f"the chat is not available: {error}") from error
     chosen = _chosen(args, offer=True, require_index=False)  # the chat offers to build a missing index itself
-    if not chosen.collections:
-        return run_chat(index_dir=chosen.index_dir, model=args.model)
-    names = tuple(c.name for c in chosen.collections)
-    if "collections" in inspect.signature(run_chat).parameters:
-        options: dict[str, object] = {"model": args.model, "collections": names}  # the chat that asks collections
-        return run_chat(**options)  # type: ignore[arg-type]
-    # A chat that opens one index by its folder: the first collection chosen.
-    if len(names) > 1:
-        _warn(f"this chat opens one collection at a time: {names[0]} (choose another with qa chat -c NAME)")
-    return run_chat(index_dir=chosen.collections[0].index_dir, model=args.model)
+    if chosen.collections:
+        return run_chat(model=args.model, collections=tuple(c.name for c in chosen.collections), abstain_below=args.abstain_below)
+    return run_chat(index_dir=chosen.index_dir, model=args.model, abstain_below=args.abstain_below)
 
 
 def _run_watch(args: argparse.Namespace) -> int:

@@ -82,6 +82,27 @@ def chat_dirs(tmp_path, monkeypatch) -> tuple[Path, Path]:
     return data, config
 
 
+@pytest.fixture
+def seed_collections(tmp_path, fake_factory):
+    """A registry (qa.catalog.Catalog) of three collections over the seeds: "first" (three press
+    releases) and "second" (the other two) indexed with the fake encoder, and "unbuilt", registered
+    with one press release and no index yet."""
+    from qa import build_index
+    from qa.catalog import Catalog
+
+    files = sorted(SEEDS.glob("*.txt"))
+    catalog = Catalog()
+    for name, part in (("first", files[:3]), ("second", files[3:]), ("unbuilt", files[:1])):
+        folder = tmp_path / "docs" / name
+        folder.mkdir(parents=True)
+        for path in part:
+            shutil.copy(path, folder / path.name)
+        collection, _ = catalog.register(folder)
+        if name != "unbuilt":
+            build_index(collection.folder, collection.index_dir, encoder_factory=fake_factory)
+    return catalog
+
+
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> Path:
     """The seeds corpus indexed with the real model, built once per test session."""

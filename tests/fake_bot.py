@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from qa import Answer, AnswerSentence, BuildReport, Hit, IndexSummary, Passage, QAError
+from qa import Answer, AnswerPolicy, AnswerSentence, BuildReport, Hit, IndexSummary, Passage, QAError
 
 DOCUMENTS = {
     "london-meeting.txt": (
@@ -74,6 +74,12 @@ TOKYO = passage(
 ATTENDEES = passage("tokyo-meeting.txt", "Attendees included senior officials of both ministries.")
 MARKUP = passage("notes [bold]x[/].txt", "A passage with [bold]markup[/] and \x1b[31man escape\x1b[0m inside.")
 
+# The stand-in's confidence that the documents answer each kind of question (Answer.confidence);
+# it abstains below its policy's threshold, as the library does.
+CONFIDENCE = {"london": 0.83, "attend": 0.41, "markup": 0.6, "other": 0.05}
+# With collections, each document is in one of two: the London press release in "press", the rest in "notes".
+COLLECTION_OF = {"london-meeting.txt": "press", "tokyo-meeting.txt": "notes", "notes [bold]x[/].txt": "notes"}
+
 
 @dataclass
 class FakeManifest:
@@ -86,12 +92,18 @@ class FakeManifest:
 
 
 class FakeBot:
-    """Quacks like qa.Bot for the chat; answers a few known questions, abstains on the rest."""
+    """Quacks like qa.Bot for the chat; answers a few known questions, abstains on the rest. With
+    collections=("press", "notes"), it asks two named collections, and its hits name theirs."""
 
     modes = ("fused", "dense", "bm25")
 
-    def __init__(self, *, load_gate: threading.Event | None = None, load_error: Exception | None = None) -> None:
+    def __init__(self, *, load_gate: threading.Event | None = None, load_error: Exception | None = None,
+                 collections: Sequence[str] = ()) -> None:
         self.index_dir = Path("embeddings")
+        self.collections: tuple[str, ...] = tuple(collections)
+        self.used: list[tuple[str, ...]] = []  # the names of each use()
+        self.moved: tuple[str | None, ...] = ()  # what the next refresh() reports as moved to a new generation
+        self.policy = AnswerPolicy()
         self.model = None
         self.mode = "fused"
         self.notice: Callable[[str], None] = lambda message: None
@@ -107,7 +119,21 @@ class FakeBot:
     def summary(self) -> IndexSummary:
         manifest = self.manifest
         return IndexSummary(manifest.corpus_root, len(manifest.files), manifest.skipped, manifest.passage_count,
+                            self.collections, corpus_found=manifest.corpus_found)
+
+    def summary_of(self, collection: str | None) -> IndexSummary:
+        manifest = self.manifest
+        docs = [doc for doc in manifest.files if COLLECTION_OF.get(doc) == collection]
+        return IndexSummary(f"{manifest.corpus_root}/{collection}", len(docs), 0, len(docs), (collection,) if collection else (),
                             corpus_found=manifest.corpus_found)
+
+    def use(self, collections) -> None:
+        self.collections = tuple(c.name for c in collections)
+        self.used.append(self.collections)
+
+    def refresh(self) -> tuple[str | None, ...]:
+        moved, self.moved = self.moved, ()
+        return moved
 
     def load(self, progress=None) -> FakeBot:
         self.loads += 1
@@ -136,9 +162,15 @@ class FakeBot:
         else:
             hits = (Hit(1, 0.12, NEXT), Hit(2, 0.08, TOKYO))
             sentences = ()
+        kind = next((word for word in ("london", "attend", "markup") if word in lowered), "other")
+        confidence = CONFIDENCE[kind]
+        if confidence < self.policy.abstention.min_probability:
+            sentences = ()
+        if self.collections:
+            hits = tuple(replace(hit, collection=COLLECTION_OF[hit.passage.doc]) for hit in hits)
         return Answer(
             question=question, sentences=sentences, hits=hits[:k], abstained=not sentences,
-            search_ms=12.0, history=tuple(history),
+            search_ms=12.0, history=tuple(history), confidence=confidence,
         )
 
     def reindex(self, corpus_dir: Path | None = None, progress=None) -> BuildReport:
@@ -153,7 +185,9 @@ class FakeBot:
     def skipped_files(self) -> list[str]:
         return ["scan [1].pdf: no text layer in 3 pages (a scanned PDF? run OCR on it first)"][: self.manifest.skipped]
 
-    def source_text(self, doc: str) -> str:
+    def source_text(self, doc: str, collection: str | None = None) -> str:
+        if collection is not None and COLLECTION_OF.get(doc) != collection:
+            raise QAError(f"{doc}: not in collection {collection}")
         if doc not in self.documents:
             raise QAError(f"{doc}: cannot read (No such file or directory)")  # as qa.corpus.read_source says it
         return self.documents[doc]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from fake_bot import FakeBot
 
-from qa import QAError
+from qa import AnswerPolicy, Bot, QAError, build_index
+from qa.catalog import info
 from ui.conversations import ConversationStore
 from ui.session import (
     ActivityChanged,
@@ -19,14 +20,19 @@ from ui.session import (
     Event,
     FolderWanted,
     IndexingStarted,
+    IndexUpdated,
     Loaded,
     LoadFailed,
     Notice,
+    OptionsChanged,
     QueueChanged,
     Reloading,
     Searching,
     Severity,
+    Switching,
     TranscriptCleared,
+    shown_path,
+    threshold_of,
 )
 
 LONDON_Q = "Who did they meet in London?"
@@ -57,7 +63,7 @@ class ManualRunner:
 class Chat:
     """A session, its runner and every event it reported."""
 
-    def __init__(self, data_dir: Path, bot: FakeBot | None = None, **options) -> None:
+    def __init__(self, data_dir: Path, bot: FakeBot | Bot | None = None, **options) -> None:
         self.bot = bot or FakeBot()
         self.runner = ManualRunner()
         self.events: list[Event] = []
@@ -425,3 +431,289 @@ def test_the_next_start_reopens_the_conversation_shown_last_not_the_one_answered
     again = Chat(data_dir)
     again.session.restore()
     assert again.session.conversation_id is None and again.of(ConversationOpened) == []  # a new one was shown last
+
+
+# --- collections --------------------------------------------------------------------------------
+
+HAMMOND_Q = "Which companies will the Foreign Secretary visit in Japan?"
+
+
+class CountingFactory:
+    """The fake encoder's factory, counting the encoders made (one: the model stays loaded)."""
+
+    def __init__(self, factory) -> None:
+        self.factory, self.made = factory, 0
+
+    def __call__(self, spec):
+        self.made += 1
+        return self.factory(spec)
+
+
+def collections_chat(data_dir, fake_factory, names=("first", "second")) -> tuple[Chat, CountingFactory]:
+    factory = CountingFactory(fake_factory)
+    return Chat(data_dir, Bot.for_collections(names, encoder_factory=factory)).loaded(), factory
+
+
+def test_a_session_made_for_collections_asks_them_at_the_fitted_operating_point(data_dir, seed_collections):
+    session = ChatSession(None, runner=ManualRunner(), data_dir=data_dir, collections=["second", "first"])
+    assert session.collections == ("second", "first") and session.bot.index_dir == seed_collections.get("second").index_dir
+    assert session.threshold == threshold_of(AnswerPolicy()) and session.abstain_below is None
+    everything = ChatSession(None, runner=ManualRunner(), data_dir=data_dir, collections=["all"])
+    assert everything.collections == ("first", "second", "unbuilt")
+
+
+def test_the_summary_counts_every_collection_asked_and_the_registry_lists_each_with_why_one_cannot_be_asked(data_dir, seed_collections, fake_factory):
+    chat, _ = collections_chat(data_dir, fake_factory)
+    session = chat.session
+    first, second = (info(seed_collections.get(name)) for name in ("first", "second"))
+    assert session.summary.collections == ("first", "second")
+    assert (session.summary.documents, session.summary.passages) == (5, first.passages + second.passages)
+    assert [part.collections for part in session.parts] == [("first",), ("second",)]
+    choices = {choice.name: choice for choice in session.choices}
+    assert choices["first"].asked and choices["first"].ready and not choices["unbuilt"].asked
+    folder = shown_path(seed_collections.get("first").folder)
+    assert choices["first"].line == f"3 documents · {first.passages:,} passages · {folder}/"
+    unbuilt = shown_path(seed_collections.get("unbuilt").folder)
+    assert choices["unbuilt"].line == f"collection unbuilt has no index yet; build it with: qa index {unbuilt}"
+
+
+def test_answers_name_their_collection_and_open_their_source_from_it_also_after_a_switch(data_dir, seed_collections, fake_factory):
+    chat, _ = collections_chat(data_dir, fake_factory)
+    session = chat.session
+    session.ask(HAMMOND_Q)
+    chat.answer_all()
+    answer = session.turns[0].answer
+    assert {hit.collection for hit in answer.hits} == {"first", "second"} and session.names_collections(answer)
+    hit = next(hit for hit in answer.hits if hit.collection == "second")
+    view = session.open_source(answer, hit)
+    assert view is not None and view.found == view.cited
+    assert view.text == (seed_collections.get("second").folder / hit.passage.doc).read_text(encoding="utf-8")
+    exported = session.export().read_text(encoding="utf-8")
+    assert "Collections: first, second" in exported and f"— [second] {hit.passage.doc}, characters" in exported
+
+    session.use_collections(["first"])
+    chat.runner.run("bot")
+    session.ask(HAMMOND_Q)
+    chat.answer_all()
+    assert session.collections == ("first",) and not session.names_collections(session.turns[-1].answer)
+    assert session.names_collections(answer)  # a kept answer from both still names them
+    view = session.open_source(answer, hit)  # "second" is not asked now: read from its folder in the registry
+    assert view is not None and view.found == view.cited
+
+
+def test_switching_collections_keeps_the_model_and_says_what_is_asked(data_dir, seed_collections, fake_factory):
+    chat, factory = collections_chat(data_dir, fake_factory)
+    session = chat.session
+    session.use_collections(["second"])
+    assert session.state is AppState.LOADING and chat.of(Switching)[-1].status == "Opening second…"
+    waiting = session.ask(HAMMOND_Q)  # asked while the switch opens the collection: it waits, then asks "second"
+    assert chat.statuses()[waiting.id] == "Waiting for second to open…"
+    chat.runner.run("bot")
+    assert session.state is AppState.READY and session.collections == ("second",)
+    assert session.summary.collections == ("second",) and session.summary.documents == 2
+    assert chat.notices()[-1] == f"Asking second: 2 documents · {session.summary.passages:,} passages"
+    chat.answer_all()
+    assert {hit.collection for hit in session.turns[0].answer.hits} == {"second"}
+    unbuilt = f"collection unbuilt has no index yet; build it with: qa index {shown_path(seed_collections.get('unbuilt').folder)}"
+    session.use_collections(["second", "unbuilt"])  # named, but it has no index: refused in one line
+    chat.runner.run("bot")
+    assert chat.of(Notice)[-1].severity is Severity.WARNING and chat.notices()[-1] == unbuilt.capitalize()
+    assert session.collections == ("second",) and session.state is AppState.READY
+    session.use_collections(["all"])  # every collection that can be asked, and a line for the one that cannot
+    chat.runner.run("bot")
+    assert session.collections == ("first", "second") and session.summary.documents == 5
+    assert chat.notices()[-2:] == [f"Asking first, second: 5 documents · {session.summary.passages:,} passages", f"Left out: {unbuilt}"]
+    assert factory.made == 1  # one encoder all along
+    session.use_collections(["first", "second"])
+    assert chat.notices()[-1] == "Already asking first, second" and chat.runner.groups() == []
+
+
+def test_a_damaged_collection_is_said_in_one_line_and_never_offered_the_seeds(data_dir, seed_collections, fake_factory):
+    (seed_collections.get("second").index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
+    chat, _ = collections_chat(data_dir, fake_factory, names=("first",))
+    session = chat.session
+    damaged = next(choice for choice in session.choices if choice.name == "second")
+    assert not damaged.ready
+    assert damaged.line == f"the index of collection second cannot be read; rebuild it with: qa index {shown_path(seed_collections.get('second').folder)}"
+    session.use_collections(["first", "second"])
+    chat.runner.run("bot")
+    assert chat.notices()[-1] == "The index of collection second cannot be read; rebuild it with: qa index " + shown_path(seed_collections.get("second").folder)
+    assert session.collections == ("first",) and session.state is AppState.READY
+    assert not any("seeds" in note for note in chat.notices())
+
+
+def test_a_collection_with_no_index_is_built_from_its_own_folder_never_from_the_seeds(data_dir, seed_collections, fake_factory):
+    chat = Chat(data_dir, Bot.for_collections(["unbuilt"], encoder_factory=fake_factory)).loaded()
+    session = chat.session
+    folder = seed_collections.get("unbuilt").folder
+    assert session.state is AppState.BROKEN and not session.index_missing
+    assert session.load_error == (f"Collection unbuilt has no index yet; build it with: qa index {folder} — or press Ctrl+R to "
+                                  f"build it from its folder here, or choose other collections (Ctrl+P → Collections).")
+    assert "seeds" not in session.reindex_description()
+    waiting = session.ask(HAMMOND_Q)
+    assert chat.statuses()[waiting.id] == "Waiting for an index — press Ctrl+R to build it from its folder here, or choose other collections (Ctrl+P → Collections)"
+    session.reindex()
+    chat.runner.run("index")
+    assert session.state is AppState.READY and session.summary.collections == ("unbuilt",)
+    assert info(seed_collections.get("unbuilt")).documents == 1 and Path(session.summary.corpus_root) == folder
+
+
+def test_a_chat_that_cannot_open_a_collection_offers_the_others_and_switching_mends_it(data_dir, seed_collections, fake_factory):
+    chat = Chat(data_dir, Bot.for_collections(["first", "unbuilt"], encoder_factory=fake_factory)).loaded()
+    session = chat.session
+    assert session.state is AppState.BROKEN and "choose other collections (Ctrl+P → Collections)" in session.load_error
+    assert [(choice.name, choice.ready) for choice in session.choices] == [("first", True), ("second", True), ("unbuilt", False)]
+    waiting = session.ask(HAMMOND_Q)
+    session.use_collections(["first", "second"])
+    chat.runner.run("bot")
+    assert session.state is AppState.READY and session.collections == ("first", "second") and session.load_error is None
+    chat.answer_all()
+    assert chat.of(Answered)[-1].question_id == waiting.id and chat.of(Answered)[-1].turn.answer is not None
+
+
+def test_a_new_generation_moves_the_header_and_a_question_waits_for_the_look(data_dir, seed_collections, fake_factory):
+    chat, _ = collections_chat(data_dir, fake_factory)
+    session = chat.session
+    before = session.summary
+    session.check_for_updates()
+    chat.runner.run("watch")
+    assert chat.of(IndexUpdated) == []  # nothing new
+    second = seed_collections.get("second")
+    (second.folder / "new.txt").write_text("A new note\n\nThe ministers will meet again in Osaka next spring.\n", encoding="utf-8")
+    build_index(second.folder, second.index_dir, encoder_factory=fake_factory)  # as qa watch would
+    session.check_for_updates()
+    session.check_for_updates()  # one look at a time
+    assert chat.runner.groups() == ["watch"]
+    waiting = session.ask("Where will the ministers meet next spring?")
+    assert chat.runner.groups() == ["watch"] and chat.statuses()[waiting.id] == "Searching…"
+    chat.runner.run("watch")
+    assert len(chat.of(IndexUpdated)) == 1
+    assert session.summary.documents == before.documents + 1 and session.summary.passages > before.passages
+    assert next(c for c in session.choices if c.name == "second").line.startswith("3 documents")
+    assert chat.runner.groups() == ["ask"]  # the waiting question goes on
+    chat.answer_all()
+    assert session.turns[-1].answer.hits[0].passage.doc == "new.txt"
+
+
+# --- the operating point ------------------------------------------------------------------------
+
+ATTEND_Q = "Who attended the meeting?"  # the stand-in's confidence: 0.41
+
+
+def test_abstain_below_moves_the_operating_point_from_the_next_question_and_is_checked(data_dir):
+    chat = Chat(data_dir).loaded()
+    session = chat.session
+    session.ask(ATTEND_Q)
+    chat.answer_all()
+    assert not session.turns[-1].answer.abstained and session.turns[-1].answer.confidence == 0.41
+    assert session.set_abstain_below("0.5")
+    assert chat.of(OptionsChanged)[-1].abstain_below == 0.5 and session.threshold == 0.5
+    assert chat.notices()[-1] == "Abstain below 0.50: an answer with a lower confidence says the documents don't answer"
+    session.ask(ATTEND_Q)
+    chat.answer_all()
+    assert session.turns[-1].answer.abstained
+    assert not session.set_abstain_below("1.5") and not session.set_abstain_below("lots")
+    assert chat.of(Notice)[-1].severity is Severity.WARNING
+    assert chat.notices()[-1] == ("The threshold must be a number from 0 to 1 (the confidence below which the bot abstains), "
+                                  "not 'lots'")
+    assert session.abstain_below == 0.5
+    assert session.set_abstain_below(None)
+    assert session.abstain_below is None and session.threshold == threshold_of(AnswerPolicy())
+    session.ask(ATTEND_Q)
+    chat.answer_all()
+    assert not session.turns[-1].answer.abstained
+
+
+def test_the_operating_point_is_kept_with_the_conversation_and_the_one_given_at_start_wins(data_dir):
+    chat = Chat(data_dir).loaded()
+    chat.session.set_abstain_below(0.5)
+    chat.session.ask(ATTEND_Q)
+    chat.answer_all()
+    [kept] = ConversationStore(data_dir).conversations()
+    assert kept.abstain_below == 0.5
+
+    later = Chat(data_dir)
+    later.session.restore()
+    assert later.session.abstain_below == 0.5
+    later.loaded()
+    later.session.ask(ATTEND_Q)
+    later.answer_all()
+    assert later.session.turns[-1].answer.abstained
+
+    given = Chat(data_dir, abstain_below=0.3)  # qa chat --abstain-below 0.3
+    given.session.restore()
+    assert given.session.abstain_below == 0.3
+    assert ConversationStore(data_dir).conversations()[0].abstain_below == 0.3
+    given.loaded()
+    given.session.ask(ATTEND_Q)
+    given.answer_all()
+    assert not given.session.turns[-1].answer.abstained
+
+
+def test_qa_abstain_below_in_the_environment_is_the_chats_operating_point(data_dir, monkeypatch):
+    monkeypatch.setenv("QA_ABSTAIN_BELOW", "0.5")
+    chat = Chat(data_dir).loaded()
+    assert chat.session.abstain_below == 0.5
+    chat.session.ask(ATTEND_Q)
+    chat.answer_all()
+    assert chat.session.turns[-1].answer.abstained
+
+
+def test_a_store_made_before_the_operating_point_was_kept_opens_and_keeps_it(data_dir):
+    import sqlite3
+
+    data_dir.mkdir(parents=True)
+    db = sqlite3.connect(data_dir / "conversations.sqlite3")
+    db.executescript(
+        "CREATE TABLE conversations (id INTEGER PRIMARY KEY, title TEXT NOT NULL, created_at REAL NOT NULL, "
+        "updated_at REAL NOT NULL, k INTEGER NOT NULL, mode TEXT NOT NULL, deleted_at REAL);"
+        "INSERT INTO conversations (title, created_at, updated_at, k, mode) VALUES ('old', 1, 1, 3, 'bm25');"
+    )
+    db.commit()
+    db.close()
+    store = ConversationStore(data_dir)
+    [old] = store.conversations()
+    assert (old.title, old.k, old.abstain_below) == ("old", 3, None)
+    store.set_options(old.id, 3, "bm25", 0.25)
+    assert store.conversation(old.id).abstain_below == 0.25
+
+
+def test_a_kept_conversation_keeps_each_passages_collection_and_the_confidence(data_dir, seed_collections, fake_factory):
+    chat, _ = collections_chat(data_dir, fake_factory)
+    chat.session.ask(HAMMOND_Q)
+    chat.answer_all()
+    asked = chat.session.turns[0].answer
+    later = Chat(data_dir)
+    later.session.restore()
+    kept = later.session.turns[0].answer
+    assert [hit.collection for hit in kept.hits] == [hit.collection for hit in asked.hits]
+    assert kept.confidence == asked.confidence is not None
+
+
+def test_an_answer_kept_before_collections_reads_back_without_them():
+    import json
+
+    from ui.conversations import answer_from_json, answer_to_json
+
+    chat_answer = FakeBot(collections=("press", "notes")).ask(LONDON_Q)
+    data = json.loads(answer_to_json(chat_answer))
+    del data["confidence"]
+    for hit in data["hits"]:
+        del hit["collection"]
+    old = answer_from_json(json.dumps(data))
+    assert [hit.collection for hit in old.hits] == [None, None, None] and old.confidence is None
+    assert old.hits == tuple(type(h)(h.rank, h.score, h.passage) for h in chat_answer.hits)
+
+
+def test_ctrl_r_on_an_index_dir_of_documents_shows_why_the_library_refuses_to_write_there(data_dir, tmp_path, fake_factory):
+    documents = tmp_path / "mydocs"
+    documents.mkdir()
+    (documents / "notes.txt").write_text("Notes\n\nThe budget was agreed in March.\n", encoding="utf-8")
+    chat = Chat(data_dir, Bot(documents, encoder_factory=fake_factory)).loaded()
+    assert chat.session.state is AppState.BROKEN and chat.session.index_missing
+    chat.session.reindex()
+    chat.runner.run("index")
+    assert chat.of(Notice)[-1].severity is Severity.ERROR
+    assert chat.notices()[-1] == (f"Re-index failed: {documents} holds documents (notes.txt), not an index; an index is never written "
+                                  f"among documents: index that folder with qa index {documents}, or give the index an empty --index-dir")
+    assert sorted(path.name for path in documents.iterdir()) == ["notes.txt"]  # nothing written among the documents

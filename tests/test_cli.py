@@ -37,6 +37,21 @@ def test_a_bare_qa_takes_the_chats_options(monkeypatch, tmp_path):
     assert opened[1][1] is None  # a bare qa: the default index, no model
 
 
+def test_qa_chat_passes_the_operating_point_to_the_chat_and_refuses_one_out_of_range(monkeypatch, tmp_path, capsys):
+    import qa.cli as cli
+    import ui.app
+
+    received = []
+    monkeypatch.setattr(ui.app, "run_chat", lambda **options: received.append(options) or 0)
+    assert cli.main(["chat", "--index-dir", str(tmp_path), "--abstain-below", "0.4"]) == 0
+    assert cli.main(["--index-dir", str(tmp_path), "--abstain-below", ".25"]) == 0  # a bare qa takes it too
+    assert cli.main(["chat", "--index-dir", str(tmp_path)]) == 0
+    assert [options["abstain_below"] for options in received] == [0.4, 0.25, None]
+    with pytest.raises(SystemExit):
+        cli.main(["chat", "--abstain-below", "2"])
+    assert "--abstain-below must be a number from 0 to 1" in capsys.readouterr().err
+
+
 def test_ask_prints_answer_then_numbered_citations(seed_index):
     result = qa("ask", "Which companies will the Foreign Secretary visit in Japan?", "-k", "2", "--index-dir", seed_index)
     assert result.returncode == 0, result.stderr

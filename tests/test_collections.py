@@ -209,6 +209,13 @@ def test_an_index_is_never_written_into_a_folder_of_documents(corpus, tmp_path, 
     assert Catalog().names() == ()
 
 
+def test_reindexing_a_collection_with_no_index_yet_builds_it_from_its_own_folder(halves, fake_factory):
+    collection, _ = Catalog().register(halves[1])  # registered, never built (a first build interrupted)
+    bot = Bot(collections=[collection], encoder_factory=fake_factory)
+    bot.reindex()
+    assert Path(bot.manifest.corpus_root) == halves[1].resolve() and bot.summary().documents == 2  # not the seeds' 5
+
+
 def test_choices_name_collections_all_of_them_or_their_folders(two_collections, halves, tmp_path):
     catalog = two_collections
     assert [c.name for c in catalog.resolve(["second", "all"])] == ["second", "first"]
@@ -246,7 +253,7 @@ def test_qa_chat_passes_the_collections_chosen_to_the_chat(two_collections, monk
 
     received = []
 
-    def chat_of_collections(index_dir=None, model=None, collections=None):
+    def chat_of_collections(index_dir=None, model=None, collections=None, abstain_below=None):
         received.append((index_dir, collections))
         return 0
 
@@ -255,14 +262,6 @@ def test_qa_chat_passes_the_collections_chosen_to_the_chat(two_collections, monk
     assert main(["chat", str(two_collections.get("second").folder)]) == 0
     assert main(["chat"]) == 0
     assert received == [(None, ("second", "first")), (None, ("second",)), (None, ("first", "second"))]
-
-    def chat_of_one_index(index_dir=None, model=None):  # a chat that does not take collections yet: the first, by its folder
-        received.append((index_dir, None))
-        return 0
-
-    monkeypatch.setattr(ui.app, "run_chat", chat_of_one_index)
-    assert main(["chat", "-c", "second"]) == 0
-    assert received[-1] == (two_collections.get("second").index_dir, None)
 
 
 @pytest.mark.slow

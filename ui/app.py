@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -83,8 +83,10 @@ class ChatApp(App[int]):
         bot: Bot | None = None,
         *,
         index_dir: Path | None = None,
+        collections: Sequence[str] | None = None,
         model: str | None = None,
         k: int = DEFAULT_K,
+        abstain_below: float | None = None,
         data_dir: Path | None = None,
         config_dir: Path | None = None,
         export_dir: Path | None = None,
@@ -101,7 +103,8 @@ class ChatApp(App[int]):
         self.notices: list[str] = []  # every notification shown, newest last
         self._ui_mounted = False
         self.session = ChatSession(
-            bot, runner=_WorkerRunner(self), index_dir=index_dir, model=model, k=k,
+            bot, runner=_WorkerRunner(self), index_dir=index_dir, collections=collections, model=model, k=k,
+            abstain_below=abstain_below,
             data_dir=Path(data_dir) if data_dir is not None else settings.data_dir(),
             export_dir=export_dir, restore=restore, clock=clock, keys=self.keys,
         )
@@ -280,9 +283,16 @@ class ChatApp(App[int]):
             self.push_screen(HelpScreen(self.palette, self.key_lines(), note))
 
 
-def run_chat(index_dir: Path | None = None, model: str | None = None) -> int:
-    """Entry point for `qa chat` and a bare `qa`."""
-    app = ChatApp(index_dir=index_dir, model=model)
+def run_chat(
+    index_dir: Path | None = None,
+    model: str | None = None,
+    collections: Sequence[str] | None = None,
+    abstain_below: float | None = None,
+) -> int:
+    """Entry point for `qa chat` and a bare `qa`: the index in index_dir, or the named collections
+    (names or "all", qa.catalog) asked as one; abstain_below: the operating point, 0 to 1 (default
+    $QA_ABSTAIN_BELOW, else the fitted one)."""
+    app = ChatApp(index_dir=index_dir, model=model, collections=collections, abstain_below=abstain_below)
     loop = asyncio.new_event_loop()
     try:
         result = app.run(loop=loop)

@@ -73,14 +73,21 @@ def answer_to_json(answer: Answer) -> str:
 
 
 def answer_from_json(text: str) -> Answer:
+    """An answer as answer_to_json wrote it; one kept by an earlier version lacks the hits' collection
+    and the confidence (None then)."""
     data = json.loads(text)
+    confidence = data.get("confidence")
     return Answer(
         question=data["question"],
         sentences=tuple(AnswerSentence(**s) for s in data["sentences"]),
-        hits=tuple(Hit(rank=h["rank"], score=h["score"], passage=Passage(**h["passage"])) for h in data["hits"]),
+        hits=tuple(
+            Hit(rank=h["rank"], score=h["score"], passage=Passage(**h["passage"]), collection=h.get("collection"))
+            for h in data["hits"]
+        ),
         abstained=bool(data["abstained"]),
         search_ms=float(data.get("search_ms", 0.0)),
         history=tuple(data.get("history", ())),
+        confidence=float(confidence) if confidence is not None else None,
     )
 
 
@@ -105,6 +112,7 @@ class Conversation:
     k: int
     mode: str
     turns: int
+    abstain_below: float | None = None  # the operating point chosen for it; None: the default
 
 
 _SCHEMA = """
@@ -115,7 +123,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     updated_at REAL NOT NULL,
     k INTEGER NOT NULL,
     mode TEXT NOT NULL,
-    deleted_at REAL
+    deleted_at REAL,
+    abstain_below REAL
 );
 CREATE TABLE IF NOT EXISTS turns (
     conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
@@ -145,6 +154,9 @@ class ConversationStore:
             db = sqlite3.connect(self.path, check_same_thread=False)
             db.execute("PRAGMA foreign_keys = ON")
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
+            if "abstain_below" not in columns:  # a store made before the operating point was kept
+                db.execute("ALTER TABLE conversations ADD COLUMN abstain_below REAL")
             db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL")
             db.commit()
             self._db = db
@@ -187,13 +199,13 @@ class ConversationStore:
                 db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
 
     # conversations
-    def create(self, title: str, k: int, mode: str) -> int | None:
+    def create(self, title: str, k: int, mode: str, abstain_below: float | None = None) -> int | None:
         now = time.time()
         with self._write() as db:
             if db is not None:
                 cursor = db.execute(
-                    "INSERT INTO conversations (title, created_at, updated_at, k, mode) VALUES (?, ?, ?, ?, ?)",
-                    (title, now, now, k, mode),
+                    "INSERT INTO conversations (title, created_at, updated_at, k, mode, abstain_below) VALUES (?, ?, ?, ?, ?, ?)",
+                    (title, now, now, k, mode, abstain_below),
                 )
                 return cursor.lastrowid
         return None
@@ -214,10 +226,11 @@ class ConversationStore:
             db.execute("UPDATE conversations SET updated_at = ?, k = ?, mode = ? WHERE id = ?",
                        (time.time(), turn.k, turn.mode, conversation_id))
 
-    def set_options(self, conversation_id: int, k: int, mode: str) -> None:
+    def set_options(self, conversation_id: int, k: int, mode: str, abstain_below: float | None = None) -> None:
         with self._write() as db:
             if db is not None:
-                db.execute("UPDATE conversations SET k = ?, mode = ? WHERE id = ?", (k, mode, conversation_id))
+                db.execute("UPDATE conversations SET k = ?, mode = ?, abstain_below = ? WHERE id = ?",
+                           (k, mode, abstain_below, conversation_id))
 
     def conversations(self) -> list[Conversation]:
         """The kept conversations, the latest first."""
@@ -225,7 +238,7 @@ class ConversationStore:
             return []
         try:
             rows = self._db.execute(
-                "SELECT c.id, c.title, c.updated_at, c.k, c.mode, COUNT(t.position) FROM conversations c "
+                "SELECT c.id, c.title, c.updated_at, c.k, c.mode, COUNT(t.position), c.abstain_below FROM conversations c "
                 "LEFT JOIN turns t ON t.conversation_id = c.id WHERE c.deleted_at IS NULL "
                 "GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC"
             ).fetchall()

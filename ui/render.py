@@ -208,32 +208,46 @@ def card_title(hit: Hit, palette: Palette) -> Text:
     )
 
 
-def card_meta(hit: Hit, palette: Palette) -> Text:
+def cited_doc(hit: Hit, named: bool = False) -> str:
+    """The document as a citation names it: with its collection first when named, as `qa ask`
+    prints it ("[press] 003_….txt")."""
+    return f"[{hit.collection}] {hit.passage.doc}" if named and hit.collection is not None else hit.passage.doc
+
+
+def card_meta(hit: Hit, palette: Palette, named: bool = False) -> Text:
+    """Date, section, document (after its collection, when named) and page, muted, on one line."""
     passage = hit.passage
-    parts = [passage.date, passage.section and f"§ {passage.section}", passage.doc, passage.page_label]
+    parts = [passage.date, passage.section and f"§ {passage.section}", cited_doc(hit, named), passage.page_label]
     return Text(" · ".join(printable(p) for p in parts if p), style=Style(color=palette.muted), end="")
 
 
-def citation_line(hit: Hit) -> str:
-    """`[n] Title · date · § section — doc, characters a–b` (plain text, for copying and export)."""
+def citation_line(hit: Hit, named: bool = False) -> str:
+    """`[n] Title · date · § section — doc, characters a–b` (plain text, for copying and export);
+    `— [collection] doc, …` when named."""
     passage = hit.passage
     meta = " · ".join(p for p in (passage.title, passage.date, passage.section and f"§ {passage.section}") if p)
-    return printable(f"[{hit.rank}] {meta} — {passage.location}, characters {passage.start}–{passage.end}")
+    where = f"{cited_doc(hit, named)}, {passage.page_label}" if passage.page is not None else cited_doc(hit, named)
+    return printable(f"[{hit.rank}] {meta} — {where}, characters {passage.start}–{passage.end}")
 
 
-def clipboard_text(hit: Hit) -> str:
-    return f"{citation_line(hit)}\n\n{printable(hit.passage.text)}\n"
+def clipboard_text(hit: Hit, named: bool = False) -> str:
+    return f"{citation_line(hit, named)}\n\n{printable(hit.passage.text)}\n"
 
 
 # --- export -------------------------------------------------------------------------------------
 
 
-def markdown_export(turns: Sequence[Turn], *, corpus: str | None, when: datetime) -> str:
+def markdown_export(turns: Sequence[Turn], *, corpus: str | None, when: datetime, collections: Sequence[str] = ()) -> str:
     """The conversation as Markdown: each question with its mode, k and time, its answer with [n]
-    markers, and the cited passages."""
+    markers, and the cited passages. collections: those asked; citations name theirs when they are
+    several, or the conversation's passages come from several."""
     lines = [f"# Conversation — {when:%Y-%m-%d %H:%M}", ""]
-    if corpus:
+    if collections:
+        lines += [f"Collections: {printable(', '.join(collections))}", ""]
+    elif corpus:
         lines += [f"Documents: `{printable(corpus)}`", ""]
+    cited = {hit.collection for turn in turns if turn.answer for hit in turn.answer.hits if hit.collection is not None}
+    named = bool(cited) and (len(collections) > 1 or len(cited) > 1)
     for turn in turns:
         asked = datetime.fromtimestamp(turn.asked_at).strftime("%Y-%m-%d %H:%M:%S")
         lines += [f"## {_one_line(turn.question)}", "",
@@ -247,7 +261,7 @@ def markdown_export(turns: Sequence[Turn], *, corpus: str | None, when: datetime
         else:
             lines += [printable(answer.text), "", "Sources:", ""]
         for hit in answer.hits:
-            lines += [f"- {citation_line(hit)} (score {hit.score:.2f})", ""]
+            lines += [f"- {citation_line(hit, named)} (score {hit.score:.2f})", ""]
             lines += ["  > " + line if line else "  >" for line in printable(hit.passage.text).splitlines()]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

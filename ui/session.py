@@ -1,5 +1,5 @@
-"""The chat's session, without Textual: the bot and its state, the question queue, the conversation
-and its persistence, k and mode, export and re-indexing.
+"""The chat's session, without Textual: the bot and its state, the collections it asks, the question
+queue, the conversation and its persistence, k, mode and the operating point, export and re-indexing.
 
 The session is driven by plain method calls and reports what happened as events (frozen dataclasses)
 to its listeners. Work that may take seconds (loading, asking, re-indexing) goes to a `Runner`, which
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
@@ -26,18 +26,24 @@ from qa import (
     DEFAULT_MODE,
     MAX_QUESTION_CHARS,
     Answer,
+    AnswerPolicy,
     Bot,
     Hit,
     IndexMissingError,
     IndexSummary,
     QAError,
+    settings,
 )
+from qa.catalog import Catalog, Collection, CollectionState
+from qa.catalog import info as collection_info
+from qa.index import Generation, current_generation
 from qa.text import printable
 from ui.conversations import Conversation, ConversationStore, QuestionHistory, Turn
 from ui.keys import KeyConfig
 from ui.render import counted, markdown_export, support_ranges
 
 LAST_SHOWN = "last_conversation"  # the settings key: the id of the conversation shown last, "" for a new one
+UPDATE_CHECK_SECONDS = 2.0  # how often the chat looks for a new generation of its indexes (one stat each)
 
 
 class AppState(Enum):
@@ -83,6 +89,17 @@ def detail(error: Exception) -> str:
 def describe(error: Exception) -> str:
     """One printable sentence for any error, to start a message with."""
     return _sentence(detail(error))
+
+
+def threshold_of(policy: AnswerPolicy) -> float:
+    """The confidence below which a policy abstains."""
+    return policy.abstention.min_probability
+
+
+def shown_threshold(value: float) -> str:
+    """A threshold as the chat shows it: two decimals ("0.30"), more when it has them ("0.144")."""
+    two = f"{value:.2f}"
+    return two if float(two) == value else f"{value:.3f}".rstrip("0")
 
 
 # --- what the session runs on ---------------------------------------------------------------------
@@ -157,6 +174,20 @@ def locate(text: str, answer: Answer, hit: Hit) -> SourceView:
 
 
 @dataclass(frozen=True)
+class CollectionChoice:
+    """A registered collection as the palette offers it."""
+
+    name: str
+    state: CollectionState
+    line: str  # what it holds and where; or, when it cannot be asked, why, in one line
+    asked: bool  # among the collections the chat asks now
+
+    @property
+    def ready(self) -> bool:
+        return self.state is CollectionState.READY
+
+
+@dataclass(frozen=True)
 class Notice:
     message: str
     title: str = ""
@@ -195,6 +226,20 @@ class ActivityChanged:
 class OptionsChanged:
     k: int
     mode: str
+    abstain_below: float | None  # chosen for this chat; None: the default operating point
+
+
+@dataclass(frozen=True)
+class Switching:
+    """Other collections are being opened (the model and the indexes open already stay); questions wait."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class IndexUpdated:
+    """A build (qa watch, qa index) made a new generation of an index asked, and the chat moved to it:
+    `ChatSession.summary` counts what it holds now."""
 
 
 @dataclass(frozen=True)
@@ -240,17 +285,37 @@ class ConversationOpened:
 
 
 Event = (
-    Notice | Loaded | LoadFailed | IndexingStarted | Reloading | ActivityChanged | OptionsChanged
+    Notice | Loaded | LoadFailed | IndexingStarted | Reloading | ActivityChanged | OptionsChanged | Switching | IndexUpdated
     | QuestionAdded | QueueChanged | Searching | Answered | TranscriptCleared | ConversationOpened | FolderWanted
 )
 Listener = Callable[[Event], None]
 
 
+def _unusable(collection: Collection, state: CollectionState) -> str:
+    """Why a collection cannot be asked, in one line with the command that fixes it (never the seeds:
+    a collection is built from its own folder)."""
+    folder = shown_path(collection.folder)
+    if state is CollectionState.NOT_BUILT:
+        return f"collection {collection.name} has no index yet; build it with: qa index {folder}"
+    return f"the index of collection {collection.name} cannot be read; rebuild it with: qa index {folder}"
+
+
 # --- the session ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """What the chat shows of the indexes it asks, read off the UI thread."""
+
+    summary: IndexSummary
+    parts: tuple[IndexSummary, ...]  # each collection asked, in order; the one index opened by its folder: itself
+    choices: tuple[CollectionChoice, ...] | None  # the registered collections; None when the registry did not change
+    stamp: object  # the registry and its indexes' generations, as last read
+
+
 class ChatSession:
-    """One chat over one index: state, queue, conversation, options, export, re-index."""
+    """One chat over one index, or over named collections asked as one: state, queue, conversation,
+    options, export, re-index, switching collections and following new generations of the indexes."""
 
     def __init__(
         self,
@@ -259,18 +324,36 @@ class ChatSession:
         runner: Runner,
         data_dir: Path,
         index_dir: Path | None = None,
+        collections: Sequence[str] | None = None,
         model: str | None = None,
         k: int = DEFAULT_K,
+        abstain_below: float | None = None,
+        catalog: Catalog | None = None,
         export_dir: Path | None = None,
         restore: bool = True,
         clock: Callable[[], datetime] = datetime.now,
         keys: KeyConfig = KeyConfig(),
     ) -> None:
+        """collections: names (or "all") of registered collections to ask, instead of index_dir.
+        abstain_below: the operating point (0 to 1) for this chat; default $QA_ABSTAIN_BELOW, else the
+        bot's own (the fitted one)."""
         self.runner = runner
         self.keys = keys  # the keys bound now, which every message names
-        if bot is None:  # an injected bot keeps its own notice callback
-            bot = Bot(index_dir=index_dir, model=model, notice=self.library_notice)
+        self.catalog = catalog or Catalog()
+        self._collections: tuple[Collection, ...] = ()  # the collections asked, as the registry gave them
+        if bot is None:  # an injected bot keeps its own notice callback and policy
+            # The fitted policy: a threshold chosen for the chat (or by $QA_ABSTAIN_BELOW) moves it below.
+            options: dict[str, Any] = {"model": model, "notice": self.library_notice, "policy": AnswerPolicy()}
+            if collections:
+                self._collections = self.catalog.resolve(collections)
+                bot = Bot(collections=self._collections, **options)
+            else:
+                bot = Bot(index_dir=index_dir, **options)
         self.bot = bot
+        self._policy: AnswerPolicy = bot.policy  # the bot's own operating point, which abstain_below moves
+        # The threshold given when the chat started (--abstain-below, $QA_ABSTAIN_BELOW); None: the bot's own.
+        self._given_threshold = abstain_below if abstain_below is not None else settings.abstain_below()
+        self.abstain_below: float | None = self._given_threshold  # chosen for this chat now
         self.k = k
         self.modes: tuple[str, ...] = tuple(bot.modes)
         current = getattr(bot, "mode", None)
@@ -286,8 +369,15 @@ class ChatSession:
         self._cleared: int | None = None  # the conversation undo brings back
         self.state = AppState.LOADING
         self.index_missing = False
+        self._collection_missing = False  # a collection asked has no index yet (built from its own folder)
         self.load_error: str | None = None
         self.summary: IndexSummary | None = None
+        self.parts: tuple[IndexSummary, ...] = ()  # the summary of each collection asked (or of the one index)
+        self.choices: tuple[CollectionChoice, ...] = ()  # the registered collections, for the palette
+        self.opening: str | None = None  # the collections being opened by a switch, as the header names them
+        self._stamp: object = None  # the registry and its generations when choices were read
+        self._checking = False  # a look for new generations is running (the bot is the check's meanwhile)
+        self._after_check: Callable[[], None] | None = None  # a re-index or switch asked for during the check
         self._listeners: list[Listener] = []
         self._questions: list[str] = []  # every question of the conversation shown, waiting ones too
         self._pending: deque[Question] = deque()
@@ -299,7 +389,7 @@ class ChatSession:
         self._indexing_label = ""
         self._loading_note: str | None = None  # what a long load is doing, as the library said it
         self._latest_progress: tuple[int, int] | None = None
-        self._said_gone: str | None = None  # the corpus folder said to be gone
+        self._said_gone: set[str] = set()  # the corpus folders said to be gone
 
     # --- events -----------------------------------------------------------------------------------
 
@@ -337,6 +427,27 @@ class ChatSession:
     def busy(self) -> bool:
         return self._busy
 
+    @property
+    def collections(self) -> tuple[str, ...]:
+        """The names of the collections asked, in order; () for an index opened by its folder."""
+        return tuple(self.bot.collections)
+
+    @property
+    def threshold(self) -> float:
+        """The confidence below which the bot says the documents don't answer, now."""
+        return self.abstain_below if self.abstain_below is not None else threshold_of(self._policy)
+
+    @property
+    def default_threshold(self) -> float:
+        """The bot's own operating point (the fitted one, for a bot the session made)."""
+        return threshold_of(self._policy)
+
+    def names_collections(self, answer: Answer) -> bool:
+        """Whether the answer's citations name their collection: when several collections are asked,
+        or its passages come from several (a conversation kept from such a chat)."""
+        named = {hit.collection for hit in answer.hits if hit.collection is not None}
+        return bool(named) and (len(self.collections) > 1 or len(named) > 1)
+
     def close(self) -> None:
         """The chat is closing: a re-index in progress stops at its next report (the index stays as it was)."""
         self._closing = True
@@ -351,11 +462,13 @@ class ChatSession:
         shown = self.store.setting(LAST_SHOWN)
         if shown == "":
             return
-        if shown is not None and shown.isdigit() and self.open_conversation(int(shown), quiet=True):
-            return
-        latest = self.store.conversations()
-        if latest:
-            self.open_conversation(latest[0].id, quiet=True)
+        if not (shown is not None and shown.isdigit() and self.open_conversation(int(shown), quiet=True)):
+            latest = self.store.conversations()
+            if latest:
+                self.open_conversation(latest[0].id, quiet=True)
+        if self._given_threshold is not None and self.abstain_below != self._given_threshold:
+            self.abstain_below = self._given_threshold  # the one the chat was started with wins over the one kept
+            self._options_changed()
 
     def _shown(self, conversation_id: int | None) -> None:
         """Record the conversation this window shows now, for the next start to reopen."""
@@ -382,28 +495,90 @@ class ChatSession:
             if problem:
                 raise QAError(problem)
             self.bot.load(progress=self._progress_reporter())
-            summary = self.bot.summary()
+            snapshot = self._snapshot()
         except Exception as error:
-            self.runner.to_main(partial(self._load_failed, error))
+            # The collections that can be asked instead, for the palette the message points to.
+            self.runner.to_main(partial(self._load_failed, error, self._choices_if_any()))
             return
-        self.runner.to_main(partial(self._loaded, summary))
+        self.runner.to_main(partial(self._loaded, snapshot))
 
-    def _loaded(self, summary: IndexSummary) -> None:
+    def _choices_if_any(self) -> tuple[CollectionChoice, ...] | None:
+        if not self.collections:
+            return None
+        try:
+            return self._list_choices()
+        except QAError:
+            return None
+
+    # Off the UI thread: what the header and the palette show.
+    def _snapshot(self, known: object = None) -> _Snapshot:
+        """The summary of what is asked (and of each collection), and, when the registry or one of its
+        indexes changed since `known` was read, the registered collections."""
+        summary = self.bot.summary()
+        names = self.collections
+        parts = tuple(self.bot.summary_of(name) for name in names) if len(names) > 1 else (summary,)
+        if not names:
+            return _Snapshot(summary, parts, None, None)
+        try:
+            if not self._collections:  # an injected bot: the registry's records of what it asks, to go back to
+                self._collections = self.catalog.resolve(names)
+            stamp = self._registry_stamp()
+            return _Snapshot(summary, parts, self._list_choices() if stamp != known else None, stamp)
+        except QAError:  # the registry cannot be read: what is open still answers; no other collection is offered
+            return _Snapshot(summary, parts, (), None)
+
+    def _registry_stamp(self) -> tuple[object, tuple[Generation | None, ...]]:
+        return self.catalog.stamp(), tuple(current_generation(c.index_dir) for c in self.catalog.collections())
+
+    def _list_choices(self) -> tuple[CollectionChoice, ...]:
+        asked = set(self.collections)
+        choices = []
+        for collection in self.catalog.collections():
+            found = collection_info(collection)
+            if found.state is CollectionState.READY:
+                folder = f"{shown_path(collection.folder)}/" + ("" if found.folder_found else " (folder gone)")
+                skipped = f" ({found.skipped:,} skipped)" if found.skipped else ""
+                line = f"{counted(found.documents, 'document')}{skipped} · {counted(found.passages, 'passage')} · {folder}"
+            else:
+                line = _unusable(collection, found.state)
+            choices.append(CollectionChoice(collection.name, found.state, printable(line), collection.name in asked))
+        return tuple(choices)
+
+    def _apply(self, snapshot: _Snapshot) -> None:
+        self.summary = snapshot.summary
+        self.parts = snapshot.parts
+        if snapshot.choices is not None:
+            self.choices, self._stamp = snapshot.choices, snapshot.stamp
+
+    def _loaded(self, snapshot: _Snapshot) -> None:
         self.state = AppState.READY
         self.index_missing = False
         self.load_error = None
-        self.summary = summary
+        self.opening = None
+        self._apply(snapshot)
         self._emit(Loaded())
-        if not summary.corpus_found and self._said_gone != summary.corpus_root:  # once, not at every reload
-            self._said_gone = summary.corpus_root
-            self._notice(f"The corpus folder {printable(shown_path(summary.corpus_root))}/ is gone: answers still come "
-                         f"from the index, but their sources cannot be opened or re-indexed", severity=Severity.WARNING,
-                         timeout=15)
+        for part in snapshot.parts:
+            if part.corpus_found or part.corpus_root in self._said_gone:  # once, not at every reload
+                continue
+            self._said_gone.add(part.corpus_root)
+            folder = printable(shown_path(part.corpus_root))
+            if part.collections:
+                message = (f"The folder {folder}/ of collection {printable(part.collections[0])} is gone: answers still "
+                           f"come from its index, but its sources cannot be opened or re-indexed")
+            else:
+                message = (f"The corpus folder {folder}/ is gone: answers still come from the index, but their "
+                           f"sources cannot be opened or re-indexed")
+            self._notice(message, severity=Severity.WARNING, timeout=15)
         self._pump()
 
-    def _load_failed(self, error: Exception) -> None:
+    def _load_failed(self, error: Exception, choices: tuple[CollectionChoice, ...] | None = None) -> None:
         self.state = AppState.BROKEN
-        self.index_missing = isinstance(error, IndexMissingError)
+        self.opening = None
+        if choices is not None:
+            self.choices = choices
+        # Only an index opened by its folder is built from seeds/ or a folder picked: a collection has its own.
+        self.index_missing = isinstance(error, IndexMissingError) and not self.collections
+        self._collection_missing = isinstance(error, IndexMissingError) and bool(self.collections)
         self.load_error = self._explain(error)
         self._emit(LoadFailed())
         self._show_queue()
@@ -412,6 +587,8 @@ class ChatSession:
         if self.index_dir_problem():
             return describe(error)
         index_dir = f"{shown_path(self.bot.index_dir)}/"
+        if self.collections:
+            return f"{describe(error)} — or press {self.keys.label('reindex')} to {self._collection_fix()}."
         if isinstance(error, IndexMissingError):
             option = "" if Path(self.bot.index_dir) == Path("embeddings") else f" --index-dir {index_dir.rstrip('/')}"
             if DEFAULT_CORPUS_DIR.is_dir():
@@ -449,17 +626,26 @@ class ChatSession:
         return question
 
     def _waiting_label(self) -> str:
+        if self.state is AppState.LOADING and self.opening is not None:
+            return f"Waiting for {self.opening} to open…"
         return {
             AppState.LOADING: "Waiting for the model and the index to load…",
             AppState.INDEXING: "Waiting for the index to be rebuilt…",
             AppState.BROKEN: f"Waiting for an index — {self._fix()}",
         }.get(self.state, "Waiting for the question above…")
 
+    def _collection_fix(self) -> str:
+        """A collection's index that cannot be used is built from its own folder, never from seeds/."""
+        what = "build it from its folder" if self._collection_missing else "re-index it from its folder"
+        return f"{what} here, or choose other collections (Ctrl+P → Collections)"
+
     def _fix(self) -> str:
         """What makes the index usable, in the words of the message at the top (they never disagree)."""
         if self.index_dir_problem():
             return "restart with a folder as --index-dir"
         key = self.keys.label("reindex")
+        if self.collections:
+            return f"press {key} to {self._collection_fix()}"
         if self.index_missing:
             if DEFAULT_CORPUS_DIR.is_dir():
                 return f"press {key} to build it from {shown_path(DEFAULT_CORPUS_DIR)}/"
@@ -473,13 +659,15 @@ class ChatSession:
         for question in self._pending:
             if self.state is not AppState.READY:
                 statuses.append((question.id, self._waiting_label()))
+            elif ahead == 0:  # only a look for a new generation before it (milliseconds)
+                statuses.append((question.id, "Searching…"))
             else:
                 statuses.append((question.id, f"Queued: {counted(ahead, 'question')} before this one…"))
             ahead += 1
         self._emit(QueueChanged(tuple(statuses)))
 
     def _pump(self) -> None:
-        if self.state is not AppState.READY or self._busy or not self._pending:
+        if self.state is not AppState.READY or self._busy or self._checking or not self._pending:
             return
         question = self._pending.popleft()
         self._busy = True
@@ -487,11 +675,13 @@ class ChatSession:
         mode, k = self.mode, self.k
         self._emit(Searching(question.id, mode, k))
         self._show_queue()
-        self.runner.background(partial(self._search, question, k, mode), "ask")
+        self.runner.background(partial(self._search, question, k, mode, self.abstain_below), "ask")
 
-    def _search(self, question: Question, k: int, mode: str) -> None:
+    def _search(self, question: Question, k: int, mode: str, abstain_below: float | None) -> None:
         started = time.perf_counter()
         hint = None
+        # Set here, by the one job that asks: a question is answered at the operating point it was sent with.
+        self.bot.policy = self._policy if abstain_below is None else self._policy.abstaining_below(abstain_below)
         try:
             answer = self.bot.ask(question.text, question.history, k=k, mode=mode)
             elapsed_ms = (time.perf_counter() - started) * 1000
@@ -544,7 +734,7 @@ class ChatSession:
                          f"conversation, with its {counted(len(turns), 'question')}", severity=Severity.WARNING, timeout=10)
         if self.conversation_id is None:
             title = " ".join(turns[0].question.split())[:80]
-            self.conversation_id = self.store.create(title, turn.k, turn.mode)
+            self.conversation_id = self.store.create(title, turn.k, turn.mode, self.abstain_below)
             self._shown(self.conversation_id)
         if self.conversation_id is not None:
             for kept in turns:
@@ -564,10 +754,29 @@ class ChatSession:
         self._options_changed()
         self._notice(f"Retrieval mode: {mode}", timeout=3)
 
+    def set_abstain_below(self, value: float | str | None) -> bool:
+        """Abstain below this confidence (0 to 1; text as typed is checked) from the next question on;
+        None goes back to the bot's own operating point. False, with a notice, for a value out of range."""
+        if value is None:
+            self.abstain_below = None
+            self._options_changed()
+            self._notice(f"Abstains below the default confidence, {shown_threshold(self.threshold)}", timeout=3)
+            return True
+        try:
+            threshold = settings.probability(str(value).strip(), "the threshold")
+        except QAError as error:
+            self._notice(describe(error), severity=Severity.WARNING, timeout=6)
+            return False
+        self.abstain_below = threshold
+        self._options_changed()
+        self._notice(f"Abstain below {shown_threshold(threshold)}: an answer with a lower confidence says the "
+                     f"documents don't answer", timeout=4)
+        return True
+
     def _options_changed(self) -> None:
-        self._emit(OptionsChanged(self.k, self.mode))
+        self._emit(OptionsChanged(self.k, self.mode, self.abstain_below))
         if self.conversation_id is not None:
-            self.store.set_options(self.conversation_id, self.k, self.mode)
+            self.store.set_options(self.conversation_id, self.k, self.mode, self.abstain_below)
 
     # --- conversations ----------------------------------------------------------------------------
 
@@ -595,6 +804,8 @@ class ChatSession:
         if conversation.mode in self.modes:
             self.mode = conversation.mode
         self.k = conversation.k
+        kept = conversation.abstain_below
+        self.abstain_below = kept if kept is not None else self._given_threshold
         turns = [replace(t, answer=t.answer.distinct_passages()) if t.answer is not None else t
                  for t in self.store.turns(conversation_id)]
         self.turns = list(turns)
@@ -653,16 +864,31 @@ class ChatSession:
         """The cited passage's document as it is now and where the quote is in it, or None with a
         notice saying why it cannot be read."""
         doc = hit.passage.doc
-        if self.summary is not None and not self.summary.corpus_found:
-            corpus = shown_path(self.summary.corpus_root)
+        part = next((p for p in self.parts if (hit.collection in p.collections if hit.collection else not p.collections)), None)
+        if part is not None and not part.corpus_found:
+            corpus = shown_path(part.corpus_root)
             self._notice(f"Cannot open {printable(doc)}: the corpus folder {printable(corpus)}/ is gone", severity=Severity.ERROR)
             return None
         try:
-            text = self.bot.source_text(doc)
+            text = self._source_text(doc, hit.collection)
         except Exception as error:
             self._notice(f"Cannot open {printable(doc)}: {detail(error)}", severity=Severity.ERROR)
             return None
         return locate(text, answer, hit)
+
+    def _source_text(self, doc: str, collection: str | None) -> str:
+        """The document from the collection it was cited from: one asked now, else, for a conversation
+        kept from other collections, that collection's folder as the registry has it."""
+        if collection is None:
+            return self.bot.source_text(doc)
+        if collection in self.collections:
+            return self.bot.source_text(doc, collection)
+        kept = self.catalog.find(collection)
+        if kept is None:
+            raise QAError(f"the collection {collection} it was cited from is not registered any more")
+        from qa.corpus import read_source
+
+        return read_source(kept.folder, doc)
 
     # --- export -----------------------------------------------------------------------------------
 
@@ -676,7 +902,8 @@ class ChatSession:
             self._notice("Nothing to export yet: ask a question first", severity=Severity.WARNING, timeout=3)
             return None
         now = self.clock()
-        text = markdown_export(self.turns, corpus=self.summary.corpus_root if self.summary else None, when=now)
+        text = markdown_export(self.turns, corpus=self.summary.corpus_root if self.summary else None, when=now,
+                               collections=self.collections)
         name = f"qa-conversation-{now:%Y%m%d-%H%M%S}"
         if target is not None and (target.suffix.lower() == ".md" and not target.is_dir()):
             path = target
@@ -700,6 +927,13 @@ class ChatSession:
 
     def reindex_description(self) -> str:
         key = self.keys.label("reindex")
+        if self.collections:
+            names = ", ".join(self.collections)
+            gone = self._gone_collections()
+            if gone:
+                return f"The folder of {', '.join(gone)} is gone: its index still answers; bring the folder back to re-index ({key})"
+            their = "its folder" if len(self.collections) == 1 else "their folders"
+            return f"Bring {names} up to date with {their} ({key})"
         if self.index_missing:
             source = f"{shown_path(DEFAULT_CORPUS_DIR)}/" if DEFAULT_CORPUS_DIR.is_dir() else "a folder you pick"
             return f"Build the index in {shown_path(self.bot.index_dir)}/ from {source} ({key})"
@@ -716,11 +950,24 @@ class ChatSession:
             self._show_queue()
         self._emit(FolderWanted(why))
 
+    def _gone_collections(self) -> list[str]:
+        return [printable(p.collections[0]) for p in self.parts if p.collections and not p.corpus_found]
+
     def reindex(self, corpus: Path | None = None) -> None:
         """Bring the index up to date with its corpus; build it when there is none, from seeds/ or a
-        folder the user picks; or from corpus, a folder the user picked."""
+        folder the user picks; or from corpus, a folder the user picked. Collections are each brought
+        up to date with (or built from) their own folder."""
+        if self._checking:  # a look for a new generation holds the bot for a moment
+            self._after_check = partial(self.reindex, corpus)
+            return
         if corpus is not None and not corpus.is_dir():
             self._notice(f"{printable(str(corpus))} is not a folder", severity=Severity.ERROR)
+            return
+        if self.collections and self.state is AppState.READY and self._gone_collections():
+            # A collection is its folder: its index is never rebuilt from another one.
+            self._notice(f"The folder of collection {', '.join(self._gone_collections())} is gone; its index still answers. "
+                         f"Bring the folder back, or remove the collection with: qa collections remove NAME",
+                         severity=Severity.WARNING, timeout=10)
             return
         if corpus is None and self.state is AppState.READY and self.summary is not None and not self.summary.corpus_found:
             self._folder_wanted(f"The corpus folder {printable(shown_path(self.summary.corpus_root))}/ is gone. "
@@ -806,16 +1053,16 @@ class ChatSession:
                             f"should it index?")))
                         return
                 else:
-                    self.runner.to_main(partial(self._loaded, self.bot.summary()))
+                    self.runner.to_main(partial(self._loaded, self._snapshot()))
                     return
             report = self.bot.reindex(corpus_dir=corpus, progress=progress)
-            summary = self.bot.summary()
+            snapshot = self._snapshot()
         except Exception as error:
             self.runner.to_main(partial(self._reindex_failed, error))
             return
-        self.runner.to_main(partial(self._reindexed, report, summary))
+        self.runner.to_main(partial(self._reindexed, report, snapshot))
 
-    def _reindexed(self, report: Any, summary: IndexSummary) -> None:
+    def _reindexed(self, report: Any, snapshot: _Snapshot) -> None:
         if report.changed:
             message = (f"Indexed {counted(report.files, 'file')}, {counted(report.passages, 'passage')} in "
                        f"{report.seconds:,.1f} s (embedded {report.files_embedded:,}, reused {report.files_reused:,})")
@@ -824,7 +1071,7 @@ class ChatSession:
         for warning in getattr(report, "warnings", []):
             self._notice(printable(str(warning)), severity=Severity.WARNING)
         self._notice(message, title="Re-index", timeout=5)
-        self._loaded(summary)
+        self._loaded(snapshot)
 
     def _reindex_failed(self, error: Exception) -> None:
         self._notice(f"Re-index failed: {detail(error)}", severity=Severity.ERROR, timeout=10)
@@ -832,3 +1079,127 @@ class ChatSession:
         self.state = AppState.LOADING
         self._emit(Reloading("Loading the index…"))
         self.load()
+
+    # --- collections ------------------------------------------------------------------------------
+
+    def use_collections(self, choices: Sequence[str]) -> None:
+        """Ask these collections from now on (names, or "all"). The model and the indexes open stay
+        open; the others open in the background while questions wait. A collection that cannot be
+        asked (no index yet, a damaged one) is said in one line and the chat asks what it asked."""
+        if self._checking:  # a look for a new generation holds the bot for a moment
+            self._after_check = partial(self.use_collections, choices)
+            return
+        if not self.collections:
+            self._notice(f"This chat asks the index in {printable(shown_path(self.bot.index_dir))}/; to ask collections, "
+                         f"start it with: qa chat -c NAME", severity=Severity.WARNING, timeout=6)
+            return
+        if self.state is AppState.INDEXING:
+            self._notice("Wait for the re-index to finish, then choose collections", timeout=3)
+            return
+        if self.state is AppState.LOADING:
+            self._notice("Wait for the model and the index to load, then choose collections", timeout=3)
+            return
+        if self._busy:
+            self._notice("Wait for the answer, then choose collections", timeout=3)
+            return
+        wanted = tuple(dict.fromkeys(choices))
+        if not wanted:
+            self._notice("Choose at least one collection", severity=Severity.WARNING, timeout=3)
+            return
+        if wanted == self.collections:
+            self._notice(f"Already asking {', '.join(wanted)}", timeout=3)
+            return
+        before = self.state
+        self.state = AppState.LOADING
+        self.opening = "every collection" if wanted == ("all",) else ", ".join(wanted)
+        self._activity_since = time.monotonic()
+        self._emit(Switching(f"Opening {printable(self.opening)}…"))
+        self._show_queue()
+        self.runner.background(partial(self._switch, wanted, before), "bot")
+
+    def _switch(self, wanted: tuple[str, ...], before: AppState) -> None:
+        previous = self._collections
+        moved = False
+        left_out: list[str] = []
+        try:
+            named = {c.name for c in self.catalog.resolve([choice for choice in wanted if choice != "all"])}
+            chosen = []
+            for collection in self.catalog.resolve(wanted):  # read from the manifests, before anything is opened or closed
+                state = collection_info(collection).state
+                if state is CollectionState.READY:
+                    chosen.append(collection)
+                elif collection.name in named:
+                    raise QAError(_unusable(collection, state))
+                else:  # "all": every collection that can be asked, and one line for each that cannot
+                    left_out.append(_unusable(collection, state))
+            if not chosen:
+                raise QAError(left_out[0])
+            moved = True
+            self.bot.use(chosen)
+            snapshot = self._snapshot()
+        except Exception as error:
+            back: _Snapshot | Exception | None = None
+            if moved and previous:  # opening one failed: back to those asked before (what is still open stays)
+                try:
+                    self.bot.use(previous)
+                    back = self._snapshot()
+                except Exception as again:
+                    back = again
+            self.runner.to_main(partial(self._switch_failed, error, before, back))
+            return
+        self._collections = tuple(chosen)
+        self.runner.to_main(partial(self._switched, snapshot, tuple(left_out)))
+
+    def _switched(self, snapshot: _Snapshot, left_out: tuple[str, ...]) -> None:
+        self._loaded(snapshot)
+        summary = snapshot.summary
+        self._notice(f"Asking {printable(', '.join(self.collections))}: {counted(summary.documents, 'document')} · "
+                     f"{counted(summary.passages, 'passage')}", timeout=4)
+        for line in left_out:
+            self._notice(f"Left out: {printable(line)}", severity=Severity.WARNING, timeout=10)
+
+    def _switch_failed(self, error: Exception, before: AppState, back: _Snapshot | Exception | None) -> None:
+        self._notice(describe(error), severity=Severity.WARNING, timeout=10)
+        if isinstance(back, Exception):
+            self._load_failed(back)
+        elif back is not None:
+            self._loaded(back)
+        elif before is AppState.READY and self.summary is not None:  # nothing was opened or closed
+            self._loaded(_Snapshot(self.summary, self.parts, None, self._stamp))
+        else:  # it was broken before, and still is
+            self.state, self.opening = before, None
+            self._emit(LoadFailed())
+            self._show_queue()
+
+    # --- new generations --------------------------------------------------------------------------
+
+    def check_for_updates(self) -> None:
+        """Move to a new generation of the indexes asked (a build by qa watch or qa index committed one)
+        and re-read the registry, off the UI thread; the header's counts and the palette's list follow.
+        The chat's timer calls it every UPDATE_CHECK_SECONDS; a question asked meanwhile waits for it."""
+        if self.state is not AppState.READY or self._busy or self._checking or self._closing:
+            return
+        self._checking = True
+        self.runner.background(partial(self._check, self._stamp), "watch")
+
+    def _check(self, known: object) -> None:
+        try:
+            self.bot.refresh()
+            snapshot: _Snapshot | None = self._snapshot(known)
+        except Exception:  # the next question meets it and says what is wrong, in its reply
+            snapshot = None
+        self.runner.to_main(partial(self._checked, snapshot))
+
+    def _checked(self, snapshot: _Snapshot | None) -> None:
+        self._checking = False
+        if snapshot is not None and self.state is AppState.READY:
+            changed = (snapshot.summary, snapshot.parts) != (self.summary, self.parts)
+            self._apply(snapshot)
+            if changed:
+                self._emit(IndexUpdated())
+        after, self._after_check = self._after_check, None
+        if after is not None:
+            after()
+        self._pump()
+        if self._pending:
+            self._show_queue()

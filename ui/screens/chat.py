@@ -24,6 +24,7 @@ from ui.screens.folder_picker import FolderScreen
 from ui.screens.skipped_files import SkippedFilesScreen
 from ui.screens.source import SourceScreen
 from ui.session import (
+    UPDATE_CHECK_SECONDS,
     ActivityChanged,
     Answered,
     AppState,
@@ -32,6 +33,7 @@ from ui.session import (
     Event,
     FolderWanted,
     IndexingStarted,
+    IndexUpdated,
     Loaded,
     LoadFailed,
     Notice,
@@ -40,8 +42,10 @@ from ui.session import (
     QueueChanged,
     Reloading,
     Searching,
+    Switching,
     TranscriptCleared,
     shown_path,
+    shown_threshold,
 )
 from ui.widgets import Exchange, Prompt, Spinner
 
@@ -92,6 +96,8 @@ class ChatScreen(Screen[None]):
         self.show_settings()
         self.show_welcome()
         self.set_interval(0.5, self.tick_activity)
+        # qa watch (or qa index in a shell) may make a new generation at any time: the header follows it.
+        self.set_interval(UPDATE_CHECK_SECONDS, self.session.check_for_updates)
         self.watch(self.transcript, "scroll_y", self._scrolled, init=False)
         # Start loading after the first frame is on screen: the loader's imports hold the GIL.
         self.call_after_refresh(self.session.load)
@@ -175,6 +181,12 @@ class ChatScreen(Screen[None]):
             case Reloading():
                 self.query_one("#progress").display = False
                 self.set_status(event.status)
+            case Switching():
+                self.query_one("#progress").display = False
+                self.set_status(event.status)
+                self.show_settings()
+            case IndexUpdated():
+                self.show_settings()
             case ActivityChanged():
                 self.tick_activity()
             case OptionsChanged():
@@ -218,7 +230,8 @@ class ChatScreen(Screen[None]):
     def _show_turn(self, exchange: Exchange, turn: Turn, hint: str | None = None) -> None:
         exchange.elapsed_ms = turn.elapsed_ms
         if turn.answer is not None:
-            exchange.show_answer(turn.answer, show_timings=self.show_timings, mode_hint=hint)
+            exchange.show_answer(turn.answer, show_timings=self.show_timings, mode_hint=hint,
+                                 named=self.session.names_collections(turn.answer))
         else:
             exchange.show_error(turn.error or "No answer.")
 
@@ -293,7 +306,8 @@ class ChatScreen(Screen[None]):
         event.stop()
         view = self.session.open_source(event.answer, event.hit)
         if view is not None:
-            self.app.push_screen(SourceScreen(event.answer, event.hit, view, self.palette))
+            self.app.push_screen(SourceScreen(event.answer, event.hit, view, self.palette,
+                                              named=self.session.names_collections(event.answer)))
 
     @on(messages.TypeAhead)
     def _type_ahead(self, event: messages.TypeAhead) -> None:
@@ -375,7 +389,9 @@ class ChatScreen(Screen[None]):
         session = self.session
         info = self.query_one("#corpus-info", Static)
         muted = Style(color=self.palette.muted)
-        if session.state is AppState.LOADING:
+        if session.state is AppState.LOADING and session.opening is not None:
+            info.update(Text(printable(f"opening {session.opening}…"), style=muted, end=""))
+        elif session.state is AppState.LOADING:
             info.update(Text("loading the model and the index…", style=muted, end=""))
         elif session.state is AppState.INDEXING:
             info.update(Text("indexing…", style=muted, end=""))
@@ -384,10 +400,14 @@ class ChatScreen(Screen[None]):
         else:
             summary = session.summary
             skipped = f" ({summary.skipped:,} skipped)" if summary.skipped else ""
-            line = (f"{shown_path(summary.corpus_root)}/ · {counted(summary.documents, 'document')}{skipped} · "
-                    f"{counted(summary.passages, 'passage')}")
+            # Collections by their names (what the palette switches by), an index by its folder.
+            asked = ", ".join(summary.collections) if summary.collections else f"{shown_path(summary.corpus_root)}/"
+            line = f"{asked} · {counted(summary.documents, 'document')}{skipped} · {counted(summary.passages, 'passage')}"
             info.update(Text(printable(line), style=muted, end=""))
-        self.query_one("#settings", Static).update(Text(f"k {session.k:,} · {session.mode}", style=muted, end=""))
+        settings = f"k {session.k:,} · {session.mode}"
+        if session.abstain_below is not None:  # an operating point chosen for this chat (the default is not shown)
+            settings += f" · abstain < {shown_threshold(session.abstain_below)}"
+        self.query_one("#settings", Static).update(Text(settings, style=muted, end=""))
 
     def show_welcome(self) -> None:
         welcome = self.query_one("#welcome", Static)

@@ -22,7 +22,7 @@ FIXED_KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Anywhere",
         [
-            ("Ctrl+P", "command palette: re-index, k, retrieval mode, conversations, export (to a path), theme"),
+            ("Ctrl+P", "command palette: collections, re-index, k, retrieval mode, abstain below, conversations, export (to a path), theme"),
             ("Esc", "back to the prompt / close this screen"),
         ],
     ),

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from qa import Answer, Hit
-from ui.render import Palette, card_title, literal, question_terms, support_ranges, term_spans
+from ui.render import Palette, card_title, cited_doc, literal, question_terms, support_ranges, term_spans
 from ui.session import SourceView
 from ui.widgets.passage_card import copy_citation
 
@@ -29,10 +29,11 @@ class SourceScreen(Screen[None]):
         Binding("p", "to_passage", "Passage"),
     ]
 
-    def __init__(self, answer: Answer, hit: Hit, view: SourceView, palette: Palette) -> None:
+    def __init__(self, answer: Answer, hit: Hit, view: SourceView, palette: Palette, named: bool = False) -> None:
         super().__init__()
         self.answer = answer
         self.hit = hit
+        self.named = named  # the citation names the passage's collection
         self.view = view
         self.source = view.text
         self.palette = palette
@@ -49,7 +50,8 @@ class SourceScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         passage = self.hit.passage
         palette = self.palette
-        meta = [passage.date, passage.section and f"§ {passage.section}", passage.doc, passage.page_label, self._location()]
+        meta = [passage.date, passage.section and f"§ {passage.section}", cited_doc(self.hit, self.named), passage.page_label,
+                self._location()]
         with Vertical(id="source-header"):
             yield Static(card_title(self.hit, palette), id="source-title")
             yield Static(literal(" · ".join(m for m in meta if m), style=Style(color=palette.muted)), id="source-meta")
@@ -138,7 +140,7 @@ class SourceScreen(Screen[None]):
         document.scroll_to(y=max(0, passage.virtual_region.y - 2), animate=False)
 
     def action_copy(self) -> None:
-        copy_citation(self.app, self.hit)
+        copy_citation(self.app, self.hit, self.named)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -76,14 +76,16 @@ class Exchange(Vertical):
 
     def timing_text(self) -> str:
         """What the reply took, measured around the whole question; the search part as the bot
-        measured it, or "cached" when that was under a millisecond (a repeated question)."""
+        measured it, or "cached" when that was under a millisecond (a repeated question). The bot's
+        confidence that the documents answer comes before it, when it had a sentence to weigh."""
         assert self.answer is not None
         search = f"search {self.answer.search_ms:,.0f} ms" if self.answer.search_ms >= 1 else "search cached"
         took = f"{self.elapsed_ms:,.0f} ms" if self.elapsed_ms >= 1 else "under 1 ms"
-        return f"{counted(len(self.answer.hits), 'passage')} · {self.mode} · answered in {took} ({search})"
+        confidence = f"confidence {self.answer.confidence:.2f} · " if self.answer.confidence is not None else ""
+        return f"{counted(len(self.answer.hits), 'passage')} · {self.mode} · {confidence}answered in {took} ({search})"
 
-    def show_answer(self, answer: Answer, *, show_timings: bool, mode_hint: str | None = None) -> None:
-        """Show the reply."""
+    def show_answer(self, answer: Answer, *, show_timings: bool, mode_hint: str | None = None, named: bool = False) -> None:
+        """Show the reply; named: the cards' citations name their collection."""
         self.answer = answer
         widgets: list[Static | PassageCard] = []
         palette = self.palette
@@ -104,7 +106,7 @@ class Exchange(Vertical):
             label = "Closest passages — not an answer" if answer.abstained else "Sources"
             widgets.append(Static(Text(label, end=""), classes="cards-label closest" if answer.abstained else "cards-label"))
         bars = self.mode == "dense"  # only dense scores (cosines) have a fixed scale to draw a bar against
-        widgets += [PassageCard(answer, hit, palette, closest=answer.abstained, bar=bars) for hit in answer.hits]
+        widgets += [PassageCard(answer, hit, palette, closest=answer.abstained, bar=bars, named=named) for hit in answer.hits]
         self._show(widgets)
 
     def recolor(self, palette: Palette) -> None:

@@ -16,14 +16,15 @@ from ui.messages import FocusPrompt, OpenSource, PromptKey, TypeAhead
 from ui.render import Palette, card_meta, card_title, clipboard_text, passage_text, score_bar
 
 
-def copy_citation(app: App, hit: Hit) -> None:
-    """Copy the mouse selection when there is one, else the hit's citation and text."""
+def copy_citation(app: App, hit: Hit, named: bool = False) -> None:
+    """Copy the mouse selection when there is one, else the hit's citation (naming its collection
+    when named) and text."""
     selected = app.screen.get_selected_text()
     if selected:
         app.copy_to_clipboard(selected)
         app.notify("Copied the selected text", markup=False, timeout=2)
         return
-    app.copy_to_clipboard(clipboard_text(hit))
+    app.copy_to_clipboard(clipboard_text(hit, named))
     app.notify(f"Copied [{hit.rank}] {printable(hit.passage.doc)}", markup=False, timeout=2)
 
 
@@ -39,18 +40,20 @@ class PassageCard(Vertical, can_focus=True):
         Binding("escape", "to_prompt", "Back to prompt", show=False),
     ]
 
-    def __init__(self, answer: Answer, hit: Hit, palette: Palette, *, closest: bool = False, bar: bool = True) -> None:
+    def __init__(self, answer: Answer, hit: Hit, palette: Palette, *, closest: bool = False, bar: bool = True,
+                 named: bool = False) -> None:
         super().__init__(classes="card closest" if closest else "card")
         self.answer = answer
         self.hit = hit
         self.palette = palette
         self.bar = bar
+        self.named = named  # the citation names the passage's collection (several are asked)
         # A character typed here went to the prompt; keys of the same burst that still reach this card
         # before the prompt has the focus (Enter, Backspace) are the prompt's too.
         self._typing = False
 
     def compose(self) -> ComposeResult:
-        yield Static(card_meta(self.hit, self.palette), classes="card-meta")
+        yield Static(card_meta(self.hit, self.palette, self.named), classes="card-meta")
         yield Static(passage_text(self.answer, self.hit, self.palette), classes="card-text")
 
     def on_mount(self) -> None:
@@ -63,7 +66,7 @@ class PassageCard(Vertical, can_focus=True):
     def recolor(self, palette: Palette) -> None:
         """Draw again in a new theme's colours."""
         self.palette = palette
-        self.query_one(".card-meta", Static).update(card_meta(self.hit, palette))
+        self.query_one(".card-meta", Static).update(card_meta(self.hit, palette, self.named))
         self.query_one(".card-text", Static).update(passage_text(self.answer, self.hit, palette))
         self._draw_border()
 
@@ -75,7 +78,7 @@ class PassageCard(Vertical, can_focus=True):
             self.action_open()
 
     def action_copy(self) -> None:
-        copy_citation(self.app, self.hit)
+        copy_citation(self.app, self.hit, self.named)
 
     def action_to_prompt(self) -> None:
         self.post_message(FocusPrompt())
