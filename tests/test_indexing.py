@@ -388,3 +388,21 @@ def test_a_damaged_index_of_a_changed_corpus_is_rebuilt_on_load(corpus, index_di
     bot = Bot(index_dir, encoder_factory=fake_factory, notice=notices.append).load()
     assert len(notices) == 1 and "late.txt" in notices[0]
     assert any(p.doc == "late.txt" for p in bot.index.passages)
+
+
+def test_the_default_index_folder_of_a_fresh_checkout_takes_an_index(corpus, tmp_path, fake_factory):
+    """embeddings/ as the repository holds it (its tracked files only) is an index folder, not a
+    folder of documents, so `qa index` and the chat's Ctrl+R can build the default index there."""
+    import shutil
+    import subprocess
+
+    from conftest import REPO
+
+    tracked = subprocess.run(["git", "ls-files", "embeddings"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    assert tracked  # the folder exists in a fresh clone
+    target = tmp_path / "checkout"
+    for name in tracked:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, target / name)
+    report = build(corpus, target / "embeddings", fake_factory)
+    assert report.changed and read_manifest(target / "embeddings").passage_count == report.passages
