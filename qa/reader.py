@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from qa.errors import QAError
 
@@ -147,3 +147,32 @@ class Reader:
             feed = {name: value for name, value in zip(INPUT_NAMES, (ids, mask, types), strict=True) if name in self._inputs}
             scores[rows] = self._session.run(None, feed)[0].reshape(-1)
         return scores
+
+
+class SentenceReader(Protocol):
+    """What the answer needs of a reader: a logit per (title, sentence) for a question."""
+
+    def score(self, question: str, sentences: Sequence[tuple[str, str]], batch_size: int = 16) -> np.ndarray: ...
+
+
+ReaderFactory = Callable[[], SentenceReader]
+
+
+def load_reader() -> SentenceReader:
+    """The shipped reader (loaded once per caller: onnxruntime's session takes a moment to open)."""
+    return Reader.load()
+
+
+class OverlapReader:
+    """A model-free stand-in for tests and fuzzing: the logit grows with the share of the question's
+    content words the sentence (and its title) holds. It says nothing about the reader's quality and is
+    never what load_reader gives."""
+
+    def score(self, question: str, sentences: Sequence[tuple[str, str]], batch_size: int = 16) -> np.ndarray:
+        import numpy as np
+
+        from qa.text import content_terms
+
+        asked = set(content_terms(question))
+        held = [len(asked & set(content_terms(f"{title} {sentence}"))) / len(asked) if asked else 0.0 for title, sentence in sentences]
+        return np.asarray([8.0 * share - 4.0 for share in held], dtype=np.float32)

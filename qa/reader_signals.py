@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qa.answer_types import type_match
+from qa.question_types import type_match
 from qa.text import STOP_WORDS, content_terms, words
 
 # A number (digits, with thousands separators or decimals), a year among them.
