@@ -55,12 +55,13 @@ def reader_for(dataset: Dataset, args: argparse.Namespace):
     if args.no_reader:
         return None
     import sys
+    from functools import cache
 
     from qa.reader import Reader, load_reader
 
-    shipped = load_reader()
+    shipped = cache(load_reader)  # loaded only when a question is not one of the folds' articles
     if not args.fold_readers:
-        return lambda qid: shipped
+        return lambda qid: shipped()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from reader_data import fold_of
 
@@ -74,7 +75,7 @@ def reader_for(dataset: Dataset, args: argparse.Namespace):
         try:
             return folds[fold_of(titles[qid])]
         except (KeyError, StopIteration):
-            return shipped  # not a question the reader was trained on
+            return shipped()  # not a question the reader was trained on
 
     return read
 
