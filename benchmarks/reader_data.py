@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.sentences import sentence_spans
-from qa.squad import normalize_answer
+from qa.eval.squad import normalize_answer
 from qa.text import STOP_WORDS, content_terms, inverse_document_frequencies, words
 
 DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
