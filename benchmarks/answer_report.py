@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from qa.answer import compose_answer
+from qa.eval.datasets import LabelledQuery
 from qa.eval.squad import AnswerTally
 from qa.query import Query
 
@@ -26,11 +27,12 @@ def main() -> int:
         tally = AnswerTally()
         for row in rows:
             answer = compose_answer(Query(row["question"], tuple(row["history"])), row["hits"], idf=idf, closeness=row["closeness"])
-            tally.add(answer, row["answers"] if row["answerable"] else None)
+            tally.add(answer, LabelledQuery(id=row["id"], text=row["question"], kind=row["kind"], answers=tuple(row["answers"])))
         rates = tally.rates()
         print(f"{path}: {tally.questions} answerable: answer has gold {rates['answer_contains_gold']:.3f}, first sentence "
               f"{rates['first_sentence_contains_gold']:.3f}, wrongly abstained {rates['abstained_answerable']:.3f}; "
-              f"{tally.unanswerable} unanswerable: abstained {rates['abstained_unanswerable']:.3f}")
+              f"{tally.unanswerable} unanswerable: abstained {rates['abstained_unanswerable']:.3f}"
+              + (f"; {tally.near_misses} near misses: abstained {rates['abstained_near_miss']:.3f}" if tally.near_misses else ""))
     return 0
 
 
