@@ -2,20 +2,12 @@
 side (sentence selector, answer-type cues, abstention) can be fitted offline without re-running retrieval.
 
     .venv/bin/python benchmarks/answer_candidates.py squad PATH.json OUT.jsonl --articles 0-17 --unanswerable-from 18-23 --per-article 100
-    .venv/bin/python benchmarks/answer_candidates.py squad ../shared/datasets/squad2-dev/dev-v2.0.json OUT.jsonl --articles 0-6,13 --per-article 40
     .venv/bin/python benchmarks/answer_candidates.py seeds OUT.jsonl
     .venv/bin/python benchmarks/answer_candidates.py realdocs FOLDER QUESTIONS.jsonl OUT.jsonl
-    # any of them with the reader's scores: out of fold for the articles it was trained on
-    ... --fold-readers CACHE/reader-fold0,CACHE/reader-fold1,CACHE/reader-fold2,CACHE/reader-fold3
 
 The first line is {"idf": the corpus's IDF}; then one line per question: {"corpus", "id", "question", "history",
-"answerable", "answers", "split", "hits": [{"score", "sentence_scores", "reader_scores" (qa.schema.Hit), and the
-passage's fields}...], "closeness": {"passage", "sentence", "margin"}} (qa.schema.Closeness, as the bot reads it).
-
-The reader's scores of the shown passages' sentences are those of the shipped reader, except for a
-question of a SQuAD article the reader was trained on: that question is read by the model of the
-cross-validation fold that left its article out (benchmarks/train_reader.py --holdout-fold K), so
-what the answer side is fitted on is what the reader does with articles it has not seen.
+"answerable", "kind", "answers", "split", "hits": [{"score", "sentence_scores" (qa.schema.Hit), and the passage's fields}...], "closeness": {"passage", "sentence", "margin"}}
+(qa.schema.Closeness, as the bot reads it).
 """
 
 from __future__ import annotations
@@ -50,36 +42,6 @@ def realdocs_dataset(folder: Path, questions: Path) -> Dataset:
     return Dataset(name="realdocs", queries=queries, qrels={}, corpus_dir=folder, source=questions)
 
 
-def reader_for(dataset: Dataset, args: argparse.Namespace):
-    """qid -> the reader that reads its question: out of fold for a SQuAD article of the reader's training."""
-    if args.no_reader:
-        return None
-    import sys
-    from functools import cache
-
-    from qa.reader import Reader, load_reader
-
-    shipped = cache(load_reader)  # loaded only when a question is not one of the folds' articles
-    if not args.fold_readers:
-        return lambda qid: shipped()
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from reader_data import fold_of
-
-    folds = [Reader.load(Path(folder)) for folder in args.fold_readers.split(",")]
-    titles = {}
-    if dataset.source is not None and dataset.source.suffix == ".json":
-        for article in json.loads(dataset.source.read_text(encoding="utf-8"))["data"]:
-            titles.update({qa["id"]: article["title"] for paragraph in article["paragraphs"] for qa in paragraph["qas"]})
-
-    def read(qid: str):
-        try:
-            return folds[fold_of(titles[qid])]
-        except (KeyError, StopIteration):
-            return shipped()  # not a question the reader was trained on
-
-    return read
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", choices=("squad", "seeds", "realdocs"))
@@ -87,9 +49,6 @@ def main() -> int:
     parser.add_argument("--articles", default="0-17")
     parser.add_argument("--unanswerable-from", default="18-23")
     parser.add_argument("--per-article", type=int, default=100)
-    parser.add_argument("--fold-readers", help="the readers trained without each fold of reader_data.FOLDS, comma-separated in fold order")
-    parser.add_argument("--no-reader", action="store_true", help="record no reader scores")
-    parser.add_argument("--name", help="the corpus's name in the records (default: the kind of corpus; squad2 for a SQuAD 2.0 file, say)")
     args = parser.parse_args()
     *inputs, out = args.paths
     if args.corpus == "squad":
@@ -106,7 +65,6 @@ def main() -> int:
     else:
         dataset = realdocs_dataset(*inputs)
         splits = {}
-    read = reader_for(dataset, args)
     index, retrievers = bench_index(dataset)
     retriever = retrievers.get(DEFAULT_MODE)
     idf = inverse_document_frequencies([p.text for p in index.passages])
@@ -119,12 +77,9 @@ def main() -> int:
             hits = pipeline.with_sentence_scores(retrievers.dense, asked, [
                 Hit(rank=i, score=float(score), passage=index.passage(pid), passage_id=pid) for i, (pid, score) in enumerate(top, start=1)
             ], AnswerPolicy().passages_considered)
-            if read is not None:
-                hits = pipeline.with_reader_scores(read(query.id), asked, hits, AnswerPolicy().passages_considered)
-            hits = [{"score": hit.score, "sentence_scores": list(hit.sentence_scores), "reader_scores": list(hit.reader_scores), **asdict(hit.passage)}
-                    for hit in hits]
+            hits = [{"score": hit.score, "sentence_scores": list(hit.sentence_scores), **asdict(hit.passage)} for hit in hits]
             handle.write(json.dumps({
-                "corpus": args.name or args.corpus, "id": query.id, "question": query.text, "history": list(query.history),
+                "corpus": args.corpus, "id": query.id, "question": query.text, "history": list(query.history),
                 "answerable": query.answerable, "kind": query.kind, "answers": list(query.answers), "split": splits.get(query.id),
                 "hits": hits, "closeness": asdict(retrievers.dense.closeness(asked)),
             }) + "\n")

@@ -43,8 +43,7 @@ def load_candidates(path: Path) -> tuple[dict[str, float], list[dict]]:
     rows = []
     for line in lines[1:]:
         row = json.loads(line)
-        row["hits"] = [Hit(rank=i, score=h.pop("score"), sentence_scores=tuple(h.pop("sentence_scores", ())),
-                           reader_scores=tuple(h.pop("reader_scores", ())), passage=Passage(**h))
+        row["hits"] = [Hit(rank=i, score=h.pop("score"), sentence_scores=tuple(h.pop("sentence_scores", ())), passage=Passage(**h))
                        for i, h in enumerate(row["hits"], start=1)]
         if "closeness" not in row:
             raise SystemExit(f"{path} was written before candidates recorded the closeness; regenerate it with benchmarks/answer_candidates.py")

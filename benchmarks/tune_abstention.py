@@ -34,8 +34,7 @@ PENALTIES = (0.01, 0.1, 1.0, 10.0)  # L2 strengths tried
 # for abstaining, an unknown word or a missing fact never for answering.
 SIGN = {
     "closest": 1, "best_sentence": 1, "best_overlap": 1, "unknown": -1, "unknown_name": -1, "missing_fact": -1, "top_overlap": 1,
-    "found_fact": 1, "closest_sentence": 1, "closest_margin": 1, "absent_shown": -1, "reader_best": 1, "missing_specifics": -1,
-    "rare_coverage": 1,
+    "found_fact": 1, "closest_sentence": 1, "closest_margin": 1, "absent_shown": -1,
 }
 
 

@@ -13,15 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qa.reader_signals import missing_specifics, rare_coverage
 from qa.schema import Closeness, Hit
-from qa.sentences import quoted_spans
 from qa.text import content_terms
 
 if TYPE_CHECKING:
     from qa.query import Query
 
-NOT_READ = 0.5  # the reader's probability for a question none of whose shown sentences it read
 # A capitalised word that does not open the question.
 _NAME = re.compile(r"(?<=\S)\s+([A-Z][\w’'-]*)")
 
@@ -51,15 +48,6 @@ class AbstentionSignals:
     # passages does: a question about something beside the topic ("… about Hong Kong?") finds
     # passages on the topic that never name it.
     absent_shown: float = 0.0
-    # The reader's probability (sigmoid of its logit) for the shown sentence it finds likeliest to
-    # answer; NOT_READ when it read none.
-    reader_best: float = 0.5
-    # Share of the question's numbers, years and names that the best sentence (the reader's, else the
-    # selector's) and its neighbours do not hold ("Since 1978…" beside "Since 2008…"); 0.0 when it names none.
-    missing_specifics: float = 0.0
-    # IDF-weighted share of the question's rarest content words that the best sentence and its
-    # neighbours hold.
-    rare_coverage: float = 1.0
 
     def as_dict(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in SIGNAL_NAMES}
@@ -67,7 +55,7 @@ class AbstentionSignals:
 
 SIGNAL_NAMES = (
     "closest", "unknown", "unknown_name", "missing_fact", "best_sentence", "best_overlap", "top_overlap", "found_fact",
-    "closest_sentence", "closest_margin", "absent_shown", "reader_best", "missing_specifics", "rare_coverage",
+    "closest_sentence", "closest_margin", "absent_shown",
 )
 
 
@@ -103,13 +91,11 @@ def abstention_signals(
     best_score: float | None = None,
     best_overlap: float = 0.0,
     holds_fact: bool | None = None,
-    best_at: tuple[Hit, int, int] | None = None,
 ) -> AbstentionSignals:
     """The signals for a question answered from hits (the top passages shown), given the corpus's IDF
     and how close the index comes to the question. best_score: the selector's log-odds for the best
     sentence; holds_fact: whether the quoted sentences hold the kind of fact asked for (None when the
-    question asks for no kind); best_at: the selector's best sentence (hit, start, end in its passage),
-    read when the reader read no shown sentence."""
+    question asks for no kind)."""
     weights = query.term_weights(idf)
     own = {term: weights[term] for term in content_terms(query.text)}
     own_total = sum(own.values())
@@ -123,39 +109,9 @@ def abstention_signals(
     top_overlap = sum(w for term, w in weights.items() if term in top_terms) / total if total else 0.0
     shown_terms = set().union(*passage_terms)
     absent = sum(w for term, w in own.items() if term in idf and term not in shown_terms)
-    reader_best, window = _best_read(hits, best_at)
     return AbstentionSignals(
         closest=closeness.passage, unknown=unknown, unknown_name=unknown_name, missing_fact=float(holds_fact is False),
         best_sentence=best_sentence, best_overlap=best_overlap, top_overlap=top_overlap,
         found_fact=float(holds_fact is True), closest_sentence=closeness.sentence, closest_margin=closeness.margin,
         absent_shown=absent / own_total if idf and own_total else 0.0,
-        reader_best=reader_best, missing_specifics=missing_specifics(query.text, window) if window else 0.0,
-        rare_coverage=rare_coverage(query.text, window, idf) if window else 1.0,
     )
-
-
-def _best_read(hits: Sequence[Hit], best_at: tuple[Hit, int, int] | None) -> tuple[float, str]:
-    """The reader's probability for its likeliest shown sentence, and that sentence with its
-    neighbours in its passage (the selector's best sentence when the reader read none)."""
-    best: tuple[float, Hit, int] | None = None
-    for hit in hits:
-        spans = quoted_spans(hit.passage.text)
-        if len(hit.reader_scores) == len(spans):
-            for position, logit in enumerate(hit.reader_scores):
-                if best is None or logit > best[0]:
-                    best = (logit, hit, position)
-    if best is not None:
-        logit, hit, position = best
-        spans = quoted_spans(hit.passage.text)
-        return 1.0 / (1.0 + math.exp(-logit)), _window(hit.passage.text, spans, position)
-    if best_at is None:
-        return NOT_READ, ""
-    hit, start, _ = best_at
-    spans = quoted_spans(hit.passage.text)
-    position = next((i for i, (s, _) in enumerate(spans) if s == start), 0)
-    return NOT_READ, _window(hit.passage.text, spans, position)
-
-
-def _window(text: str, spans: Sequence[tuple[int, int]], position: int) -> str:
-    """The sentence at position with the sentences either side of it in its passage (a pronoun's antecedent is often there)."""
-    return " ".join(text[start:end] for start, end in spans[max(0, position - 1) : position + 2])

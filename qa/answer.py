@@ -8,12 +8,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from qa import settings
-from qa.abstention import NOT_READ, AbstentionModel, AbstentionSignals, abstention_signals
+from qa.abstention import AbstentionModel, AbstentionSignals, abstention_signals
 from qa.fitted import FITTED_ABSTENTION, KEEP_MARGIN, SENTENCE_SELECTOR
 from qa.question_dates import of_named_time
 from qa.question_types import type_match
 from qa.schema import Answer, AnswerSentence, Closeness, Hit
-from qa.sentences import quoted_spans
+from qa.sentences import sentence_spans
+from qa.text import LIST_MARKER as _LIST_MARKER
 from qa.text import content_terms
 
 if TYPE_CHECKING:
@@ -21,9 +22,8 @@ if TYPE_CHECKING:
 
 # What the sentence selector looks at, in the order of SENTENCE_SELECTOR's weights (qa/fitted.py).
 SELECTOR_FEATURES = (
-    "overlap", "inverse_rank", "first_in_passage", "position", "type_match", "untyped", "length", "novelty", "cosine_gap", "reader",
+    "overlap", "inverse_rank", "first_in_passage", "position", "type_match", "untyped", "length", "novelty", "cosine_gap",
 )
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +52,6 @@ class AnswerPolicy:
     max_sentences: int = 3
     passages_considered: int = 3
     keep_margin: float = KEEP_MARGIN  # extra sentences must score within this much (log-odds) of the best one
-
-    @property
-    def reads(self) -> bool:
-        """Whether the selector or the abstention model reads the reader's scores (when neither does,
-        the reader is not run)."""
-        return self.selector.weights["reader"] != 0 or "reader_best" in self.abstention.weights
 
     def abstaining_below(self, threshold: float) -> AnswerPolicy:
         """The same policy with another operating point: abstain below this confidence (0 to 1)."""
@@ -141,7 +135,6 @@ def _weigh(
     return chosen, abstention_signals(
         query, shown, idf, closeness, best_score=best.score if best else None,
         best_overlap=best.overlap if best else 0.0, holds_fact=any(c.holds_fact for c in chosen) if typed else None,
-        best_at=(best.hit, best.start, best.end) if best else None,
     )
 
 
@@ -154,16 +147,18 @@ def sentence_features(
     weights = query.term_weights(idf)
     total = sum(weights.values()) or 1.0
     asked = set(weights)
-    spans = [quoted_spans(hit.passage.text) for hit in hits]
+    spans = [sentence_spans(hit.passage.text) for hit in hits]
     # The dense cosine counts relative to the closest sentence shown: its level varies with the
     # question's wording, its order among the sentences does not. A hit whose sentence cosines were
     # not looked up counts as closest (0), the same for all its sentences.
     cosines = [hit.sentence_scores if len(hit.sentence_scores) == len(found) else None for hit, found in zip(hits, spans, strict=True)]
     closest = max((score for scores in cosines if scores for score in scores), default=0.0)
-    read = [hit.reader_scores if len(hit.reader_scores) == len(found) else None for hit, found in zip(hits, spans, strict=True)]
     rows = []
-    for hit, found, scores, logits in zip(hits, spans, cosines, read, strict=True):
+    for hit, found, scores in zip(hits, spans, cosines, strict=True):
         for position, (start, end) in enumerate(found):
+            marker = _LIST_MARKER.match(hit.passage.text, start)
+            if marker and marker.end() < end:
+                start = marker.end()
             sentence = hit.passage.text[start:end]
             terms = content_terms(sentence)
             overlap = sum(w for term, w in weights.items() if term in set(terms)) / total
@@ -178,14 +173,9 @@ def sentence_features(
                 "length": min(math.log1p(len(terms)) / 4, 1.5),
                 "novelty": sum(term not in asked for term in terms) / len(terms) if terms else 0.0,
                 "cosine_gap": scores[position] - closest if scores else 0.0,
-                "reader": _sigmoid(logits[position]) if logits else NOT_READ,
             }
             rows.append((hit, start, end, features, None if match is None else match > 0))
     return rows
-
-
-def _sigmoid(logit: float) -> float:
-    return 1.0 / (1.0 + math.exp(-logit))
 
 
 def _rank_sentences(query: Query, hits: Sequence[Hit], idf: Mapping[str, float], selector: SentenceSelector) -> list[_Candidate]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from qa import lexicon, pipeline, reader, settings
+from qa import lexicon, pipeline, settings
 from qa.answer import AnswerPolicy
 from qa.chunking import SPLITTER_VERSION
 from qa.corpus import read_source
@@ -35,7 +35,6 @@ from qa.index import (
 from qa.pipeline import NamedIndex
 from qa.query import Query
 from qa.ranking import DEFAULT_MODE, MODES, Retrievers
-from qa.reader import ReaderFactory, SentenceReader
 from qa.schema import Answer, Hit
 from qa.settings import DEFAULT_CORPUS_DIR
 
@@ -129,7 +128,6 @@ class Bot:
         collections: Sequence[Collection] = (),
         notice: Notice = _ignore,
         encoder_factory: EncoderFactory = load_encoder,
-        reader_factory: ReaderFactory | None = None,
         policy: AnswerPolicy | None = None,
         auto_update: bool = True,
         mode: str = DEFAULT_MODE,
@@ -140,8 +138,6 @@ class Bot:
         self.model = model
         self.notice = notice
         self.encoder_factory = encoder_factory
-        self.reader_factory = reader_factory
-        self._reader: SentenceReader | None = None
         self.policy = policy or AnswerPolicy.configured()  # the fitted one, at $QA_ABSTAIN_BELOW when set
         self.auto_update = auto_update
         self.mode = mode
@@ -316,9 +312,7 @@ class Bot:
         def asked() -> Answer:
             parts = self._asked(collections)
             indexes = [NamedIndex(part.place.name, part.retrievers) for part in parts]
-            return pipeline.ask_across(
-                indexes, query, mode=mode or self.mode, k=k, idf=self._document_frequencies(parts), policy=self.policy, reader=self._the_reader()
-            )
+            return pipeline.ask_across(indexes, query, mode=mode or self.mode, k=k, idf=self._document_frequencies(parts), policy=self.policy)
 
         return self._again_if_replaced(asked)
 
@@ -434,14 +428,6 @@ class Bot:
             self.notice(f"Could not update the index ({error}); answering from the index as it is.")
             return False
         return True
-
-    def _the_reader(self) -> SentenceReader | None:
-        """The reader, loaded on the first question whose policy reads it."""
-        if not self.policy.reads:
-            return None
-        if self._reader is None:
-            self._reader = (self.reader_factory or reader.load_reader)()
-        return self._reader
 
     def _document_frequencies(self, parts: Sequence[_Opened]) -> dict[str, float]:
         """The answer's IDF table: the index's, computed by its build; over several, combined (and

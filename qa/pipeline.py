@@ -1,8 +1,7 @@
 """From a question to a cited answer, the one path the bot, `qa bench` and the tuning scripts share:
 rank the passages, look up how close the index comes to the question and the cosines of the shown
-passages' sentences (whatever the ranking mode), let the reader read those sentences, then compose
-the extractive answer. Several indexes (named collections asked together) take the same path,
-ranked as one (`ask_across`)."""
+passages' sentences (whatever the ranking mode), then compose the extractive answer. Several indexes
+(named collections asked together) take the same path, ranked as one (`ask_across`)."""
 
 from __future__ import annotations
 
@@ -13,23 +12,21 @@ from typing import TYPE_CHECKING
 
 from qa.answer import AnswerPolicy, compose_answer
 from qa.ranking.dense import closeness_of
-from qa.schema import Answer, Closeness, Hit
+from qa.schema import Answer, Hit
 
 if TYPE_CHECKING:
     from qa.index import StoredIndex
     from qa.query import Query
     from qa.ranking import DenseRetriever, Ranking, Retriever, Retrievers
-    from qa.reader import SentenceReader
 
 
 def ask(
-    retrievers: Retrievers, query: Query, *, mode: str, k: int, idf: Mapping[str, float], policy: AnswerPolicy = AnswerPolicy(),
-    reader: SentenceReader | None = None,
+    retrievers: Retrievers, query: Query, *, mode: str, k: int, idf: Mapping[str, float], policy: AnswerPolicy = AnswerPolicy()
 ) -> Answer:
     """The bot's answer: the k best passages by mode, and the sentences quoted from them."""
     started = time.perf_counter()
     hits = hits_of(retrievers.index, retrievers.get(mode).rank(query, k)[:k])
-    return answer(retrievers, query, hits, idf=idf, policy=policy, search_ms=(time.perf_counter() - started) * 1000, reader=reader)
+    return answer(retrievers, query, hits, idf=idf, policy=policy, search_ms=(time.perf_counter() - started) * 1000)
 
 
 @dataclass(frozen=True)
@@ -42,15 +39,14 @@ class NamedIndex:
 
 
 def ask_across(
-    indexes: Sequence[NamedIndex], query: Query, *, mode: str, k: int, idf: Mapping[str, float], policy: AnswerPolicy = AnswerPolicy(),
-    reader: SentenceReader | None = None,
+    indexes: Sequence[NamedIndex], query: Query, *, mode: str, k: int, idf: Mapping[str, float], policy: AnswerPolicy = AnswerPolicy()
 ) -> Answer:
     """The bot's answer from several indexes ranked as one (qa.ranking.merged); each hit names its collection."""
     started = time.perf_counter()
     hits = search_across(indexes, query, mode=mode, k=k)
     search_ms = (time.perf_counter() - started) * 1000
     if len(indexes) == 1:
-        return answer(indexes[0].retrievers, query, hits, idf=idf, policy=policy, search_ms=search_ms, reader=reader)
+        return answer(indexes[0].retrievers, query, hits, idf=idf, policy=policy, search_ms=search_ms)
     by_name = {part.name: part.retrievers for part in indexes}
     scored = []
     for hit in hits[: policy.passages_considered]:
@@ -58,7 +54,7 @@ def ask_across(
         scored.append(replace(hit, sentence_scores=dense.sentence_scores(query, [hit.passage_id])[0]) if hit.passage_id is not None else hit)
     hits = [*scored, *hits[policy.passages_considered :]]
     closeness = closeness_of([part.retrievers.dense.nearest(query) for part in indexes])
-    return _composed(query, hits, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness, reader=reader)
+    return compose_answer(query, hits, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness)
 
 
 def search_across(indexes: Sequence[NamedIndex], query: Query, *, mode: str, k: int) -> list[Hit]:
@@ -84,45 +80,16 @@ def hits_of(index: StoredIndex, ranking: Ranking) -> list[Hit]:
 
 def answer(
     retrievers: Retrievers, query: Query, hits: Sequence[Hit], *, idf: Mapping[str, float], policy: AnswerPolicy = AnswerPolicy(),
-    search_ms: float = 0.0, reader: SentenceReader | None = None,
+    search_ms: float = 0.0,
 ) -> Answer:
     """The answer the bot gives from a question's ranked hits (the benchmark measures exactly this).
     It searches the index once more, for how close its closest passage comes to the question, which
     the abstention decision reads; and the selector reads the dense cosine of each shown sentence."""
     hits = with_sentence_scores(retrievers.dense, query, hits, policy.passages_considered)
     closeness = retrievers.dense.closeness(query)
-    return _composed(query, hits, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness, reader=reader)
-
-
-def _composed(
-    query: Query, hits: Sequence[Hit], *, idf: Mapping[str, float], policy: AnswerPolicy, search_ms: float, closeness: Closeness,
-    reader: SentenceReader | None,
-) -> Answer:
-    """The answer composed from hits that carry their sentence cosines, once the reader read them."""
-    if reader is not None:
-        hits = with_reader_scores(reader, query, hits, policy.passages_considered)
     # Answer sentences come only from the passages shown, so every [n] has its card; a document that
     # repeats a line gives two hits with the same text, shown once wherever the answer goes.
     return compose_answer(query, hits, idf=idf, policy=policy, search_ms=search_ms, closeness=closeness).distinct_passages()
-
-
-def with_reader_scores(reader: SentenceReader, query: Query, hits: Sequence[Hit], count: int) -> list[Hit]:
-    """The hits, the first count of them with the reader's logit for each of their sentences (as an
-    answer quotes them: qa.sentences.quoted_spans), all read in one call."""
-    from qa.sentences import quoted_spans
-
-    shown = [[hit.passage.text[start:end] for start, end in quoted_spans(hit.passage.text)] for hit in hits[:count]]
-    pairs = [(hit.passage.title, sentence) for hit, sentences in zip(hits, shown, strict=False) for sentence in sentences]
-    if not pairs:
-        return list(hits)
-    # A follow-up is read after the question before it, as the closeness reads it: alone, "and when?"
-    # asks nothing a sentence could answer.
-    logits = reader.score(f"{query.previous} {query.text}" if query.previous else query.text, pairs)
-    read, first = [], 0
-    for hit, sentences in zip(hits, shown, strict=False):
-        read.append(replace(hit, reader_scores=tuple(float(x) for x in logits[first : first + len(sentences)])))
-        first += len(sentences)
-    return [*read, *hits[len(read) :]]
 
 
 def with_sentence_scores(dense: DenseRetriever, query: Query, hits: Sequence[Hit], count: int) -> list[Hit]:

@@ -70,9 +70,6 @@ class Hit:
     # Cosine of each of the passage's sentences ("title\nsentence", as indexed) to the question, in
     # order; empty when they were not looked up (qa.pipeline.answer looks them up for the top hits).
     sentence_scores: tuple[float, ...] = ()
-    # The reader's logit for each of the passage's sentences (qa.sentences.quoted_spans), in order: how
-    # likely each answers the question; empty when the reader did not read it (qa.pipeline reads the top hits).
-    reader_scores: tuple[float, ...] = ()
     # The named collection the passage is from (qa.catalog); None for an index opened by its folder.
     collection: str | None = None
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from qa.text import LIST_MARKER
-
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st rt hon h.e no nos vol fig figs approx etc e.g i.e vs
@@ -69,13 +67,3 @@ def sentence_texts(title: str, text: str) -> list[str]:
     (the title gives a sentence its topic). A passage without a sentence boundary is one sentence."""
     sentences = [text[start:end] for start, end in sentence_spans(text)] or [text]
     return [f"{title}\n{sentence}" if title else sentence for sentence in sentences]
-
-
-def quoted_spans(text: str) -> list[tuple[int, int]]:
-    """The spans of text's sentences as an answer may quote them: a list item without its marker
-    ("2. ", "- "). The sentence selector, the reader and the abstention signals all read these."""
-    spans = []
-    for start, end in sentence_spans(text):
-        marker = LIST_MARKER.match(text, start)
-        spans.append((marker.end() if marker and marker.end() < end else start, end))
-    return spans

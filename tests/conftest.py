@@ -34,25 +34,13 @@ def _real_model_only_in_slow_tests(request, monkeypatch):
         return
 
     def refuse(*args, **kwargs):
-        raise AssertionError(f"{request.node.nodeid} loads a real model (the embedding model or the reader): mark it @pytest.mark.slow")
+        raise AssertionError(f"{request.node.nodeid} loads the real embedding model: mark it @pytest.mark.slow")
 
     import qa.encoders.onnx_backend as onnx_backend
     import qa.encoders.torch_backend as torch_backend
-    import qa.reader as reader
 
     monkeypatch.setattr(onnx_backend.OnnxEncoder, "__init__", refuse)
     monkeypatch.setattr(torch_backend.SentenceTransformerEncoder, "__init__", refuse)
-    shipped = reader.Reader.__init__
-
-    def refuse_the_shipped_reader(self, folder, threads=None):
-        if Path(folder).resolve() == reader.MODEL_DIR.resolve():
-            refuse()
-        shipped(self, folder, threads)
-
-    monkeypatch.setattr(reader.Reader, "__init__", refuse_the_shipped_reader)
-    # A bot or a benchmark that reads answers with the default reader gets the model-free stand-in
-    # here, as an encoder test gets the hashing encoder; the reader itself is tested in the slow tier.
-    monkeypatch.setattr(reader, "load_reader", reader.OverlapReader)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Near-topic questions: the real model and the shipped reader over a small document. A question that
+"""Near-topic questions: the real model over a small document. A question that
 names the document's own people, places and facts but asks what it does not say is abstained on;
 the questions it does answer are answered, with the sentence that holds the fact first."""
 
@@ -25,7 +25,7 @@ library card, which is free for residents of Brackwell.
 
 ANSWERED = [
     pytest.param("Who designed the Alder Street Library?", "Helen Marsh", marks=pytest.mark.xfail(
-        strict=True, reason="the sentence that names the library wins on overlap over 'It was designed by…', which the reader prefers")),
+        strict=True, reason="the sentence that names the library wins on overlap over 'It was designed by…'")),
     ("When was the children's wing added?", "2010"),
     ("How many books does the library hold?", "40,000"),
     ("How long can students borrow a laptop?", "two weeks"),
@@ -58,7 +58,7 @@ def test_questions_the_document_answers_are_answered_with_the_fact_first(library
     assert fact in answer.sentences[0].text
 
 
-@pytest.mark.xfail(strict=True, reason="near-topic abstention is not reached yet: the reader is too weak a judge to abstain on (docs/reader.md)")
+@pytest.mark.xfail(strict=True, reason="near-topic abstention is an open gap (docs/experiments-abstention.md, the reader)")
 def test_questions_on_the_documents_topic_that_it_does_not_answer_are_mostly_abstained_on(library_bot):
     abstained = [q for q in NEAR_MISSES if library_bot.ask(q).abstained]
     assert len(abstained) >= len(NEAR_MISSES) // 2, abstained

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from qa import lexicon, pipeline, settings
-from qa import reader as readers
 from qa.answer import AnswerPolicy
 from qa.chunking import SPLITTER_VERSION
 from qa.encoders import ModelSpec, load_encoder, resolve_model
@@ -28,7 +27,6 @@ from qa.eval.squad import abstention_curve
 from qa.index import FORMAT_VERSION, EncoderFactory, StoredIndex, build_index, build_index_from_passages, load_index, read_manifest
 from qa.query import Query
 from qa.ranking import MODES, Retrievers
-from qa.reader import ReaderFactory
 from qa.stores import DEFAULT_STORE, StoreTarget
 from qa.text import history_read
 
@@ -104,7 +102,6 @@ def run_bench(
     split: str = "test",
     progress: Progress | None = None,
     encoder_factory: EncoderFactory = load_encoder,
-    reader_factory: ReaderFactory | None = None,
     policy: AnswerPolicy = AnswerPolicy(),
     store: StoreTarget | None = None,
 ) -> BenchResult:
@@ -128,7 +125,6 @@ def run_bench(
     squad = dataset.documents is not None
     idf = lexicon.load_idf(index.directory, index.manifest.lexicon) if seeds or squad else {}
     results = []
-    reader = (reader_factory or readers.load_reader)() if (seeds or squad) and policy.reads else None
     for mode in modes or list(MODES):
         retriever = retrievers.get(mode)
         retriever.rank(Query(queries[0].text, queries[0].history), DEPTH)  # warm up (BM25 build, first encode)
@@ -148,10 +144,8 @@ def run_bench(
             latency_p95_ms=_percentile(latencies, 95), run=run,
         )
         if seeds or squad:
-            answers = {
-                q.id: pipeline.answer(retrievers, asked[q.id], pipeline.hits_of(index, rankings[q.id][:ANSWER_K]), idf=idf, policy=policy, reader=reader)
-                for q in queries
-            }
+            answers = {q.id: pipeline.answer(retrievers, asked[q.id], pipeline.hits_of(index, rankings[q.id][:ANSWER_K]), idf=idf, policy=policy)
+                       for q in queries}
         if seeds:
             result.seeds = _seed_measures(queries, rankings, answers, dataset, gold_of)
         if squad:
