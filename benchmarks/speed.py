@@ -178,7 +178,8 @@ def throughput(passages, encoders) -> None:
         row(f"build throughput ({name}, {len(passages)} passages)", f"{report.passages_per_second:.1f} / {bare:.1f} p/s", ">= 90 % of bare", ratio >= 0.9)
         row(f"  build / bare encoder ({name})", f"{ratio:.0%}")
         ratio = report.passages_per_second / alone
-        row(f"  build / bare on passage texts alone ({name})", f"{ratio:.0%} of {alone:.1f} p/s", ">= 60 %", ratio >= 0.6)
+        # No bar: sentence vectors are kept for their quality (docs/speed-build.md); the ratio is what they cost.
+        row(f"  build / bare on passage texts alone ({name})", f"{ratio:.0%} of {alone:.1f} p/s")
     row("  texts encoded per passage (passage + its sentences)", f"{len(texts) / len(passages):.2f}")
     row("  ONNX / torch build throughput", f"{figures['onnx'][1] / figures['torch'][1]:.2f}x")
 
