@@ -53,13 +53,26 @@ async def ask(pilot, question: str, timeout: float = 30.0):
 
 
 async def run_palette(pilot, text: str) -> None:
-    """Open the command palette, type text and run the first command it offers."""
+    """Open the command palette, enter text and run the first command it offers once its search is
+    done (the palette's own worker), then let the command start."""
+    from textual.command import CommandInput, CommandList, CommandPalette
+    from textual.worker import WorkerState
+
+    app = pilot.app
     await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="the command palette")
+    palette = app.screen
+    palette.query_one(CommandInput).value = text
     await pilot.pause()
-    await pilot.press(*text)
-    await pilot.pause(0.3)
+
+    def offered() -> bool:
+        searching = any(worker.group == CommandPalette._GATHER_COMMANDS_GROUP and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                        for worker in palette.workers)
+        return not searching and palette.query_one(CommandList).highlighted is not None
+
+    await wait_for(pilot, offered, what=f"the palette to offer a command for {text!r}")
     await pilot.press("enter")
-    await pilot.pause(0.2)
+    await wait_for(pilot, lambda: app.screen is not palette, what="the palette to close")
 
 
 def _strips(widget):

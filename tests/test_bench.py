@@ -12,6 +12,9 @@ import pytest
 from qa.eval.bench import evaluate_rankings, run_bench, write_trec_runs
 from qa.eval.datasets import DatasetError, load_beir, load_seed_questions
 
+# ranx costs about 4 s to import and compile its kernels in each process: one xdist worker pays it.
+pytestmark = pytest.mark.xdist_group("ranx")
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "datasets"
 
