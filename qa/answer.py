@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -19,6 +20,10 @@ from qa.text import content_terms
 
 if TYPE_CHECKING:
     from qa.query import Query
+
+# A sentence that opens by referring back ("It was designed by…", "He later…") is about what the
+# sentence before it names: it counts the question's words found there too.
+_REFERS_BACK = re.compile(r"(?:it|its|he|his|she|her|they|their|this|these|the latter)\b", re.IGNORECASE)
 
 # What the sentence selector looks at, in the order of SENTENCE_SELECTOR's weights (qa/fitted.py).
 SELECTOR_FEATURES = (
@@ -161,7 +166,10 @@ def sentence_features(
                 start = marker.end()
             sentence = hit.passage.text[start:end]
             terms = content_terms(sentence)
-            overlap = sum(w for term, w in weights.items() if term in set(terms)) / total
+            about = set(terms)
+            if position and _REFERS_BACK.match(sentence):
+                about.update(content_terms(hit.passage.text[found[position - 1][0] : found[position - 1][1]]))
+            overlap = sum(w for term, w in weights.items() if term in about) / total
             match = type_match(query.text, sentence, cues)
             features = {
                 "overlap": overlap,

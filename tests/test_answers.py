@@ -279,10 +279,25 @@ def test_a_when_question_prefers_the_sentence_with_the_date_and_cites_its_exact_
     hits = [_hit(1, first, start=40), _hit(2, "Cyber talks continue.", start=7)]
     policy = AnswerPolicy(abstention=AbstentionModel(bias=10.0, weights={}))
     answer = compose_answer(Query("When did the ministers hold cyber talks?"), hits, idf=IDF, policy=policy)
-    # The best sentence matches the question's words; the date is in the next one, which joins it.
-    assert [s.text for s in answer.sentences[:2]] == ["The ministers of Japan and the UK held talks on cyber security.", "They met again on 8 January 2016."]
-    dated = answer.sentences[1]
+    # The dated sentence refers back ("They") to the one that matches the question's words, so it
+    # counts those words too and comes first; the sentence it refers to joins it.
+    assert [s.text for s in answer.sentences[:2]] == ["They met again on 8 January 2016.", "The ministers of Japan and the UK held talks on cyber security."]
+    dated = answer.sentences[0]
     assert (dated.citation, dated.start, dated.end) == (1, 40 + first.index("They"), 40 + len(first))
+
+
+def test_a_sentence_that_refers_back_counts_the_question_words_of_the_sentence_before_it():
+    from qa.answer import sentence_features
+
+    text = "The Tokyo office held cyber talks. It opened in 2015. Italy sent cyber experts. Nothing else was said."
+    overlap = {text[start:end]: f["overlap"] for _, start, end, f, _ in sentence_features(Query("When did the Tokyo office open?"), [_hit(1, text)], IDF)}
+    # "It" refers back to the sentence that names the Tokyo office: its own "opened" and that
+    # sentence's "Tokyo office" make every word of the question. "Italy" does not refer back.
+    assert overlap["It opened in 2015."] == 1.0 > overlap["The Tokyo office held cyber talks."] > 0
+    assert overlap["Italy sent cyber experts."] == overlap["Nothing else was said."] == 0
+    # The first sentence of a passage has nothing before it to refer to.
+    [(_, _, _, alone, _)] = sentence_features(Query("When did the Tokyo office open?"), [_hit(1, "It opened in 2015.")], IDF)
+    assert 0 < alone["overlap"] < 1.0
 
 
 def test_the_selector_prefers_the_sentence_closest_in_meaning_when_the_words_tie():

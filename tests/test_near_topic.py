@@ -24,8 +24,7 @@ library card, which is free for residents of Brackwell.
 """
 
 ANSWERED = [
-    pytest.param("Who designed the Alder Street Library?", "Helen Marsh", marks=pytest.mark.xfail(
-        strict=True, reason="the sentence that names the library wins on overlap over 'It was designed by…'")),
+    ("Who designed the Alder Street Library?", "Helen Marsh"),  # "It was designed by…": the sentence refers back
     ("When was the children's wing added?", "2010"),
     ("How many books does the library hold?", "40,000"),
     ("How long can students borrow a laptop?", "two weeks"),
