@@ -11,11 +11,10 @@ from fake_bot import FakeBot
 from qa import AnswerPolicy, Bot, QAError, build_index
 from qa.catalog import info
 from ui.conversations import ConversationStore
-from ui.session import (
+from ui.events import (
     ActivityChanged,
     Answered,
     AppState,
-    ChatSession,
     ConversationOpened,
     Event,
     FolderWanted,
@@ -31,9 +30,8 @@ from ui.session import (
     Severity,
     Switching,
     TranscriptCleared,
-    shown_path,
-    threshold_of,
 )
+from ui.session import ChatSession, shown_path, threshold_of
 
 LONDON_Q = "Who did they meet in London?"
 

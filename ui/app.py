@@ -28,10 +28,11 @@ from textual.command import Provider
 from qa import DEFAULT_K, Bot, settings
 from ui.commands import ChatCommands
 from ui.conversations import ConversationStore
+from ui.events import AppState
 from ui.keys import DEFAULT_KEYS, KEY_IDS, key_label, load_keys
 from ui.render import Palette, palette_from_variables
 from ui.screens import ChatScreen, ConversationsScreen, HelpScreen
-from ui.session import AppState, ChatSession
+from ui.session import ChatSession
 from ui.widgets import Prompt
 
 

@@ -1,8 +1,8 @@
 """The chat's session, without Textual: the bot and its state, the collections it asks, the question
 queue, the conversation and its persistence, k, mode and the operating point, export and re-indexing.
 
-The session is driven by plain method calls and reports what happened as events (frozen dataclasses)
-to its listeners. Work that may take seconds (loading, asking, re-indexing) goes to a `Runner`, which
+The session is driven by plain method calls and reports what happened as events (frozen dataclasses
+of `ui/events.py`) to its listeners. Work that may take seconds (loading, asking, re-indexing) goes to a `Runner`, which
 runs it off the UI thread and brings its result back to the thread that owns the session; the chat's
 runner uses Textual thread workers, and tests can run the jobs by hand. Every event is delivered on
 the owning thread.
@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import Enum
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,26 +38,37 @@ from qa.catalog import info as collection_info
 from qa.index import Generation, current_generation
 from qa.text import printable
 from ui.conversations import Conversation, ConversationStore, QuestionHistory, Turn
+from ui.events import (
+    ActivityChanged,
+    ActivityStatus,
+    Answered,
+    AppState,
+    CollectionChoice,
+    ConversationOpened,
+    Event,
+    FolderWanted,
+    IndexingStarted,
+    IndexUpdated,
+    Listener,
+    Loaded,
+    LoadFailed,
+    Notice,
+    OptionsChanged,
+    Question,
+    QuestionAdded,
+    QueueChanged,
+    Reloading,
+    Searching,
+    Severity,
+    SourceView,
+    Switching,
+    TranscriptCleared,
+)
 from ui.keys import KeyConfig
 from ui.render import counted, markdown_export, support_ranges
 
 LAST_SHOWN = "last_conversation"  # the settings key: the id of the conversation shown last, "" for a new one
 UPDATE_CHECK_SECONDS = 2.0  # how often the chat looks for a new generation of its indexes (one stat each)
-
-
-class AppState(Enum):
-    LOADING = "loading"  # the model and the index load in a worker; questions wait
-    READY = "ready"
-    BROKEN = "broken"  # no usable index: a message says why, Ctrl+R may fix it
-    INDEXING = "indexing"  # Ctrl+R is rebuilding the index; questions wait
-
-
-class Severity(Enum):
-    """How a notice is shown (the values are Textual's severity levels)."""
-
-    INFORMATION = "information"
-    WARNING = "warning"
-    ERROR = "error"
 
 
 class _Stopped(Exception):
@@ -113,46 +123,6 @@ class Runner(Protocol):
         """Run callback on the owning thread (now, when already on it); may be called from any thread."""
 
 
-# --- records and events ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Question:
-    """A question as it was asked: the conversation's earlier questions, and when."""
-
-    id: int
-    text: str
-    history: tuple[str, ...]
-    asked_at: float  # seconds since the epoch
-
-
-@dataclass(frozen=True)
-class ActivityStatus:
-    """What the status line says during a long step (a re-index, an update at load): the label with
-    the seconds so far, and the build's count once it reported."""
-
-    label: str
-    progress: tuple[int, int] | None  # (done, total) in the build's own unit
-
-
-@dataclass(frozen=True)
-class SourceView:
-    """A cited passage's document as it is now, and where the quote is in it.
-
-    The index may be older than the file (edited since, or re-indexed since the answer was given),
-    so the cited offsets may point at other text: the quote is looked for in the file as it is."""
-
-    text: str  # the whole document now
-    cited: tuple[int, int]  # the passage's offsets when the answer was given
-    found: tuple[int, int] | None  # where the passage's text is now; None when the file no longer holds it
-    support: tuple[tuple[int, int], ...]  # the answer's sentences in the passage, in the file as it is now
-
-    @property
-    def changed(self) -> bool:
-        """The document changed where the quote is: the quote moved, or is gone."""
-        return self.found != self.cited
-
-
 def locate(text: str, answer: Answer, hit: Hit) -> SourceView:
     """Where the hit's passage is in text: at its offsets, else the copy of its text nearest to them."""
     passage = hit.passage
@@ -171,124 +141,6 @@ def locate(text: str, answer: Answer, hit: Hit) -> SourceView:
     shift = start - passage.start
     support = tuple((s + shift, e + shift) for s, e in support_ranges(answer, hit))
     return SourceView(text, cited, (start, start + len(passage.text)), support)
-
-
-@dataclass(frozen=True)
-class CollectionChoice:
-    """A registered collection as the palette offers it."""
-
-    name: str
-    state: CollectionState
-    line: str  # what it holds and where; or, when it cannot be asked, why, in one line
-    asked: bool  # among the collections the chat asks now
-
-    @property
-    def ready(self) -> bool:
-        return self.state is CollectionState.READY
-
-
-@dataclass(frozen=True)
-class Notice:
-    message: str
-    title: str = ""
-    severity: Severity = Severity.INFORMATION
-    timeout: float | None = None  # seconds; None: the UI's default
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """The index and the model are ready (after a load or a re-index)."""
-
-
-@dataclass(frozen=True)
-class LoadFailed:
-    """No usable index: `ChatSession.load_error` says why."""
-
-
-@dataclass(frozen=True)
-class IndexingStarted:
-    status: str
-
-
-@dataclass(frozen=True)
-class Reloading:
-    """A re-index failed; the index is being loaded again to learn what is left."""
-
-    status: str
-
-
-@dataclass(frozen=True)
-class ActivityChanged:
-    """The status of the long step in progress changed (`ChatSession.activity_status`)."""
-
-
-@dataclass(frozen=True)
-class OptionsChanged:
-    k: int
-    mode: str
-    abstain_below: float | None  # chosen for this chat; None: the default operating point
-
-
-@dataclass(frozen=True)
-class Switching:
-    """Other collections are being opened (the model and the indexes open already stay); questions wait."""
-
-    status: str
-
-
-@dataclass(frozen=True)
-class IndexUpdated:
-    """A build (qa watch, qa index) made a new generation of an index asked, and the chat moved to it:
-    `ChatSession.summary` counts what it holds now."""
-
-
-@dataclass(frozen=True)
-class QuestionAdded:
-    question: Question
-    status: str  # what it waits for
-
-
-@dataclass(frozen=True)
-class QueueChanged:
-    statuses: tuple[tuple[int, str], ...]  # (question id, what it waits for), in queue order
-
-
-@dataclass(frozen=True)
-class Searching:
-    question_id: int
-    mode: str
-    k: int
-
-
-@dataclass(frozen=True)
-class Answered:
-    question_id: int
-    turn: Turn
-    hint: str | None  # the recommended mode's different answer, in one line
-
-
-@dataclass(frozen=True)
-class FolderWanted:
-    """The index cannot be built without a folder of documents from the user: `why` says so."""
-
-    why: str
-
-
-@dataclass(frozen=True)
-class TranscriptCleared:
-    """The conversation shown is gone (a new one, or cleared); nothing waits any more."""
-
-
-@dataclass(frozen=True)
-class ConversationOpened:
-    turns: tuple[Turn, ...]
-
-
-Event = (
-    Notice | Loaded | LoadFailed | IndexingStarted | Reloading | ActivityChanged | OptionsChanged | Switching | IndexUpdated
-    | QuestionAdded | QueueChanged | Searching | Answered | TranscriptCleared | ConversationOpened | FolderWanted
-)
-Listener = Callable[[Event], None]
 
 
 def _unusable(collection: Collection, state: CollectionState) -> str:

@@ -19,16 +19,10 @@ from qa import MAX_QUESTION_CHARS
 from qa.text import printable
 from ui import messages
 from ui.conversations import Turn
-from ui.render import Palette, counted, palette_from_variables
-from ui.screens.folder_picker import FolderScreen
-from ui.screens.skipped_files import SkippedFilesScreen
-from ui.screens.source import SourceScreen
-from ui.session import (
-    UPDATE_CHECK_SECONDS,
+from ui.events import (
     ActivityChanged,
     Answered,
     AppState,
-    ChatSession,
     ConversationOpened,
     Event,
     FolderWanted,
@@ -44,9 +38,12 @@ from ui.session import (
     Searching,
     Switching,
     TranscriptCleared,
-    shown_path,
-    shown_threshold,
 )
+from ui.render import Palette, counted, palette_from_variables
+from ui.screens.folder_picker import FolderScreen
+from ui.screens.skipped_files import SkippedFilesScreen
+from ui.screens.source import SourceScreen
+from ui.session import UPDATE_CHECK_SECONDS, ChatSession, shown_path, shown_threshold
 from ui.widgets import Exchange, Prompt, Spinner
 
 

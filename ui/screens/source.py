@@ -15,8 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from qa import Answer, Hit
+from ui.events import SourceView
 from ui.render import Palette, card_title, cited_doc, literal, question_terms, support_ranges, term_spans
-from ui.session import SourceView
 from ui.widgets.passage_card import copy_citation
 
 
