@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from qa import pipeline
@@ -56,12 +56,12 @@ def main() -> int:
                              unanswerable_from=parse_article_range(args.unanswerable_from))
         splits = {}
     elif args.corpus == "seeds":
-        dataset = load_seed_questions(Path("benchmarks/seeds/questions.jsonl"), Path("seeds"))
-        splits = {json.loads(line)["id"]: json.loads(line).get("split") for line in Path("benchmarks/seeds/questions.jsonl").read_text().splitlines() if line.strip()}
-        answers = {json.loads(line)["id"]: json.loads(line).get("answer") for line in Path("benchmarks/seeds/questions.jsonl").read_text().splitlines() if line.strip()}
-        dataset = Dataset(name="seeds", queries=[LabelledQuery(q.id, q.text, q.history, q.kind, q.answer, (answers[q.id],) if answers[q.id] else ())
-                                                 for q in dataset.queries], qrels=dataset.qrels, corpus_dir=dataset.corpus_dir,
-                          gold_spans=dataset.gold_spans, source=dataset.source)
+        questions = Path("benchmarks/seeds/questions.jsonl")
+        dataset = load_seed_questions(questions, Path("seeds"))
+        records = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+        splits = {str(record["id"]): record.get("split") for record in records}
+        # A factoid's expected span is its gold answer here.
+        dataset = replace(dataset, queries=[replace(q, answers=(q.answer,) if q.answer else ()) for q in dataset.queries])
     else:
         dataset = realdocs_dataset(*inputs)
         splits = {}

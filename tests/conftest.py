@@ -19,6 +19,18 @@ SEEDS = REPO / "seeds"
 REAL_MODEL_FIXTURES = {"seed_index", "seed_bot", "ui_seeds_bot"}
 
 
+def seed_folders(root: Path, parts: dict[str, slice]) -> dict[str, Path]:
+    """Folders root/NAME, each holding its slice of the seeds' files (in name order)."""
+    files = sorted(SEEDS.glob("*.txt"))
+    folders = {}
+    for name, part in parts.items():
+        folder = folders[name] = root / name
+        folder.mkdir(parents=True)
+        for path in files[part]:
+            shutil.copy(path, folder / path.name)
+    return folders
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if REAL_MODEL_FIXTURES.intersection(item.fixturenames):
@@ -90,13 +102,8 @@ def seed_collections(tmp_path, fake_factory):
     from qa import build_index
     from qa.catalog import Catalog
 
-    files = sorted(SEEDS.glob("*.txt"))
     catalog = Catalog()
-    for name, part in (("first", files[:3]), ("second", files[3:]), ("unbuilt", files[:1])):
-        folder = tmp_path / "docs" / name
-        folder.mkdir(parents=True)
-        for path in part:
-            shutil.copy(path, folder / path.name)
+    for name, folder in seed_folders(tmp_path / "docs", {"first": slice(3), "second": slice(3, None), "unbuilt": slice(1)}).items():
         collection, _ = catalog.register(folder)
         if name != "unbuilt":
             build_index(collection.folder, collection.index_dir, encoder_factory=fake_factory)

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import REPO, SEEDS, seed_folders
 
 from qa import Bot, build_index
 from qa.catalog import Catalog, CollectionError, CollectionState, UnindexedFolderError, default_name, info
@@ -20,21 +21,14 @@ from qa.query import Query
 from qa.ranking import Retrievers
 from qa.ranking.merged import rank_across
 
-REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO / "seeds"
 QUESTIONS = [json.loads(line) for line in (REPO / "benchmarks" / "seeds" / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture
 def halves(tmp_path) -> tuple[Path, Path]:
     """The seeds split into two folders: three press releases and two."""
-    files = sorted(SEEDS.glob("*.txt"))
-    folders = tmp_path / "docs" / "first", tmp_path / "docs" / "second"
-    for folder, part in zip(folders, (files[:3], files[3:]), strict=True):
-        folder.mkdir(parents=True)
-        for path in part:
-            shutil.copy(path, folder / path.name)
-    return folders
+    folders = seed_folders(tmp_path / "docs", {"first": slice(3), "second": slice(3, None)})
+    return folders["first"], folders["second"]
 
 
 @pytest.fixture

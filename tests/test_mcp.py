@@ -9,7 +9,6 @@ import asyncio
 import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,27 +17,19 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import REPO, seed_folders
 
 from qa import Bot, build_index
 from qa.catalog import Catalog
 from qa.index import IndexDirectory
 from qa.mcp_server import MAX_K, Service, build_server, http_security, parse_uri
 
-REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO / "seeds"
 TOOLS = {"search", "answer", "get_passage", "list_collections"}
 
 
 @pytest.fixture
 def folders(tmp_path) -> dict[str, Path]:
-    files = sorted(SEEDS.glob("*.txt"))
-    found = {}
-    for name, part in (("press", files[:3]), ("visits", files[3:])):
-        folder = found[name] = tmp_path / "docs" / name
-        folder.mkdir(parents=True)
-        for path in part:
-            shutil.copy(path, folder / path.name)
-    return found
+    return seed_folders(tmp_path / "docs", {"press": slice(3), "visits": slice(3, None)})
 
 
 @pytest.fixture

@@ -51,9 +51,9 @@ def test_no_content_character_is_lost_outside_the_lines_the_rules_drop(name, tex
         assert not any(s < end and start < e for s, e in passages), (why, text[start:end])
 
 
-@given(st.lists(st.tuples(st.booleans(), st.text(min_size=1, max_size=80)), max_size=30))
-def test_structured_formats_lose_nothing_but_their_headings(blocks):
-    """HTML and DOCX text: blocks separated by blank lines, some of them known headings."""
+def _blocks(blocks: list[tuple[bool, str]]) -> tuple[str, dict[int, int]]:
+    """The non-empty blocks, whitespace collapsed, joined by blank lines, and the offsets of those
+    marked as headings (level 1)."""
     parts, headings, offset = [], {}, 0
     for is_heading, block in blocks:
         block = " ".join(block.split())
@@ -66,7 +66,13 @@ def test_structured_formats_lose_nothing_but_their_headings(blocks):
             headings[offset] = 1
         parts.append(block)
         offset += len(block)
-    text = "".join(parts)
+    return "".join(parts), headings
+
+
+@given(st.lists(st.tuples(st.booleans(), st.text(min_size=1, max_size=80)), max_size=30))
+def test_structured_formats_lose_nothing_but_their_headings(blocks):
+    """HTML and DOCX text: blocks separated by blank lines, some of them known headings."""
+    text, headings = _blocks(blocks)
     layout = split_document("page.html", text, extracted=Extracted(text=text, title="T", headings=headings))
     heading_lines = [(s, e) for s, e, why in layout.dropped if why == SECTION_HEADING]
     assert {s for s, _ in heading_lines} <= set(headings)
@@ -79,19 +85,7 @@ def test_structured_formats_lose_nothing_but_their_headings(blocks):
 def test_guessed_headings_stay_in_the_text_and_nothing_is_lost(blocks, max_words):
     """PDF text: its headings are a guess from the font size, so they name the section and stay in
     a passage; merged passages keep the text between their blocks."""
-    parts, headings, offset = [], {}, 0
-    for is_heading, block in blocks:
-        block = " ".join(block.split())
-        if not block:
-            continue
-        if parts:
-            parts.append("\n\n")
-            offset += 2
-        if is_heading:
-            headings[offset] = 1
-        parts.append(block)
-        offset += len(block)
-    text = "".join(parts)
+    text, headings = _blocks(blocks)
     extracted = Extracted(text=text, title="T", headings=headings, headings_in_text=True)
     layout = split_document("report.pdf", text, max_words, extracted=extracted)
     assert layout.dropped == []
