@@ -13,7 +13,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from qa import DEFAULT_MODE, MODES
 from ui.render import counted
-from ui.session import shown_threshold
+from ui.session import capitalised, shown_threshold
 
 if TYPE_CHECKING:
     from ui.app import ChatApp
@@ -28,10 +28,6 @@ _EXPORT_TO = re.compile(r"^\s*export\s+(?:to\s+)?(\S.*?)\s*$", re.IGNORECASE)
 _ABSTAIN = re.compile(r"^\s*abstain\s+(?:below\s+)?[<=]?\s*([-+.\w]+)\s*$", re.IGNORECASE)
 # "collections notes papers": those, as one; "Collections: only notes" and the like are the listed commands.
 _COLLECTIONS = re.compile(r"^\s*collections?\s*:?\s+(?!(?:only|also|without)\b)(\S.*?)\s*$", re.IGNORECASE)
-
-def _sentence(line: str) -> str:
-    return line[:1].upper() + line[1:]
-
 
 def mode_help(mode: str) -> str:
     """What the mode ranks by, as its registration says it (qa.ranking), one line at 80 columns with
@@ -102,7 +98,7 @@ class ChatCommands(Provider):
             yield ("Collections: all", f"Ask all {len(ready)} as one: {', '.join(ready)}{current}", partial(session.use_collections, ("all",)))
         for choice in choices:
             if not choice.ready:
-                yield (f"Collections: only {choice.name}", _sentence(choice.line), partial(session.use_collections, (choice.name,)))
+                yield (f"Collections: only {choice.name}", capitalised(choice.line), partial(session.use_collections, (choice.name,)))
                 continue
             current = " (current)" if asked == (choice.name,) else ""
             yield (f"Collections: only {choice.name}", f"{choice.line}{current}", partial(session.use_collections, (choice.name,)))

@@ -85,8 +85,9 @@ def shown_path(path: Path | str) -> str:
         return str(path)
 
 
-def _sentence(message: str) -> str:
-    """The library's one-line messages start in lower case (they follow "error: " in the CLI)."""
+def capitalised(message: str) -> str:
+    """A line as a sentence: the library's one-line messages start in lower case (they follow
+    "error: " in the CLI)."""
     return message[:1].upper() + message[1:]
 
 
@@ -98,7 +99,7 @@ def detail(error: Exception) -> str:
 
 def describe(error: Exception) -> str:
     """One printable sentence for any error, to start a message with."""
-    return _sentence(detail(error))
+    return capitalised(detail(error))
 
 
 def threshold_of(policy: AnswerPolicy) -> float:
