@@ -47,9 +47,18 @@ async def ask(pilot, question: str, timeout: float = 30.0):
     await wait_for(pilot, lambda: exchange.answer is not None or exchange.error is not None, timeout, "the reply")
     await wait_for(pilot, lambda: len(exchange.cards) == len(exchange.answer.hits) if exchange.answer else True,
                    timeout, "the cards")
-    # The reply is scrolled into view after a refresh; a screenshot taken before that is a race.
+    # The reply is scrolled into view after a refresh; a screenshot taken before that is a race, and
+    # so is a key pressed before the screen's layout has that scroll (Tab, say, would scroll a card it
+    # sees off screen to the centre).
     await wait_for(pilot, lambda: exchange.revealed or not exchange.is_attached, timeout, "the reply to be scrolled into view")
+    await wait_for(pilot, lambda: not exchange.is_attached or _laid_out(exchange), timeout, "the layout to show the scrolled reply")
     return exchange
+
+
+def _laid_out(widget) -> bool:
+    """The screen's last layout puts widget where its container's current scroll puts it."""
+    container = widget.parent
+    return widget.region.y == container.content_region.y + widget.virtual_region.y - round(container.scroll_y)
 
 
 async def run_palette(pilot, text: str) -> None:
